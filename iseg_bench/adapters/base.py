@@ -1,0 +1,66 @@
+"""The adapter protocol: how a model sees the session loop (see DESIGN.md, "adapter").
+
+An adapter is built once per worker process and reused for every sample. For each sample
+the loop calls ``set_image`` once, then ``predict`` after every interaction with the full
+interaction history and the previous probability map.
+
+Optional hooks (the loop checks for them with :func:`has_hook`):
+
+* ``propose_click(image, category, ignore) -> (y, x) | None`` -- SIIS initial-click proposal
+  (Lin et al., Sec. 3.2);
+* ``learn(image, category, mask) -> None`` -- online learning after a finished annotation
+  (Lin et al., Sec. 3.3);
+* ``predict_batch(list of (interactions, prev_prob)) -> list of prob maps`` -- batched GPU call.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+from iseg_bench.types import Interaction
+
+OPTIONAL_HOOKS = ("propose_click", "learn", "predict_batch")
+
+
+class Adapter(ABC):
+    """Base class for single-object model adapters.
+
+    Class attributes:
+        name: registry name.
+        accepts: interaction kinds understood, a subset of {"click", "scribble",
+            "extreme_points"}.
+    """
+
+    name: ClassVar[str] = "adapter"
+    accepts: ClassVar[frozenset[str]] = frozenset({"click"})
+
+    @abstractmethod
+    def set_image(self, image: np.ndarray) -> None:
+        """Start a new sample. image: (H, W, 3) uint8 RGB."""
+
+    @abstractmethod
+    def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> np.ndarray:
+        """Return the foreground probability map after the given interactions.
+
+        Args:
+            interactions: the whole history of this sample, oldest first (>= 1 item).
+            prev_prob: (H, W) float32 in [0, 1], the previous output (zeros before the first).
+
+        Returns:
+            (H, W) float32 in [0, 1]. The loop validates shape, dtype and range and records a
+            failure for the sample when they are wrong.
+        """
+
+    def describe(self) -> dict:
+        """Settings that identify this adapter in a run's configuration (JSON-serialisable)."""
+        return {"name": self.name}
+
+
+def has_hook(adapter: object, hook: str) -> bool:
+    """True when `adapter` offers the optional hook `hook` (one of OPTIONAL_HOOKS)."""
+    if hook not in OPTIONAL_HOOKS:
+        raise ValueError(f"unknown hook {hook!r}; known: {OPTIONAL_HOOKS}")
+    return callable(getattr(adapter, hook, None))

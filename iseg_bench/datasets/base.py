@@ -1,0 +1,83 @@
+"""Dataset protocol: an ordered list of sample references that load lazily.
+
+Loading is lazy so that worker processes each read only the samples they evaluate. Samples
+are ordered by sorted file name (then by instance id), which fixes every sample's index.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from iseg_bench.errors import DatasetError
+from iseg_bench.types import Sample
+
+
+@dataclass(frozen=True)
+class SampleRef:
+    """Where one sample lives: its id plus whatever the loader needs to read it."""
+
+    sample_id: str
+    paths: tuple[Path, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+class Dataset(ABC):
+    """An ordered, lazily loaded dataset.
+
+    Class attributes:
+        name: registry name.
+        layout: the expected on-disk layout, quoted in error messages.
+        source: where the official archive comes from, quoted in error messages.
+    """
+
+    name: ClassVar[str] = "dataset"
+    layout: ClassVar[str] = ""
+    source: ClassVar[str] = ""
+
+    def __init__(self, refs: list[SampleRef]):
+        self.refs = refs
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def sample_ids(self) -> list[str]:
+        return [r.sample_id for r in self.refs]
+
+    @abstractmethod
+    def load(self, index: int) -> Sample:
+        """Read sample `index`; raises DatasetError naming the file on unreadable input."""
+
+    def describe(self) -> dict:
+        return {"name": self.name, "n_samples": len(self)}
+
+    @classmethod
+    def layout_error(cls, root: Path, problem: str) -> DatasetError:
+        """A DatasetError that names the problem, the expected layout and the source."""
+        return DatasetError(f"{cls.name}: {problem} (under {root}).\nExpected layout:\n"
+                            f"{cls.layout}\nOfficial source: {cls.source}")
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB; raises DatasetError naming the file."""
+    data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    if img is None:
+        raise DatasetError(f"cannot read image {path}: the file is missing, truncated or not "
+                           "an image; re-extract it from the official archive")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def read_mask(path: Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    """Read a mask file without conversion; raises DatasetError naming the file."""
+    data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
+    mask = cv2.imdecode(data, flags) if data is not None and data.size else None
+    if mask is None:
+        raise DatasetError(f"cannot read mask {path}: the file is missing, truncated or not an "
+                           "image; re-extract it from the official archive")
+    return mask

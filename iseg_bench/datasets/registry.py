@@ -1,0 +1,42 @@
+"""Dataset registry: names -> dataset classes, and data-root resolution.
+
+Each entry is "module:Class"; the class is imported only when used. A dataset class is
+built as ``Class.from_root(data_root, **options)`` and must raise DatasetError with the
+expected layout when its folder is missing or malformed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+from iseg_bench.datasets.base import Dataset
+from iseg_bench.errors import DatasetError
+
+DATA_ENV = "ISEG_BENCH_DATA"
+
+DATASETS: dict[str, str] = {
+    "synthetic": "iseg_bench.datasets.synthetic:SyntheticDataset",
+}
+
+
+def resolve_data_root(data_root: str | os.PathLike | None) -> Path | None:
+    """The data root: the explicit argument, else $ISEG_BENCH_DATA, else None."""
+    if data_root:
+        return Path(data_root)
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else None
+
+
+def dataset_class(name: str) -> type[Dataset]:
+    """The class registered under `name`; raises DatasetError listing the known names."""
+    if name not in DATASETS:
+        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
+    module, _, attr = DATASETS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def get_dataset(name: str, data_root: str | os.PathLike | None = None, **options) -> Dataset:
+    """Build dataset `name` from the resolved data root (see resolve_data_root)."""
+    return dataset_class(name).from_root(resolve_data_root(data_root), **options)

@@ -1,0 +1,21 @@
+"""Exception types with messages meant for the person running the benchmark."""
+
+
+class IsegBenchError(Exception):
+    """Base class: an error whose message says what went wrong and how to fix it."""
+
+
+class DatasetError(IsegBenchError):
+    """A dataset folder is missing or malformed, or one of its files cannot be read."""
+
+
+class AdapterError(IsegBenchError):
+    """A model adapter cannot be found, built, or returned an invalid prediction."""
+
+
+class SampleError(IsegBenchError):
+    """One sample cannot be evaluated (empty target, empty union, bad prediction...)."""
+
+
+class ConfigMismatchError(IsegBenchError):
+    """A resumed or compared run was made with different settings."""

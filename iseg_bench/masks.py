@@ -1,0 +1,85 @@
+"""Mask primitives: IoU with an ignore mask, FN/FP error masks, components, rasterising.
+
+All masks are (H, W) bool unless stated; coordinates are (y, x) pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from iseg_bench.errors import SampleError
+
+
+def iou(target: np.ndarray, pred: np.ndarray, ignore: np.ndarray) -> float:
+    """Intersection over union counted on non-ignored pixels only.
+
+    Both intersection and union exclude ignored pixels, as the field's reference evaluation
+    code does (RITM ``utils.get_iou``; GrabCut's 128 band is excluded from both).
+
+    Args:
+        target, pred, ignore: (H, W) bool.
+
+    Returns:
+        IoU in [0, 1] (float).
+
+    Raises:
+        SampleError: when the union is empty (nothing to score), so no NaN reaches a mean.
+    """
+    valid = ~ignore
+    union = np.count_nonzero((target | pred) & valid)
+    if union == 0:
+        raise SampleError("empty union: the target and the prediction are both empty "
+                          "outside the ignore mask")
+    return np.count_nonzero(target & pred & valid) / union
+
+
+def error_masks(target: np.ndarray, pred: np.ndarray,
+                ignore: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(FN, FP): FN = target & ~pred & ~ignore, FP = ~target & pred & ~ignore."""
+    valid = ~ignore
+    return target & ~pred & valid, ~target & pred & valid
+
+
+def component_at(mask: np.ndarray, y: int, x: int, connectivity: int = 8) -> np.ndarray:
+    """(H, W) bool: the connected component of `mask` containing (y, x) (empty if mask[y, x]
+    is False). connectivity: 4 or 8."""
+    out = np.zeros(mask.shape, dtype=bool)
+    if not mask[y, x]:
+        return out
+    work = mask.astype(np.uint8)
+    ff = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=np.uint8)
+    cv2.floodFill(work, ff, (int(x), int(y)), 2, flags=connectivity)
+    return work == 2
+
+
+def components(mask: np.ndarray, connectivity: int = 8) -> tuple[int, np.ndarray]:
+    """Label connected components: (count, (H, W) int32 labels, 0 = background)."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=connectivity,
+                                        ltype=cv2.CV_32S)
+    return n - 1, labels
+
+
+def disk(shape: tuple[int, int], y: float, x: float, radius: float) -> np.ndarray:
+    """(H, W) bool disk of pixels whose centre is within `radius` pixels of (y, x)."""
+    yy, xx = np.ogrid[:shape[0], :shape[1]]
+    return (yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2
+
+
+def rasterize_stroke(points: np.ndarray, thickness: int, shape: tuple[int, int]) -> np.ndarray:
+    """Rasterise a polyline of (N, 2) float (y, x) points as a stroke `thickness` px wide.
+
+    Drawn with OpenCV anti-aliasing off (LINE_8), round joints; a single point gives a disk
+    of diameter `thickness`. Pixels outside `shape` are clipped.
+
+    Returns:
+        (H, W) bool.
+    """
+    canvas = np.zeros(shape, dtype=np.uint8)
+    pts = np.round(np.asarray(points, dtype=np.float64)[:, ::-1]).astype(np.int32)
+    if len(pts) == 1:
+        cv2.circle(canvas, tuple(int(v) for v in pts[0]), max(thickness // 2, 0), 1, -1,
+                   cv2.LINE_8)
+    else:
+        cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 1, int(thickness), cv2.LINE_8)
+    return canvas.astype(bool)

@@ -1,0 +1,1 @@
+"""protocols sub-package."""
