@@ -18,6 +18,12 @@ DATA_ENV = "ISEG_BENCH_DATA"
 
 DATASETS: dict[str, str] = {
     "synthetic": "iseg_bench.datasets.synthetic:SyntheticDataset",
+    "grabcut": "iseg_bench.datasets.click_benchmarks:GrabCutDataset",
+    "berkeley": "iseg_bench.datasets.click_benchmarks:BerkeleyDataset",
+    "davis": "iseg_bench.datasets.click_benchmarks:DavisDataset",
+    "coco-mval": "iseg_bench.datasets.click_benchmarks:CocoMValDataset",
+    "sbd": "iseg_bench.datasets.click_benchmarks:SbdDataset",
+    "pascalvoc": "iseg_bench.datasets.click_benchmarks:PascalVocDataset",
 }
 
 
