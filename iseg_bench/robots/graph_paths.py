@@ -1,0 +1,396 @@
+"""Skeleton graphs for the deterministic scribbler: medial axis, radius-neighbour graph, cycle
+removal and the longest shortest path.
+
+Source: Chen et al., "ScribbleSeg: Scribble-based Interactive Image Segmentation", Sec. 3.4,
+Alg. 1 lines 2-17 (MEDIALAXIS, RADIUSNEIGHBOURGRAPH, per-sub-graph FINDCYCLE/REMOVECYCLE,
+longest shortest path over every node). Alg. 1 descends from the DAVIS interactive robot
+(Caelles et al. 2018, ``davisinteractive``), which uses a radius of sqrt(2) (the 8-neighbourhood
+of a pixel) and removes the heaviest edge of each cycle found.
+
+Node numbering: the nodes of a skeleton graph are the skeleton pixels in raster order
+(row-major), so node ``k`` is ``np.argwhere(skeleton)[k]``. Every tie below is broken by this
+numbering, which makes every function a deterministic function of its input.
+
+Constants:
+    RADIUS_EPS = 1e-9 px: pairs at distance <= radius + RADIUS_EPS are neighbours, so that
+        the diagonal neighbour (distance sqrt(2) computed in floating point) is included for
+        the default radius sqrt(2). (The paper says "less than the radius"; with sqrt(2) a
+        strict inequality would drop the diagonals and turn the graph 4-connected, unlike the
+        DAVIS robot, whose radius query includes the boundary.)
+    MEDIAL_AXIS_SEED = 0: the seed of skimage's medial-axis tie-breaking permutation. skimage
+        draws that permutation from an unseeded generator by default, so an unseeded medial
+        axis is not deterministic.
+
+Cycle removal (Alg. 1 lines 4-11) is computed as a minimum spanning forest, which is the
+same graph (see ``minimum_spanning_forest``). The longest shortest path (Alg. 1 lines 12-17)
+is computed as a tree diameter with two traversals (``longest_path_in_forest``); the literal
+every-node version is kept as ``longest_path_every_node`` and serves as the test oracle.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import cv2
+import networkx as nx
+import numpy as np
+from scipy import ndimage as ndi
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+RADIUS_EPS = 1e-9
+MEDIAL_AXIS_SEED = 0
+DEFAULT_RADIUS = math.sqrt(2.0)
+
+
+# ---------------------------------------------------------------------------------------
+# Medial axis (Alg. 1 line 2)
+# ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _medial_axis_tables() -> tuple[np.ndarray, np.ndarray] | None:
+    """skimage's two 512-entry lookup tables for the medial axis, built once.
+
+    ``skimage.morphology.medial_axis`` rebuilds them on every call (about 30 ms, 1024
+    ``ndimage.label`` calls), which would dominate a stroke. Returns None when the private
+    helpers are not available (then the public function is used).
+    """
+    try:
+        from skimage.morphology import _skeletonize as sk
+        pattern_of, eight = sk._pattern_of, sk._eight_connect
+        sk._skeletonize_loop, sk._table_lookup  # noqa: B018 - presence check
+    except (ImportError, AttributeError):
+        return None
+    centre = (np.arange(512) & 2 ** 4).astype(bool)
+    changes = np.array([ndi.label(pattern_of(i), eight)[1]
+                        != ndi.label(pattern_of(i & ~(2 ** 4)), eight)[1] for i in range(512)])
+    few = np.array([np.sum(pattern_of(i)) < 3 for i in range(512)])
+    table = np.ascontiguousarray(centre & (changes | few), dtype=np.uint8)
+    cornerness = np.array([9 - np.sum(pattern_of(i)) for i in range(512)])
+    return table, cornerness
+
+
+def medial_axis(mask: np.ndarray, seed: int = MEDIAL_AXIS_SEED) -> np.ndarray:
+    """The medial axis of `mask`, identical to ``skimage.morphology.medial_axis(mask, rng=seed)``.
+
+    Same algorithm and the same tie-breaking permutation as skimage (pixels processed by
+    distance to the background, then cornerness, then a permutation drawn from
+    ``np.random.default_rng(seed)``); the lookup tables are cached across calls, the distance
+    transform is OpenCV's exact one and the three sort keys are packed into one (same
+    order); the tests check equality with skimage. Arrays with a side >= 2048 px go to
+    skimage directly. Pixels
+    outside the array are *not* background for the distance transform (skimage's
+    behaviour): pad the mask with False first to treat the array border as background.
+
+    Args:
+        mask: (H, W) bool.
+        seed: int seed of the tie-breaking permutation (default MEDIAL_AXIS_SEED).
+
+    Returns:
+        (H, W) bool skeleton, a subset of `mask`.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    tables = _medial_axis_tables()
+    if tables is None or min(mask.shape) < 3 or max(mask.shape) >= 2 ** 11:
+        from skimage.morphology import medial_axis as sk_medial_axis
+        return sk_medial_axis(mask, rng=seed)
+    from skimage.morphology import _skeletonize as sk
+    table, cornerness = tables
+    ii, jj = np.nonzero(mask)
+    count = len(ii)
+    if count == 0:
+        return mask.copy()
+    # Squared Euclidean distance to the background, exact integers. Ordering by it is the
+    # same as skimage's ordering by ndimage.distance_transform_edt (sqrt is monotone and
+    # distinct integers have distinct square roots in float64); OpenCV's DIST_MASK_PRECISE
+    # transform is exact and much faster (float32 squares of distances < 2^11 px round
+    # back to the exact integers).
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    dist2 = np.round(dist[ii, jj].astype(np.float64) ** 2).astype(np.int64)
+    corner_score = sk._table_lookup(mask, cornerness)[ii, jj].astype(np.int64)
+    tiebreaker = np.random.default_rng(seed).permutation(np.arange(count))
+    # skimage: np.lexsort((tiebreaker, corner_score, distance)). The tiebreaker is a
+    # permutation, so the keys are distinct and one combined int64 key gives the same order.
+    order = np.argsort((dist2 * 16 + corner_score) * count + tiebreaker)
+    result = np.ascontiguousarray(mask, dtype=np.uint8)
+    sk._skeletonize_loop(result, np.ascontiguousarray(ii, dtype=np.intp),
+                         np.ascontiguousarray(jj, dtype=np.intp),
+                         np.ascontiguousarray(order, dtype=np.int32), table)
+    return result.astype(bool)
+
+
+# ---------------------------------------------------------------------------------------
+# Radius-neighbour graph (Alg. 1 line 3)
+# ---------------------------------------------------------------------------------------
+
+def radius_graph_edges(points: np.ndarray,
+                       radius: float = DEFAULT_RADIUS) -> tuple[np.ndarray, np.ndarray,
+                                                                 np.ndarray]:
+    """Edges of the radius-neighbour graph over `points`.
+
+    Args:
+        points: (N, 2) float or int (y, x) pixel coordinates; node k is points[k].
+        radius: neighbourhood radius in pixels (> 0); pairs at Euclidean distance
+            <= radius + RADIUS_EPS are joined.
+
+    Returns:
+        (i, j, w): int64 (E,) node indices with i < j, sorted by (i, j), and float64 (E,)
+        Euclidean edge lengths in pixels.
+
+    Raises:
+        ValueError: radius <= 0.
+    """
+    if not radius > 0:
+        raise ValueError(f"radius must be > 0, got {radius}")
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
+    pairs = cKDTree(pts).query_pairs(radius + RADIUS_EPS, output_type="ndarray")
+    if len(pairs) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
+    pairs = np.sort(pairs.astype(np.int64), axis=1)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    i, j = pairs[:, 0], pairs[:, 1]
+    w = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
+    return i, j, w
+
+
+def _adjacency(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
+    """(n, n) symmetric CSR matrix with weights w on (i, j) and (j, i)."""
+    return sparse.csr_matrix((np.concatenate([w, w]), (np.concatenate([i, j]),
+                                                       np.concatenate([j, i]))), shape=(n, n))
+
+
+# ---------------------------------------------------------------------------------------
+# Cycle removal (Alg. 1 lines 4-11)
+# ---------------------------------------------------------------------------------------
+
+def edge_order(i: np.ndarray, j: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Rank of every edge in the strict total order (weight, min node, max node), 1-based.
+
+    This order is the tie rule of the cycle removal: "the heaviest edge of a cycle" is the
+    edge of highest rank, i.e. the heaviest, and among equally heavy edges the one whose
+    (smaller, larger) node pair is lexicographically largest.
+
+    Returns:
+        int64 (E,) ranks, a permutation of 1..E.
+    """
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    order = np.lexsort((hi, lo, w))
+    rank = np.empty(len(w), dtype=np.int64)
+    rank[order] = np.arange(1, len(w) + 1)
+    return rank
+
+
+def minimum_spanning_forest(n: int, i: np.ndarray, j: np.ndarray,
+                            w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Remove every cycle, per connected sub-graph (Alg. 1 lines 4-11), deterministically.
+
+    Rule: "repeatedly find a cycle and remove its heaviest edge", with ties broken by the
+    strict total order of ``edge_order``. Its result is computed here as the minimum
+    spanning forest (MSF) under that order.
+
+    Proof of equivalence. Under a strict total order on the edges the MSF of a graph G is
+    unique, and by the cycle property the maximum edge of any cycle of G is not in it.
+    (a) Removing the maximum edge e of a cycle of G gives G' = G - e, which has the same
+    connected components (the rest of the cycle still joins e's ends) and still contains
+    MSF(G); MSF(G) is then a spanning forest of G' and is minimal there (every spanning
+    forest of G' is one of G), so MSF(G') = MSF(G). (b) The loop stops when no cycle is
+    left, i.e. at a forest F that spans the components of G and contains MSF(G); a forest
+    spanning the same components has the same number of edges (n - #components), so
+    F = MSF(G). Hence the loop returns MSF(G) whatever cycles FINDCYCLE happens to return
+    and in whatever order; ``remove_cycles_iteratively`` is the literal loop, and the tests
+    check that both give the same edge set.
+
+    Implementation: the edges get their ranks (1..E, all distinct) as weights, so the MSF is
+    unique and scipy's ``minimum_spanning_tree`` (which returns a spanning forest for a
+    disconnected graph) must return exactly it.
+
+    Args:
+        n: number of nodes.
+        i, j, w: (E,) edges (i < j) and their weights (float, >= 0).
+
+    Returns:
+        (i, j, w) of the forest's edges, i < j, sorted by (i, j).
+    """
+    if len(w) == 0:
+        return i.copy(), j.copy(), w.copy()
+    rank = edge_order(i, j, w)
+    a = sparse.csr_matrix((rank.astype(np.float64), (i, j)), shape=(n, n))
+    msf = csgraph.minimum_spanning_tree(a).tocoo()
+    edge_of_rank = np.empty(len(w), dtype=np.int64)
+    edge_of_rank[rank - 1] = np.arange(len(w))
+    keep = np.zeros(len(w), dtype=bool)
+    keep[edge_of_rank[np.round(msf.data).astype(np.int64) - 1]] = True
+    ki, kj, kw = i[keep], j[keep], w[keep]
+    korder = np.lexsort((kj, ki))
+    ki, kj, kw = ki[korder], kj[korder], kw[korder]
+    return ki, kj, kw
+
+
+def remove_cycles_iteratively(n: int, i: np.ndarray, j: np.ndarray,
+                              w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The literal Alg. 1 lines 4-11 (test oracle): per connected sub-graph, while
+    ``networkx.find_cycle`` finds a cycle, remove its heaviest edge (ties by ``edge_order``).
+
+    Slow (one cycle search per removed edge); kept to check ``minimum_spanning_forest``.
+
+    Returns:
+        (i, j, w) of the remaining edges, i < j, sorted by (i, j).
+    """
+    rank = edge_order(i, j, w)
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    for a, b, r, wt in zip(i.tolist(), j.tolist(), rank.tolist(), w.tolist()):
+        g.add_edge(a, b, rank=r, weight=wt)
+    for comp in sorted(nx.connected_components(g), key=min):
+        sub = g.subgraph(comp).copy()
+        while True:
+            try:
+                cycle = nx.find_cycle(sub, source=min(comp))
+            except nx.NetworkXNoCycle:
+                break
+            u, v = max(cycle, key=lambda e: sub[e[0]][e[1]]["rank"])[:2]
+            sub.remove_edge(u, v)
+            g.remove_edge(u, v)
+    edges = sorted((min(a, b), max(a, b), d["weight"]) for a, b, d in g.edges(data=True))
+    if not edges:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
+    ei, ej, ew = zip(*edges)
+    return np.array(ei, dtype=np.int64), np.array(ej, dtype=np.int64), np.array(ew)
+
+
+# ---------------------------------------------------------------------------------------
+# Longest shortest path (Alg. 1 lines 12-17)
+# ---------------------------------------------------------------------------------------
+
+def _path_from_predecessors(pred: np.ndarray, end: int) -> np.ndarray:
+    path = [end]
+    while pred[path[-1]] >= 0:
+        path.append(int(pred[path[-1]]))
+    return np.array(path[::-1], dtype=np.int64)
+
+
+def _farthest_per_component(labels: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Per component label (0..C-1), the node of largest `dist`; ties: the lowest node."""
+    n = len(labels)
+    order = np.lexsort((np.arange(n), -dist, labels))
+    first = np.ones(n, dtype=bool)
+    first[1:] = labels[order][1:] != labels[order][:-1]
+    return order[first]
+
+
+def longest_path_in_forest(n: int, i: np.ndarray, j: np.ndarray,
+                           w: np.ndarray) -> tuple[np.ndarray, float]:
+    """The longest shortest path of a weighted forest, as a tree diameter.
+
+    In a tree every pair of nodes is joined by exactly one path, so the longest shortest
+    path (Alg. 1 lines 12-17) is the tree's weighted diameter, found with two traversals:
+    from any node r the farthest node a is an end of a diameter (standard lemma, valid for
+    non-negative weights), and the farthest node from a is the other end b. All components
+    are traversed together: one multi-source Dijkstra from one root per component (the
+    component's lowest node), then one from every component's `a`. The answer is the
+    component with the longest diameter (ties: the component with the lowest node); ties
+    between equally far nodes go to the lowest node number.
+
+    Args:
+        n: number of nodes (>= 1).
+        i, j, w: (E,) the forest's edges and their non-negative lengths (px). The input must
+            be acyclic (use ``minimum_spanning_forest`` first).
+
+    Returns:
+        (path, length): int64 (K,) node indices from a to b (K >= 1; a single node when
+        there is no edge), and the path length in pixels (float).
+
+    Raises:
+        ValueError: n < 1, or the graph has a cycle.
+    """
+    if n < 1:
+        raise ValueError("the graph has no node")
+    if len(w) > n - 1:
+        raise ValueError("the graph is not a forest (more edges than nodes - 1)")
+    if len(w) == 0:
+        return np.array([0], dtype=np.int64), 0.0
+    adj = _adjacency(n, i, j, w)
+    ncomp, labels = csgraph.connected_components(adj, directed=False)
+    if len(w) != n - ncomp:
+        raise ValueError("the graph is not a forest (it has a cycle)")
+    roots = _farthest_per_component(labels, np.zeros(n))
+    d1 = csgraph.dijkstra(adj, directed=False, indices=roots, min_only=True)
+    ends_a = _farthest_per_component(labels, d1)
+    d2, pred, _ = csgraph.dijkstra(adj, directed=False, indices=ends_a, min_only=True,
+                                   return_predecessors=True)
+    ends_b = _farthest_per_component(labels, d2)
+    diam = d2[ends_b]
+    best = int(np.argmax(diam))        # first maximum = component with the lowest node
+    b = int(ends_b[best])
+    return _path_from_predecessors(pred, b), float(diam[best])
+
+
+def longest_path_every_node(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray,
+                            chunk: int = 256) -> tuple[np.ndarray, float]:
+    """The literal Alg. 1 lines 12-17 (test oracle and benchmark baseline): a single-source
+    shortest-path search from every node, keeping the longest path found.
+
+    Works on any graph with non-negative weights (not only forests). O(n) Dijkstra runs.
+    Ties: the first source (lowest node), then the lowest end node.
+
+    Args:
+        n, i, j, w: as for ``longest_path_in_forest``.
+        chunk: sources per Dijkstra call (memory: chunk * n floats).
+
+    Returns:
+        (path, length) as for ``longest_path_in_forest``.
+    """
+    if n < 1:
+        raise ValueError("the graph has no node")
+    if len(w) == 0:
+        return np.array([0], dtype=np.int64), 0.0
+    adj = _adjacency(n, i, j, w)
+    best_len, best_src, best_end = -1.0, 0, 0
+    for start in range(0, n, chunk):
+        src = np.arange(start, min(n, start + chunk))
+        dist = csgraph.dijkstra(adj, directed=False, indices=src)
+        dist[~np.isfinite(dist)] = -1.0
+        ends = np.argmax(dist, axis=1)
+        lens = dist[np.arange(len(src)), ends]
+        k = int(np.argmax(lens))
+        if lens[k] > best_len:
+            best_len, best_src, best_end = float(lens[k]), int(src[k]), int(ends[k])
+    _, pred = csgraph.dijkstra(adj, directed=False, indices=best_src, return_predecessors=True)
+    return _path_from_predecessors(pred, best_end), best_len
+
+
+def skeleton_longest_path(skeleton: np.ndarray, radius: float = DEFAULT_RADIUS,
+                          method: str = "diameter") -> tuple[np.ndarray, float]:
+    """Alg. 1 lines 3-17 on a skeleton mask: radius graph, cycle removal, longest path.
+
+    Args:
+        skeleton: (H, W) bool with at least one True pixel.
+        radius: neighbourhood radius in pixels.
+        method: "diameter" (two traversals) or "every_node" (the literal loop).
+
+    Returns:
+        (points, length): float64 (K, 2) (y, x) pixel coordinates of the path's nodes in path
+        order (K >= 1), and its length in pixels.
+
+    Raises:
+        ValueError: an empty skeleton or an unknown method.
+    """
+    pts = np.argwhere(skeleton)
+    if len(pts) == 0:
+        raise ValueError("empty skeleton")
+    i, j, w = radius_graph_edges(pts, radius)
+    fi, fj, fw = minimum_spanning_forest(len(pts), i, j, w)
+    if method == "diameter":
+        path, length = longest_path_in_forest(len(pts), fi, fj, fw)
+    elif method == "every_node":
+        path, length = longest_path_every_node(len(pts), fi, fj, fw)
+    else:
+        raise ValueError(f"unknown method {method!r}; use 'diameter' or 'every_node'")
+    return pts[path].astype(np.float64), length
