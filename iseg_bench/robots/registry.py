@@ -8,6 +8,7 @@ from typing import Any
 ROBOTS: dict[str, str] = {
     "clicker": "iseg_bench.robots.clicker:CenterOfErrorClicker",
     "dios-clicker": "iseg_bench.robots.clicker:LargestRegionCenterClicker",
+    "scribbler": "iseg_bench.robots.scribbler:MedialAxisScribbler",
 }
 
 
