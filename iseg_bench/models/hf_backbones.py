@@ -1,0 +1,188 @@
+"""Backbones built from HuggingFace ``transformers`` configs (no torchvision, no timm).
+
+* SegFormer Mix Transformer encoders MiT-b0 / MiT-b3 (Xie et al., NeurIPS 2021, Tab. 6):
+  ``SegformerModel``. Constants (hidden sizes, depths, heads, reduction ratios) below.
+* ResNet-50 / ResNet-101 with GroupNorm (32 groups) and weight standardisation (Qiao et al.
+  2019), as used by the 99%-accuracy network (Forte et al. 2020, Sec. 3.1): ``BitBackbone``
+  with ``layer_type='bottleneck'`` and ``output_stride=8`` (layer3/layer4 dilated 2 and 4).
+
+The import of transformers is guarded: a torchvision that is installed but cannot be
+imported (e.g. built for another torch) breaks transformers' import, so it is hidden first
+(``sys.modules['torchvision'] = None`` makes importlib report it as absent).
+
+Optional ImageNet-pretrained weights: :func:`load_pretrained_segformer` and
+:func:`load_pretrained_bit` read a local ``save_pretrained`` folder (or a hub name when
+online) and copy the weights in; first convolutions with extra input channels (click maps)
+get the pretrained RGB filters and zeros for the extra channels.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import torch
+
+from iseg_bench.errors import AdapterError
+
+# SegFormer MiT encoders (Xie et al. 2021, Sec. 3 and Tab. 6).
+MIT_CONFIGS: dict[str, dict[str, Any]] = {
+    "b0": dict(hidden_sizes=[32, 64, 160, 256], depths=[2, 2, 2, 2],
+               num_attention_heads=[1, 2, 5, 8], sr_ratios=[8, 4, 2, 1],
+               mlp_ratios=[4, 4, 4, 4], decoder_hidden_size=256),
+    "b3": dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 4, 18, 3],
+               num_attention_heads=[1, 2, 5, 8], sr_ratios=[8, 4, 2, 1],
+               mlp_ratios=[4, 4, 4, 4], decoder_hidden_size=768),
+}
+
+# ResNet-50/101 bottleneck stages (He et al. 2016, Tab. 1), as BiT configs.
+RESNET_CONFIGS: dict[str, dict[str, Any]] = {
+    "resnet50": dict(hidden_sizes=[256, 512, 1024, 2048], depths=[3, 4, 6, 3], embedding_size=64,
+                     num_groups=32),
+    "resnet101": dict(hidden_sizes=[256, 512, 1024, 2048], depths=[3, 4, 23, 3], embedding_size=64,
+                      num_groups=32),
+}
+
+_CHECKED_TORCHVISION = False
+
+
+def _hide_broken_torchvision() -> None:
+    """Make a broken torchvision look absent before transformers checks for it."""
+    global _CHECKED_TORCHVISION
+    if _CHECKED_TORCHVISION:
+        return
+    _CHECKED_TORCHVISION = True
+    if "torchvision" in sys.modules:
+        return
+    try:
+        if importlib.util.find_spec("torchvision") is None:
+            return
+    except (ValueError, ImportError):
+        return
+    try:
+        importlib.import_module("torchvision")
+    except Exception:  # noqa: BLE001 -- any failure means "unusable"
+        for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
+            del sys.modules[name]
+        sys.modules["torchvision"] = None  # type: ignore[assignment]
+
+
+def transformers_modules():
+    """(modeling_segformer, modeling_bit, SegformerConfig, BitConfig), importing safely.
+
+    Raises:
+        AdapterError: transformers is missing or broken, with the fix in the message.
+    """
+    _hide_broken_torchvision()
+    try:
+        seg = importlib.import_module("transformers.models.segformer.modeling_segformer")
+        bit = importlib.import_module("transformers.models.bit.modeling_bit")
+        seg_cfg = importlib.import_module("transformers.models.segformer.configuration_segformer")
+        bit_cfg = importlib.import_module("transformers.models.bit.configuration_bit")
+    except Exception as exc:  # noqa: BLE001
+        raise AdapterError(
+            "the reference models need HuggingFace transformers (5.x) for their backbones: "
+            f"`pip install 'iseg-bench[models]'` or `pip install transformers` ({exc})") from exc
+    return seg, bit, seg_cfg.SegformerConfig, bit_cfg.BitConfig
+
+
+def build_segformer(num_channels: int, **config: Any):
+    """A randomly initialised ``SegformerModel`` (encoder only) from config keywords.
+
+    Returns a module whose ``(pixel_values (B, num_channels, H, W), output_hidden_states=True)``
+    call gives four hidden states (B, C_i, ceil(H / s_i), ceil(W / s_i)), s = 4, 8, 16, 32.
+    """
+    seg, _, SegformerConfig, _ = transformers_modules()
+    cfg = SegformerConfig(num_channels=num_channels, **config)
+    return seg.SegformerModel(cfg)
+
+
+def build_bit(num_channels: int, output_stride: int = 8, **config: Any):
+    """A randomly initialised ``BitBackbone``: bottleneck ResNet with GN + WS.
+
+    Returns the module; use :func:`bit_features` to run it.
+    """
+    _, bit, _, BitConfig = transformers_modules()
+    cfg = BitConfig(num_channels=num_channels, layer_type="bottleneck", output_stride=output_stride,
+                    global_padding=None, out_features=["stage1", "stage4"], **config)
+    return bit.BitBackbone(cfg)
+
+
+def bit_features(backbone, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Run a BitBackbone step by step, keeping the stride-2 stem output.
+
+    x: (B, C, H, W), H and W multiples of 8. Returns dict with 'stem2' (B, E, H/2, W/2)
+    (stem convolution + GN + ReLU, before max-pooling), 'layer1' (B, C1, H/4, W/4) and
+    'layer4' (B, C4, H/8, W/8) at output stride 8. The computation is BitEmbeddings' own
+    (convolution, 1-pixel zero pad, GN + ReLU, max-pool); 'stem2' is taken inside the pad.
+    """
+    emb = backbone.bit.embedder
+    padded = emb.norm(emb.pad(emb.convolution(x)))  # as BitEmbeddings: conv, pad, norm, pool
+    h = emb.pooler(padded)
+    s2 = padded
+    if isinstance(emb.pad, torch.nn.ConstantPad2d):  # drop the 1-pixel pooling border
+        s2 = padded[..., 1:-1, 1:-1]
+    feats = {"stem2": s2}
+    for i, stage in enumerate(backbone.bit.encoder.stages):
+        h = stage(h)
+        if i == 0:
+            feats["layer1"] = h
+    feats["layer4"] = h
+    return feats
+
+
+def _copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) -> list[str]:
+    """Copy matching tensors; a first conv with more input channels gets RGB + zeros.
+
+    Returns the names copied. Raises AdapterError on any other shape mismatch.
+    """
+    own = dst.state_dict()
+    copied = []
+    for name, value in src_state.items():
+        if name not in own:
+            continue
+        target = own[name]
+        if target.shape == value.shape:
+            target.copy_(value)
+        elif (target.ndim == 4 and value.ndim == 4 and target.shape[0] == value.shape[0]
+              and target.shape[2:] == value.shape[2:] and target.shape[1] > value.shape[1]):
+            target.zero_()
+            target[:, :value.shape[1]].copy_(value)
+        else:
+            raise AdapterError(f"pretrained tensor {name} has shape {tuple(value.shape)}, the model "
+                               f"expects {tuple(target.shape)}: the folder holds another variant")
+        copied.append(name)
+    if not copied:
+        raise AdapterError("no pretrained tensor matched the backbone: wrong folder?")
+    return copied
+
+
+def load_pretrained_segformer(encoder, name_or_path: str) -> list[str]:
+    """Load ImageNet-pretrained MiT weights into `encoder` (a SegformerModel) in place.
+
+    name_or_path: a local ``save_pretrained`` folder, or a hub name (e.g. "nvidia/mit-b0")
+    when online. Returns the tensor names copied.
+    """
+    seg, _, _, _ = transformers_modules()
+    src = seg.SegformerModel.from_pretrained(name_or_path)
+    with torch.no_grad():
+        return _copy_expanding(encoder, src.state_dict())
+
+
+def load_pretrained_bit(backbone, name_or_path: str) -> list[str]:
+    """Load ImageNet-pretrained BiT/ResNet-GN-WS weights into `backbone` (a BitBackbone).
+
+    name_or_path: a local folder saved with ``save_pretrained`` (BitModel or BitBackbone),
+    or a hub name when online. Returns the tensor names copied.
+    """
+    _, bit, _, _ = transformers_modules()
+    try:
+        src = bit.BitBackbone.from_pretrained(name_or_path)
+        state = src.state_dict()
+    except Exception:  # noqa: BLE001 -- a BitModel/BitForImageClassification folder
+        src = bit.BitModel.from_pretrained(name_or_path)
+        state = {f"bit.{k}": v for k, v in src.state_dict().items()}
+    with torch.no_grad():
+        return _copy_expanding(backbone, state)

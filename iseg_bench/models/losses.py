@@ -1,0 +1,80 @@
+"""Training losses of the two click models.
+
+* Normalised focal loss, NFL (Sofiiuk et al., "AdaptIS", ICCV 2019, Sec. 3.3; used by
+  EMC-Click for both the base and the corrected output, Du et al. 2023, Sec. 4.1).
+  With p_t the probability of the true class, alpha_t = alpha for foreground and
+  1 - alpha for background, and beta_i = (1 - p_t,i)^gamma:
+
+      NFL = - sum_i alpha_t,i * beta_i / (sum_j beta_j) * log(p_t,i)
+
+  per sample (the RITM public code multiplies by N / sum(beta) and then averages over the N
+  valid pixels, which is the same number), averaged over the batch. As in that code the
+  normaliser sum(beta) is detached from the graph. Constants: alpha = 0.5, gamma = 2,
+  eps = 1e-8 inside the log and the normaliser.
+
+* Soft-IoU + click-location loss (Forte et al. 2020, Sec. 3.2, Eq. 1, after IIS-LD):
+
+      L = 1 - sum_i a_i g_i / sum_i max(a_i, g_i) + sum_{c in clicks} (a_c - g_c)^2
+
+  where a is the predicted mask and g the ground truth, both in [0, 1]; averaged over the
+  batch. Ignored pixels (ignore mask) are left out of both sums.
+"""
+
+from __future__ import annotations
+
+import torch
+
+NFL_ALPHA = 0.5
+NFL_GAMMA = 2.0
+EPS = 1e-8
+
+
+def normalized_focal_loss(logits: torch.Tensor, target: torch.Tensor,
+                          ignore: torch.Tensor | None = None, alpha: float = NFL_ALPHA,
+                          gamma: float = NFL_GAMMA, eps: float = EPS) -> torch.Tensor:
+    """Normalised focal loss on logits.
+
+    Args:
+        logits: (B, 1, H, W) float raw scores.
+        target: (B, 1, H, W) float/bool ground truth in {0, 1}.
+        ignore: optional (B, 1, H, W) bool, True where pixels do not count.
+        alpha, gamma: focal constants (0.5, 2 by default).
+
+    Returns:
+        0-d float tensor, the batch mean.
+    """
+    logits = logits.float()
+    target = target.float()
+    prob = torch.sigmoid(logits)
+    valid = torch.ones_like(prob) if ignore is None else (~ignore.bool()).float()
+    pt = torch.where(target > 0.5, prob, 1.0 - prob)
+    alpha_t = torch.where(target > 0.5, torch.full_like(prob, alpha),
+                          torch.full_like(prob, 1.0 - alpha))
+    beta = (1.0 - pt) ** gamma * valid
+    norm = beta.flatten(1).sum(1).detach().clamp_min(eps).view(-1, 1, 1, 1)
+    log_pt = torch.log(torch.clamp(pt + eps, max=1.0))
+    per_sample = -(alpha_t * beta / norm * log_pt).flatten(1).sum(1)
+    return per_sample.mean()
+
+
+def soft_iou_click_loss(prob: torch.Tensor, target: torch.Tensor, click_mask: torch.Tensor,
+                        ignore: torch.Tensor | None = None, eps: float = EPS) -> torch.Tensor:
+    """Forte et al. Eq. 1: soft-IoU loss plus squared error at the click pixels.
+
+    Args:
+        prob: (B, 1, H, W) float predicted mask in [0, 1].
+        target: (B, 1, H, W) ground truth in [0, 1].
+        click_mask: (B, 1, H, W) bool, True at click pixels.
+        ignore: optional (B, 1, H, W) bool.
+
+    Returns:
+        0-d float tensor, the batch mean.
+    """
+    prob = prob.float()
+    target = target.float()
+    valid = torch.ones_like(prob) if ignore is None else (~ignore.bool()).float()
+    inter = (prob * target * valid).flatten(1).sum(1)
+    union = (torch.maximum(prob, target) * valid).flatten(1).sum(1)
+    soft_iou = 1.0 - inter / union.clamp_min(eps)
+    click = (((prob - target) ** 2) * click_mask.float()).flatten(1).sum(1)
+    return (soft_iou + click).mean()
