@@ -1,0 +1,357 @@
+"""Tests for the ScribbleSeg deterministic scribbler (iseg_bench.robots.scribbler)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import ndimage as ndi
+
+from iseg_bench.errors import SampleError
+from iseg_bench.masks import rasterize_stroke
+from iseg_bench.robots.registry import build_robot
+from iseg_bench.robots.scribbler import (MedialAxisScribbler, bezier_chain, bezier_curve,
+                                         largest_error_component, scribble_in_region,
+                                         stroke_footprint)
+from iseg_bench.types import Click, Scribble
+
+STEPS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+
+
+def _random_chain(rng, n, start=(50, 50)):
+    pts = [np.array(start)]
+    for _ in range(n - 1):
+        pts.append(pts[-1] + STEPS[rng.integers(9)])
+    return np.array(pts)
+
+
+def _pixels(s: Scribble, shape) -> np.ndarray:
+    return rasterize_stroke(s.points, s.thickness, shape)
+
+
+# --- stroke footprint --------------------------------------------------------------------
+
+@pytest.mark.parametrize("thickness", [1, 2, 3, 4, 5, 7])
+def test_footprint_covers_random_chains(thickness):
+    """The Protect-Boundary lemma: a stroke through an 8-connected chain of pixels lies in
+    the union of footprints at the chain's pixels."""
+    rng = np.random.default_rng(thickness)
+    fp = stroke_footprint(thickness)
+    for _ in range(200):
+        chain = _random_chain(rng, int(rng.integers(1, 40)))
+        stroke = rasterize_stroke(chain.astype(float), thickness, (100, 100))
+        centre = np.zeros((100, 100), dtype=bool)
+        centre[chain[:, 0], chain[:, 1]] = True
+        assert not (stroke & ~ndi.binary_dilation(centre, fp.astype(bool))).any()
+
+
+def test_footprint_thickness_one_is_one_pixel():
+    assert stroke_footprint(1).tolist() == [[1]]
+    with pytest.raises(ValueError):
+        stroke_footprint(0)
+
+
+# --- Bezier ------------------------------------------------------------------------------
+
+def _de_casteljau(ctrl, t):
+    out = []
+    for tt in t:
+        p = ctrl.astype(float).copy()
+        while len(p) > 1:
+            p = (1 - tt) * p[:-1] + tt * p[1:]
+        out.append(p[0])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 30, 120])
+def test_bezier_matches_de_casteljau(n):
+    rng = np.random.default_rng(n)
+    ctrl = rng.uniform(0, 100, size=(n + 1, 2))
+    t = np.linspace(0, 1, 37)
+    assert np.allclose(bezier_curve(ctrl, t), _de_casteljau(ctrl, t), atol=1e-9)
+
+
+def test_bezier_stable_for_long_paths():
+    rng = np.random.default_rng(0)
+    ctrl = _random_chain(rng, 3000, start=(1000, 1000)).astype(float)
+    t = np.linspace(0, 1, 2001)
+    pts = bezier_curve(ctrl, t)
+    assert np.isfinite(pts).all()
+    assert np.array_equal(pts[0], ctrl[0]) and np.array_equal(pts[-1], ctrl[-1])
+    assert (pts.min(0) >= ctrl.min(0) - 1e-9).all() and (pts.max(0) <= ctrl.max(0) + 1e-9).all()
+    # reversing the control points reverses the curve
+    assert np.allclose(bezier_curve(ctrl[::-1], 1 - t), pts, atol=1e-8)
+    # the degree-3000 curve agrees with de Casteljau at a few parameters
+    some = np.array([0.1, 0.37, 0.5, 0.9])
+    assert np.allclose(bezier_curve(ctrl, some), _de_casteljau(ctrl, some), atol=1e-6)
+
+
+def test_bezier_chain_is_8_connected_and_respects_allowed():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        ctrl = _random_chain(rng, int(rng.integers(2, 200)))
+        chain = bezier_chain(ctrl.astype(float))
+        assert np.abs(np.diff(chain, axis=0)).max(initial=0) <= 1
+        allowed = np.zeros((100, 100), dtype=bool)
+        allowed[ctrl[:, 0], ctrl[:, 1]] = True
+        chain = bezier_chain(ctrl.astype(float), allowed)
+        assert allowed[chain[:, 0], chain[:, 1]].all()
+        assert np.abs(np.diff(chain, axis=0)).max(initial=0) <= 1
+        assert chain[0].tolist() == ctrl[0].tolist() and chain[-1].tolist() == ctrl[-1].tolist()
+
+
+# --- hand-built cases --------------------------------------------------------------------
+
+def test_first_stroke_is_positive_along_the_object():
+    target = np.zeros((60, 100), dtype=bool)
+    target[20:40, 10:90] = True
+    robot = MedialAxisScribbler()
+    s = robot.next_interaction(target, np.zeros_like(target), np.zeros_like(target), [])
+    assert isinstance(s, Scribble) and s.is_positive and s.thickness == 3
+    assert s.points.dtype == np.float64 and s.points.shape[1] == 2
+    assert target[s.points[:, 0].astype(int), s.points[:, 1].astype(int)].all()
+    stroke = _pixels(s, target.shape)
+    assert not (stroke & ~target).any()
+    # the stroke runs along the long axis (the medial axis, corner to corner of the eroded
+    # rectangle) over most of the rectangle, through its middle row band
+    assert np.ptp(s.points[:, 1]) > 50
+    middle = s.points[np.abs(s.points[:, 1] - 50) < 10]
+    assert len(middle) and np.all(np.abs(middle[:, 0] - 29.5) <= 1)
+    # first interaction: the prediction is not looked at
+    s2 = robot.next_interaction(target, np.zeros_like(target), target.copy(), [])
+    assert s2 == s
+
+
+def test_negative_stroke_on_largest_false_positive():
+    target = np.zeros((80, 80), dtype=bool)
+    target[10:40, 10:40] = True
+    pred = target.copy()
+    pred[50:75, 45:75] = True           # FP blob, 750 px
+    pred[10:14, 10:40] = False          # FN band, 120 px
+    robot = MedialAxisScribbler()
+    s = robot.next_interaction(target, np.zeros_like(target), pred, [Click(20, 20, True)])
+    assert not s.is_positive
+    pts = s.points.astype(int)
+    assert (pts[:, 0] >= 50).all() and (pts[:, 1] >= 45).all()
+    assert not (_pixels(s, target.shape) & target).any()
+
+
+def test_positive_stroke_on_largest_false_negative():
+    target = np.zeros((80, 80), dtype=bool)
+    target[10:70, 10:70] = True
+    pred = np.zeros_like(target)
+    pred[10:70, 10:30] = True           # FN 60x40 = 2400 px
+    pred[0:5, 0:5] = True               # FP 25 px
+    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target), pred, [None])
+    assert s.is_positive
+    assert (s.points[:, 1] >= 30).all()
+    assert not (_pixels(s, target.shape) & ~target).any()
+
+
+def test_tie_rule_fn_first_then_raster_order():
+    target = np.zeros((40, 40), dtype=bool)
+    target[5:15, 5:15] = True                       # FN, 100 px (pred empty there)
+    pred = np.zeros_like(target)
+    pred[25:35, 25:35] = True                       # FP, 100 px
+    comp, positive = largest_error_component(target, np.zeros_like(target), pred)
+    assert positive and comp[5:15, 5:15].all() and comp.sum() == 100
+    target2 = np.zeros((40, 40), dtype=bool)
+    target2[25:35, 25:35] = True
+    target2[5:15, 5:15] = True
+    comp, positive = largest_error_component(target2, np.zeros_like(target2),
+                                             np.zeros_like(target2))
+    assert positive and comp[5:15, 5:15].all() and comp.sum() == 100
+
+
+def test_components_are_8_connected():
+    target = np.zeros((20, 20), dtype=bool)
+    for k in range(10):
+        target[5 + k, 5 + k] = True             # a diagonal line: one 8-connected component
+    comp, _ = largest_error_component(target, np.zeros_like(target), np.zeros_like(target))
+    assert comp.sum() == 10
+
+
+def test_ignore_pixels_are_never_touched():
+    target = np.zeros((60, 60), dtype=bool)
+    target[10:50, 10:50] = True
+    ignore = np.zeros_like(target)
+    ignore[28:32, :] = True                     # an ignore band across the object
+    s = MedialAxisScribbler().next_interaction(target, ignore, np.zeros_like(target), [])
+    stroke = _pixels(s, target.shape)
+    assert not (stroke & ignore).any() and not (stroke & ~target).any()
+
+
+def test_no_error_reaffirms_and_empty_target_raises():
+    target = np.zeros((30, 30), dtype=bool)
+    target[5:25, 5:25] = True
+    robot = MedialAxisScribbler()
+    s = robot.next_interaction(target, np.zeros_like(target), target.copy(), [None])
+    assert s.is_positive and not (_pixels(s, target.shape) & ~target).any()
+    empty = np.zeros_like(target)
+    with pytest.raises(SampleError):
+        robot.next_interaction(empty, np.zeros_like(empty), empty, [None])
+
+
+# --- degenerate regions ------------------------------------------------------------------
+
+@pytest.mark.parametrize("region", [
+    [(10, 10)],                                 # one pixel
+    [(10, 10), (10, 11)],                       # two pixels
+    [(10, 10), (11, 11)],                       # two diagonal pixels
+    [(10, k) for k in range(5, 25)],            # a 1-px line
+    [(y, x) for y in (10, 11) for x in range(5, 25)],     # a 2-px band
+    [(y, x) for y in range(9, 12) for x in range(9, 12)],  # a 3x3 block
+])
+@pytest.mark.parametrize("boundary", ["protect", "clean"])
+def test_degenerate_regions_give_a_short_valid_stroke(region, boundary):
+    target = np.zeros((30, 30), dtype=bool)
+    for y, x in region:
+        target[y, x] = True
+    s = MedialAxisScribbler(boundary=boundary).next_interaction(
+        target, np.zeros_like(target), np.zeros_like(target), [])
+    assert len(s.points) >= 1 and 1 <= s.thickness <= 3
+    stroke = _pixels(s, target.shape)
+    assert stroke.any() and not (stroke & ~target).any()
+
+
+def test_thin_region_reduces_thickness_only_when_needed():
+    target = np.zeros((30, 40), dtype=bool)
+    target[10, 5:35] = True
+    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
+                                               np.zeros_like(target), [])
+    assert s.thickness == 1 and np.ptp(s.points[:, 1]) == 29
+    target[8:13, 5:35] = True                   # 5 px wide: thickness 3 fits on row 10
+    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
+                                               np.zeros_like(target), [])
+    assert s.thickness == 3 and (s.points[:, 0] == 10).all()
+
+
+def test_region_at_the_image_border():
+    target = np.zeros((20, 30), dtype=bool)
+    target[:6, :] = True
+    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
+                                               np.zeros_like(target), [])
+    assert not (_pixels(s, target.shape) & ~target).any()
+
+
+# --- properties --------------------------------------------------------------------------
+
+def _random_case(seed: int, shape=(48, 64)):
+    rng = np.random.default_rng(seed)
+    blobs = ndi.gaussian_filter(rng.random(shape), float(rng.uniform(1.0, 4.0)))
+    target = blobs > np.quantile(blobs, float(rng.uniform(0.3, 0.8)))
+    kind = int(rng.integers(4))
+    if kind == 0:
+        pred = np.roll(target, (int(rng.integers(-6, 7)), int(rng.integers(-6, 7))), (0, 1))
+    elif kind == 1:
+        pred = ndi.binary_erosion(target, iterations=int(rng.integers(1, 4)))
+    elif kind == 2:
+        pred = ndi.binary_dilation(target, iterations=int(rng.integers(1, 4)))
+    else:
+        noise = ndi.gaussian_filter(rng.random(shape), 2.0)
+        pred = noise > np.quantile(noise, 0.5)
+    ignore = np.zeros(shape, dtype=bool)
+    if rng.random() < 0.4:
+        ignore = ndi.binary_dilation(target ^ ndi.binary_erosion(target), iterations=1)
+    history = [] if rng.random() < 0.2 else [None]
+    return target, ignore, pred, history
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([1, 2, 3, 5]))
+def test_protect_boundary_stays_in_the_true_region(seed, thickness):
+    target, ignore, pred, history = _random_case(seed)
+    if not (target & ~ignore).any() and not (pred & ~ignore).any():
+        return
+    robot = MedialAxisScribbler(thickness=thickness)
+    try:
+        s = robot.next_interaction(target, ignore, pred, history)
+    except SampleError:
+        assert not (target & ~ignore).any()
+        return
+    found = largest_error_component(target, ignore, pred, first=not history)
+    if found is not None:
+        comp, positive = found
+        assert s.is_positive == positive
+        # every centre-line pixel lies in the chosen component
+        assert comp[s.points[:, 0].astype(int), s.points[:, 1].astype(int)].all()
+    true_region = (target if s.is_positive else ~target) & ~ignore
+    stroke = np.zeros_like(target)
+    pix = s.pixels(target.shape)
+    stroke[pix[:, 0], pix[:, 1]] = True
+    assert stroke.any()
+    assert not (stroke & ~true_region).any()
+    assert 1 <= s.thickness <= thickness
+    assert np.all(s.points == np.round(s.points))
+    assert np.abs(np.diff(s.points, axis=0)).max(initial=0) <= 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1))
+def test_clean_boundary_stays_in_the_true_region(seed):
+    target, ignore, pred, history = _random_case(seed)
+    if not (target & ~ignore).any():
+        return
+    s = MedialAxisScribbler(boundary="clean").next_interaction(target, ignore, pred, history)
+    true_region = (target if s.is_positive else ~target) & ~ignore
+    stroke = _pixels(s, target.shape)
+    assert stroke.any() and not (stroke & ~true_region).any()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1))
+def test_allow_error_gives_a_stroke_in_the_component(seed):
+    target, ignore, pred, history = _random_case(seed)
+    if not (target & ~ignore).any():
+        return
+    s = MedialAxisScribbler(boundary="allow").next_interaction(target, ignore, pred, history)
+    assert len(s.points) >= 1 and s.thickness == 3
+    assert _pixels(s, target.shape).any()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(["protect", "clean", "allow"]))
+def test_deterministic(seed, boundary):
+    target, ignore, pred, history = _random_case(seed)
+    if not (target & ~ignore).any():
+        return
+    a = MedialAxisScribbler(boundary=boundary).next_interaction(target, ignore, pred, history)
+    b = MedialAxisScribbler(boundary=boundary).next_interaction(
+        target.copy(), ignore.copy(), pred.copy(), list(history) + list(history))
+    assert a == b and a.to_json() == b.to_json()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1))
+def test_every_node_path_gives_a_path_of_the_same_length(seed):
+    target, ignore, pred, history = _random_case(seed, shape=(32, 40))
+    found = largest_error_component(target, ignore, pred, first=not history)
+    if found is None:
+        return
+    comp, positive = found
+    true_region = (target if positive else ~target) & ~ignore
+    a = scribble_in_region(comp, true_region, positive, boundary="allow")
+    b = scribble_in_region(comp, true_region, positive, boundary="allow",
+                           path_method="every_node")
+    # same control-path length: the two strokes differ only when several paths tie
+    assert a.thickness == b.thickness and len(a.points) >= 1 and len(b.points) >= 1
+
+
+# --- construction --------------------------------------------------------------------------
+
+def test_registry_and_options():
+    robot = build_robot("scribbler", thickness=5, boundary="clean")
+    assert isinstance(robot, MedialAxisScribbler)
+    assert robot.describe() == {"name": "scribbler", "thickness": 5, "boundary": "clean",
+                                "radius": math.sqrt(2), "medial_axis_seed": 0,
+                                "path_method": "diameter"}
+    assert robot.kind == "scribble"
+    for bad in ({"boundary": "x"}, {"thickness": 0}, {"radius": 0}, {"path_method": "x"}):
+        with pytest.raises(ValueError):
+            MedialAxisScribbler(**bad)
+    with pytest.raises(ValueError):
+        MedialAxisScribbler().next_interaction(np.zeros((3, 3), bool), np.zeros((3, 4), bool),
+                                               np.zeros((3, 3), bool), [])
