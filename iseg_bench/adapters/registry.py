@@ -15,7 +15,10 @@ from iseg_bench.errors import AdapterError
 
 ENTRY_POINT_GROUP = "iseg_bench.models"
 
-BUILTIN_ADAPTERS: dict[str, str] = {}
+BUILTIN_ADAPTERS: dict[str, str] = {
+    "grabcut": "iseg_bench.adapters.classical:GrabCutAdapter",
+    "random-walker": "iseg_bench.adapters.classical:RandomWalkerAdapter",
+}
 
 
 def _load(spec: str) -> Callable[..., Any]:

@@ -1,0 +1,182 @@
+"""The ``iseg-bench`` command line (click)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from iseg_bench.errors import IsegBenchError
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict:
+    """["k=v", ...] -> {k: v} with v read as JSON when possible (numbers, true/false)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not key=value")
+        try:
+            out[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+def _thresholds(text: str) -> tuple[float, ...]:
+    return tuple(float(t) for t in text.split(",") if t.strip())
+
+
+class _Group(click.Group):
+    """Turns IsegBenchError into a one-line message and exit status 2 (no traceback)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except IsegBenchError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="iseg-bench")
+def main() -> None:
+    """Benchmark interactive segmentation models with deterministic robot users.
+
+    \b
+    Start with:
+      iseg-bench datasets                      # which benchmark folders are found
+      iseg-bench run --model grabcut --dataset grabcut --data-root ../shared/datasets
+      iseg-bench report runs/*                 # one table across runs
+    """
+
+
+@main.command()
+@click.option("--model", required=True, help="Registered model name (see `iseg-bench models`) "
+              "or an importable 'package.module:Factory'.")
+@click.option("--dataset", required=True, help="Dataset name (see `iseg-bench datasets`).")
+@click.option("--protocol", default="single-object", show_default=True,
+              help="single-object (clicks or scribbles on one object at a time).")
+@click.option("--robot", default="clicker", show_default=True,
+              help="clicker: the reference center-of-error clicker (RITM protocol); "
+                   "dios-clicker: centre of the largest error region (a different robot).")
+@click.option("--max-clicks", "--max-interactions", "max_interactions", default=20,
+              show_default=True, type=click.IntRange(1), help="Interactions per sample.")
+@click.option("--iou-thresholds", default="0.85,0.90,0.95", show_default=True,
+              help="Comma-separated IoU thresholds of NoC/NoF.")
+@click.option("--prob-threshold", default=0.49, show_default=True, type=float,
+              help="Foreground when probability > this (reference code: 0.49).")
+@click.option("--stop-at-iou", type=float, default=None,
+              help="Stop a sample once it reaches this IoU (the reference code's early "
+                   "stop). Default: run all interactions so every curve is complete.")
+@click.option("--compat", type=click.Choice(["ritm"]), default=None,
+              help="Reproduce the reference code's quirks: NoF also counts samples reaching "
+                   "the threshold exactly at the last click, thresholds 0.8500000000000001...")
+@click.option("--seed", default=0, show_default=True, help="Seed of randomised robots/orders.")
+@click.option("--data-root", type=click.Path(file_okay=False), default=None,
+              help="Folder holding the datasets (default: $ISEG_BENCH_DATA).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run folder to write (default: runs/<model>_<dataset>_<robot>_<time>).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N samples.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
+              help="Worker processes; records are identical to a serial run.")
+@click.option("--model-opt", multiple=True, metavar="KEY=VALUE", help="Model option (repeatable).")
+@click.option("--robot-opt", multiple=True, metavar="KEY=VALUE", help="Robot option (repeatable).")
+@click.option("--dataset-opt", multiple=True, metavar="KEY=VALUE",
+              help="Dataset option (repeatable), e.g. seed=3 for synthetic.")
+@click.option("--protocol-opt", multiple=True, metavar="KEY=VALUE",
+              help="Protocol option (repeatable).")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_threshold,
+        stop_at_iou, compat, seed, data_root, out, limit, workers, model_opt, robot_opt,
+        dataset_opt, protocol_opt, progress):
+    """Evaluate MODEL on DATASET with a robot user; write records, summary and plots.
+
+    \b
+    Example:
+      iseg-bench run --model random-walker --dataset davis --data-root ../shared/datasets \\
+          --workers 2 --out runs/rw-davis
+    """
+    from iseg_bench.config import RunConfig
+    from iseg_bench.reports.tables import summary_frame
+    from iseg_bench.runner import execute
+
+    config = RunConfig(model=model, dataset=dataset, robot=robot, protocol=protocol,
+                       max_interactions=max_interactions, prob_threshold=prob_threshold,
+                       iou_thresholds=_thresholds(iou_thresholds), stop_at_iou=stop_at_iou,
+                       compat=compat, seed=seed, limit=limit, data_root=data_root,
+                       workers=workers, model_options=_parse_options(model_opt),
+                       robot_options=_parse_options(robot_opt),
+                       dataset_options=_parse_options(dataset_opt),
+                       protocol_options=_parse_options(protocol_opt))
+    out_dir = Path(out) if out else Path("runs") / (
+        f"{model.replace(':', '-').replace('/', '-')}_{dataset}_{robot}_"
+        f"{time.strftime('%Y%m%d-%H%M%S')}")
+    if (out_dir / "records.jsonl").exists():
+        raise click.UsageError(f"{out_dir} already holds a run; choose another --out")
+    outcome = execute(config, out_dir, progress=progress)
+    click.echo(summary_frame([outcome.summary]).to_string(index=False))
+    click.echo(f"\nrun folder: {outcome.out_dir}  ({outcome.n_ok} samples done, "
+               f"{outcome.n_failed} failed; see failures.csv)")
+    if outcome.n_failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv"]), default="table",
+              show_default=True)
+def report(runs, fmt):
+    """One table of figures across RUNS (run folders or summary.json files)."""
+    from iseg_bench.reports.tables import summary_frame, to_markdown
+    from iseg_bench.runs import load_run
+
+    frame = summary_frame([load_run(Path(r))[1] for r in runs])
+    text = {"table": lambda: frame.to_string(index=False), "md": lambda: to_markdown(frame),
+            "csv": lambda: frame.to_csv(index=False).rstrip("\n")}[fmt]()
+    click.echo(text)
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="PNG file to write.")
+def plot(runs, output):
+    """Per-click mIoU curves of several RUNS on one figure."""
+    from iseg_bench.reports.plots import miou_curves
+    from iseg_bench.runs import load_run
+
+    summaries = [load_run(Path(r))[1] for r in runs]
+    labels = [f"{s.get('model')} / {s.get('dataset')} / {s.get('robot')}" for s in summaries]
+    click.echo(miou_curves(summaries, labels, Path(output)))
+
+
+@main.command()
+@click.option("--data-root", type=click.Path(file_okay=False), default=None,
+              help="Folder holding the datasets (default: $ISEG_BENCH_DATA).")
+def datasets(data_root):
+    """List every dataset: found or missing, sample counts, expected layout when missing."""
+    from iseg_bench.datasets.listing import list_datasets
+
+    for row in list_datasets(data_root):
+        status = "found" if row["found"] else "missing"
+        count = "" if row.get("n_samples") is None else f"{row['n_samples']} samples"
+        click.echo(f"{row['name']:<18} {status:<8} {count:<14} {row.get('path') or ''}")
+        if not row["found"] and row.get("problem"):
+            click.echo("    " + str(row["problem"]).splitlines()[0])
+
+
+@main.command()
+def models():
+    """List the registered models (built-in and from the iseg_bench.models entry points)."""
+    from iseg_bench.adapters.registry import available_models
+
+    for name, spec in sorted(available_models().items()):
+        click.echo(f"{name:<20} {spec}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Run configuration: every setting that determines a run's records.
+
+``identity()`` is the part that must match for a resume or a comparison; execution
+settings (data root, workers, output folder) are left out of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+from iseg_bench.metrics import DEFAULT_IOU_THRESHOLDS
+
+EXECUTION_FIELDS = ("data_root", "workers", "limit")
+
+
+@dataclass
+class RunConfig:
+    """Settings of one run.
+
+    Attributes:
+        model, dataset, robot, protocol: registry names.
+        max_interactions: interactions per sample (20, the field's standard).
+        prob_threshold: a pixel is foreground when probability > this (0.49, as the field's
+            reference code).
+        iou_thresholds: thresholds of NoC/NoF (0.85, 0.90, 0.95).
+        stop_at_iou: stop a sample once its IoU reaches this (reference code's early stop);
+            None = run every interaction.
+        compat: None (correct definitions) or "ritm" (reference-code quirks, see metrics).
+        seed: seed of randomised robots and orderings.
+        limit: evaluate only the first N samples (None = all).
+        *_options: keyword options of the model, robot, dataset and protocol.
+    """
+
+    model: str
+    dataset: str
+    robot: str = "clicker"
+    protocol: str = "single-object"
+    max_interactions: int = 20
+    prob_threshold: float = 0.49
+    iou_thresholds: tuple[float, ...] = DEFAULT_IOU_THRESHOLDS
+    stop_at_iou: float | None = None
+    compat: str | None = None
+    seed: int = 0
+    limit: int | None = None
+    data_root: str | None = None
+    workers: int = 1
+    model_options: dict[str, Any] = field(default_factory=dict)
+    robot_options: dict[str, Any] = field(default_factory=dict)
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    protocol_options: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["iou_thresholds"] = list(self.iou_thresholds)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "RunConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in known}
+        kwargs["iou_thresholds"] = tuple(kwargs.get("iou_thresholds", DEFAULT_IOU_THRESHOLDS))
+        return cls(**kwargs)
+
+    def identity(self) -> dict[str, Any]:
+        """Settings that must match for a resume or a comparison."""
+        return {k: v for k, v in self.to_json().items() if k not in EXECUTION_FIELDS}
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, iseg-bench and the libraries that affect the numbers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("iseg-bench", "numpy", "opencv-python-headless", "scikit-image", "scipy",
+                "torch"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out

@@ -1,0 +1,75 @@
+"""Protocol interface: how a run is cut into units and how a unit is evaluated.
+
+A *unit* is the smallest piece of work whose records are written together: one sample
+(single-object), one image (full-image) or one category stream (sequential). The runner
+(``iseg_bench.runner``) owns processes, durability and failure isolation; a protocol only
+says what to evaluate and how to summarise the records.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from iseg_bench.config import RunConfig
+from iseg_bench.datasets.base import Dataset
+
+
+@dataclass
+class WorkerContext:
+    """What a worker process holds for the whole run: the dataset, the model and the robot."""
+
+    config: RunConfig
+    dataset: Dataset
+    adapter: Any
+    robot: Any
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work: a stable id (used for resume) and the sample indices it covers."""
+
+    unit_id: str
+    indices: tuple[int, ...]
+    payload: Any = None
+
+
+class Protocol(ABC):
+    """Base class of protocols. Subclasses set ``name`` and implement the three steps."""
+
+    name: ClassVar[str] = "protocol"
+    unit_name: ClassVar[str] = "sample"
+
+    def __init__(self, config: RunConfig):
+        self.config = config
+
+    def build_context(self, dataset: Dataset) -> WorkerContext:
+        """Build the model and robot of this run around `dataset` (once per worker)."""
+        from iseg_bench.adapters.registry import build_adapter
+        from iseg_bench.robots.registry import build_robot
+
+        cfg = self.config
+        return WorkerContext(cfg, dataset, build_adapter(cfg.model, **cfg.model_options),
+                             build_robot(cfg.robot, **cfg.robot_options))
+
+    def units(self, dataset: Dataset) -> list[Unit]:
+        """One unit per sample by default, honouring ``config.limit``."""
+        n = len(dataset) if self.config.limit is None else min(self.config.limit, len(dataset))
+        ids = dataset.sample_ids()
+        return [Unit(ids[i], (i,)) for i in range(n)]
+
+    @abstractmethod
+    def evaluate(self, unit: Unit, ctx: WorkerContext) -> list[dict[str, Any]]:
+        """Evaluate one unit; return its record rows. Raise to record the unit as failed."""
+
+    @abstractmethod
+    def summarize(self, records: pd.DataFrame) -> dict[str, Any]:
+        """Figures (JSON-serialisable) from the records of the completed units."""
+
+    def write_plots(self, records: pd.DataFrame, summary: dict[str, Any], out_dir: Path) -> list[Path]:
+        """Draw the protocol's standard plots into out_dir; return the files written."""
+        return []
