@@ -26,6 +26,11 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
     return out
 
 
+def _protocol_options(pairs: tuple[str, ...], **flags) -> dict:
+    """--protocol-opt pairs plus the protocol flags that were given (None = not given)."""
+    return {**_parse_options(pairs), **{k: v for k, v in flags.items() if v is not None}}
+
+
 def _thresholds(text: str) -> tuple[float, ...]:
     return tuple(float(t) for t in text.split(",") if t.strip())
 
@@ -59,7 +64,8 @@ def main() -> None:
               "or an importable 'package.module:Factory'.")
 @click.option("--dataset", required=True, help="Dataset name (see `iseg-bench datasets`).")
 @click.option("--protocol", default="single-object", show_default=True,
-              help="single-object (clicks or scribbles on one object at a time).")
+              help="single-object (clicks or scribbles on one object at a time), full-image "
+                   "(all regions of an image at once), sequential (category streams).")
 @click.option("--robot", default="clicker", show_default=True,
               help="clicker: the reference center-of-error clicker (RITM protocol); "
                    "dios-clicker: centre of the largest error region (a different robot).")
@@ -89,10 +95,22 @@ def main() -> None:
               help="Dataset option (repeatable), e.g. seed=3 for synthetic.")
 @click.option("--protocol-opt", multiple=True, metavar="KEY=VALUE",
               help="Protocol option (repeatable).")
+@click.option("--allocation", type=click.Choice(["free", "per-region"]), default=None,
+              help="full-image: how each round's scribbles are allocated (Agustsson et al., "
+                   "Sec. 5.3). Default: free.")
+@click.option("--rounds", type=click.IntRange(1), default=None,
+              help="full-image: rounds of corrective scribbles (default 10).")
+@click.option("--orders", type=click.IntRange(1), default=None,
+              help="sequential: stream orders per category, drawn from --seed (default 5).")
+@click.option("--learn-from", type=click.Choice(["gt", "prediction"]), default=None,
+              help="sequential: what a finished annotation teaches the model (default gt).")
+@click.option("--learn-delay", type=click.IntRange(0), default=None,
+              help="sequential: sample n uses the model as after sample n - delay (default 1).")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_threshold,
         stop_at_iou, compat, seed, data_root, out, limit, workers, model_opt, robot_opt,
-        dataset_opt, protocol_opt, progress):
+        dataset_opt, protocol_opt, allocation, rounds, orders, learn_from, learn_delay,
+        progress):
     """Evaluate MODEL on DATASET with a robot user; write records, summary and plots.
 
     \b
@@ -111,7 +129,9 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
                        workers=workers, model_options=_parse_options(model_opt),
                        robot_options=_parse_options(robot_opt),
                        dataset_options=_parse_options(dataset_opt),
-                       protocol_options=_parse_options(protocol_opt))
+                       protocol_options=_protocol_options(
+                           protocol_opt, allocation=allocation, rounds=rounds, orders=orders,
+                           learn_from=learn_from, learn_delay=learn_delay))
     out_dir = Path(out) if out else Path("runs") / (
         f"{model.replace(':', '-').replace('/', '-')}_{dataset}_{robot}_"
         f"{time.strftime('%Y%m%d-%H%M%S')}")
