@@ -45,12 +45,14 @@ One stroke, step by step (Alg. 1 line numbers in brackets):
    the literal every-node loop instead (same length; used as oracle and benchmark baseline).
 7. Bezier curve [line 18] with the path's pixels as control points (degree n = K - 1),
    evaluated in the Bernstein basis in log space (``bezier_curve``: log-binomials from
-   ``gammaln`` and ``xlogy``, no overflow or underflow for any n; the basis is truncated to a
-   band of half-width ceil(sqrt(14.5 n)) + 1 around n*t, whose neglected mass is below
+   ``gammaln``, no overflow or underflow for any n; the basis is truncated to a band of
+   half-width ceil(sqrt(14.5 n)) + 1 around n*t, whose neglected mass is below
    BAND_TAIL = 1e-12 by Hoeffding's bound, then renormalised). Sampling density: a piece of
-   degree m whose control polygon has longest edge e is sampled at S = ceil(2 m e) + 1
-   uniform parameter values; since |B'(t)| <= m e, consecutive samples are <= 0.5 px apart,
-   so the rounded samples form an 8-connected pixel chain. Under "protect" a piece whose
+   degree m whose control polygon's largest per-coordinate step is c (1 px on a skeleton)
+   is sampled at S = floor(m c) + 2 uniform parameter values, about one sample per control
+   point; each coordinate of B'(t) is bounded by m c, so consecutive samples differ by
+   less than 1 px per coordinate and the rounded samples form an 8-connected pixel chain
+   (``_piece_parameters``). Under "protect" a piece whose
    rounded samples leave E is split at its middle control point into two Bezier pieces that
    share it (a composite Bezier curve, still with the path's pixels as control points),
    recursively; a piece of two control points is the segment between two 8-adjacent skeleton
@@ -89,8 +91,8 @@ from iseg_bench.robots.graph_paths import (DEFAULT_RADIUS, MEDIAL_AXIS_SEED, med
 from iseg_bench.types import Interaction, Scribble
 
 BOUNDARY_MODES = ("protect", "clean", "allow")
-#: Samples per pixel of maximal curve speed: consecutive Bezier samples are <= 1/2 px apart.
-SAMPLES_PER_PX = 2.0
+#: Under "protect", every COARSE_STRIDE-th Bezier sample is checked before all of them.
+COARSE_STRIDE = 8
 #: Bernstein mass neglected outside the evaluated band (Hoeffding: 2 exp(-2 (w-1/2)^2 / n)).
 BAND_TAIL = 1e-12
 _BAND_C = math.log(2.0 / BAND_TAIL) / 2.0      # (w - 1/2)^2 >= n * _BAND_C  (about 14.5)
@@ -204,24 +206,44 @@ def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sample_piece(ctrl: np.ndarray) -> np.ndarray:
-    """Rounded samples (int64 (S, 2)) of one Bezier piece, <= 1/2 px apart (8-connected)."""
+def _piece_parameters(ctrl: np.ndarray) -> np.ndarray:
+    """Sample parameters of one Bezier piece: S = floor(m c) + 2 uniform values in [0, 1].
+
+    m = degree, c = the largest per-coordinate step of the control polygon (1 px for a
+    skeleton path with radius sqrt(2)). Each coordinate of B'(t) = m sum_i (P_{i+1} - P_i)
+    B_{m-1,i}(t) is at most m c in magnitude, so consecutive samples differ by less than
+    1 px in each coordinate and round to equal or 8-adjacent pixels.
+    """
     m = len(ctrl) - 1
-    if m <= 1:
+    c = float(np.abs(np.diff(ctrl, axis=0)).max())
+    return np.linspace(0.0, 1.0, int(math.floor(m * c)) + 2)
+
+
+def _sample_piece(ctrl: np.ndarray) -> np.ndarray:
+    """Rounded samples (int64 (S, 2)) of one Bezier piece, an 8-connected pixel chain."""
+    if len(ctrl) <= 2:
         return np.round(ctrl).astype(np.int64)
-    edge = float(np.hypot(*np.diff(ctrl, axis=0).T).max())
-    count = max(2, int(math.ceil(SAMPLES_PER_PX * m * edge)) + 1)
-    return np.round(bezier_curve(ctrl, np.linspace(0.0, 1.0, count))).astype(np.int64)
+    return np.round(bezier_curve(ctrl, _piece_parameters(ctrl))).astype(np.int64)
+
+
+def _inside(chain: np.ndarray, allowed: np.ndarray) -> bool:
+    h, w = allowed.shape
+    if (chain.min() < 0) or (chain[:, 0].max() >= h) or (chain[:, 1].max() >= w):
+        return False
+    return bool(allowed[chain[:, 0], chain[:, 1]].all())
 
 
 def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
     """The Bezier stroke through `control` as an 8-connected chain of integer pixels.
 
-    Without `allowed`: one Bezier curve of degree K - 1, sampled as in ``_sample_piece``.
-    With `allowed`: composite Bezier curve, refined until every rounded sample lies in
-    `allowed` (a piece that leaves it is split at its middle control point; a piece of two
-    control points is kept as its two end pixels). The control points must be integer
-    pixels in `allowed`, consecutive ones 8-adjacent, for the refinement to terminate inside.
+    Without `allowed`: one Bezier curve of degree K - 1, sampled as in
+    ``_piece_parameters``. With `allowed`: composite Bezier curve, refined until every
+    rounded sample lies in `allowed` (a piece that leaves it is split at its middle control
+    point; a piece of two control points is kept as its two end pixels). Every COARSE_STRIDE-th
+    sample is checked first, so that a piece that leaves `allowed` is usually rejected at
+    1/COARSE_STRIDE of the cost (same decision: the coarse samples are a subset). The
+    control points must be integer pixels in `allowed`, consecutive ones 8-adjacent, for
+    the refinement to end inside.
 
     Args:
         control: (K, 2) float (y, x) control points, K >= 1.
@@ -233,17 +255,23 @@ def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.n
     ctrl = np.asarray(control, dtype=np.float64).reshape(-1, 2)
     if allowed is None:
         return _dedupe(_sample_piece(ctrl))
-    h, w = allowed.shape
     pieces: list[np.ndarray] = []
     stack = [(0, len(ctrl) - 1)]
     while stack:
         a, b = stack.pop()
-        chain = _sample_piece(ctrl[a:b + 1])
-        inside = ((chain[:, 0] >= 0) & (chain[:, 0] < h) & (chain[:, 1] >= 0)
-                  & (chain[:, 1] < w))
-        if b - a > 1:
-            inside[inside] = allowed[chain[inside, 0], chain[inside, 1]]
-        if b - a <= 1 or inside.all():
+        piece = ctrl[a:b + 1]
+        if b - a <= 1:
+            pieces.append(np.round(piece).astype(np.int64))
+            continue
+        t = _piece_parameters(piece)
+        ok = True
+        if len(t) > 4 * COARSE_STRIDE:
+            coarse = np.round(bezier_curve(piece, t[::COARSE_STRIDE])).astype(np.int64)
+            ok = _inside(coarse, allowed)
+        if ok:
+            chain = np.round(bezier_curve(piece, t)).astype(np.int64)
+            ok = _inside(chain, allowed)
+        if ok:
             pieces.append(chain)
         else:
             mid = (a + b) // 2

@@ -1,0 +1,139 @@
+"""Time the ScribbleSeg scribbler (iseg_bench.robots.scribbler) per stroke at DAVIS size.
+
+Issue 3 target: median <= 20 ms per stroke at 854x480 on a 2-core machine, and the speed-up
+of the tree-diameter longest path over Alg. 1's literal every-node loop (ScribbleSeg Sec.
+3.4, Alg. 1 lines 12-17) on the same masks.
+
+Error masks: for each DAVIS frame (../shared/datasets/DAVIS/gt/*.png, any channel > 0 =
+object) five situations of a session: the first interaction (empty prediction) and four
+synthetic predictions, the target shifted by (+8, +12) px, eroded by 5 px, dilated by 5 px
+(3x3 square, 5 iterations), and shifted by (-6, -4) px then eroded by 2 px. Each robot call
+is timed with time.perf_counter (the whole ``next_interaction``: error components, erosion,
+medial axis, graph, path, Bezier). The every-node baseline runs the same robot with
+``path_method="every_node"`` on the first ``--oracle-frames`` frames only (it is slow), and
+the speed-up is reported on exactly those masks.
+
+Usage:
+    python benchmarks/bench_scribbler.py [--data-root ../shared/datasets] [--frames 345]
+        [--oracle-frames 20] [--boundary protect] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from iseg_bench.robots.scribbler import MedialAxisScribbler  # noqa: E402
+
+KERNEL = np.ones((3, 3), np.uint8)
+
+
+def load_targets(data_root: Path, frames: int) -> list[tuple[str, np.ndarray]]:
+    files = sorted((data_root / "DAVIS" / "gt").glob("*.png"))[:frames]
+    if not files:
+        raise SystemExit(f"no DAVIS masks under {data_root / 'DAVIS' / 'gt'}; pass --data-root")
+    out = []
+    for f in files:
+        m = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
+        m = m.reshape(m.shape[0], m.shape[1], -1)
+        out.append((f.stem, (m > 0).any(axis=2)))
+    return out
+
+
+def situations(target: np.ndarray):
+    """(name, pred, first) for the five session situations of one target."""
+    t8 = target.astype(np.uint8)
+    yield "first", np.zeros_like(target), True
+    yield "shift(+8,+12)", np.roll(target, (8, 12), axis=(0, 1)), False
+    yield "erode5", cv2.erode(t8, KERNEL, iterations=5).astype(bool), False
+    yield "dilate5", cv2.dilate(t8, KERNEL, iterations=5).astype(bool), False
+    yield ("shift(-6,-4)+erode2",
+           cv2.erode(np.roll(t8, (-6, -4), axis=(0, 1)), KERNEL, iterations=2).astype(bool),
+           False)
+
+
+def time_robot(robot, cases) -> tuple[np.ndarray, list]:
+    times, strokes = [], []
+    for target, pred, first in cases:
+        ignore = np.zeros_like(target)
+        t0 = time.perf_counter()
+        s = robot.next_interaction(target, ignore, pred, [] if first else [None])
+        times.append(time.perf_counter() - t0)
+        strokes.append(s)
+    return np.array(times) * 1e3, strokes
+
+
+def summary(ms: np.ndarray) -> dict:
+    return {"n": int(len(ms)), "median_ms": float(np.median(ms)),
+            "p90_ms": float(np.percentile(ms, 90)), "max_ms": float(ms.max()),
+            "mean_ms": float(ms.mean())}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-root", type=Path,
+                    default=Path(os.environ.get("ISEG_BENCH_DATA", REPO.parent / "shared"
+                                                / "datasets")))
+    ap.add_argument("--frames", type=int, default=345)
+    ap.add_argument("--oracle-frames", type=int, default=20)
+    ap.add_argument("--boundary", default="protect", choices=["protect", "clean", "allow"])
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    targets = load_targets(args.data_root, args.frames)
+    cases = [(t, p, first) for _, t in targets for _, p, first in situations(t)]
+    names = [name for _, t in targets for name, _, _ in situations(t)]
+    fast = MedialAxisScribbler(boundary=args.boundary)
+    slow = MedialAxisScribbler(boundary=args.boundary, path_method="every_node")
+    time_robot(fast, cases[:2])                                   # warm-up (lookup tables)
+
+    ms, strokes = time_robot(fast, cases)
+    n_oracle = min(len(cases), 5 * args.oracle_frames)
+    ms_slow, strokes_slow = time_robot(slow, cases[:n_oracle])
+    same = sum(a == b for a, b in zip(strokes, strokes_slow))
+
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "opencv_threads": cv2.getNumThreads()},
+        "shape": list(targets[0][1].shape), "boundary": args.boundary,
+        "diameter": summary(ms),
+        "per_situation": {k: summary(ms[[n == k for n in names]]) for k in dict.fromkeys(names)},
+        "oracle_subset": {"diameter": summary(ms[:n_oracle]),
+                          "every_node": summary(ms_slow),
+                          "speedup_median": float(np.median(ms_slow) / np.median(ms[:n_oracle])),
+                          "speedup_total": float(ms_slow.sum() / ms[:n_oracle].sum()),
+                          "identical_strokes": f"{same}/{n_oracle}"},
+        "points_per_stroke_median": float(np.median([len(s.points) for s in strokes])),
+    }
+    d = report["diameter"]
+    o = report["oracle_subset"]
+    print(f"scribbler ({args.boundary}) on {len(targets)} DAVIS frames x 5 situations "
+          f"= {d['n']} strokes at {report['shape'][1]}x{report['shape'][0]}, "
+          f"{report['machine']['cpus']} CPUs")
+    print(f"  per stroke: median {d['median_ms']:.2f} ms, p90 {d['p90_ms']:.2f} ms, "
+          f"max {d['max_ms']:.2f} ms, mean {d['mean_ms']:.2f} ms "
+          f"(target: median <= 20 ms)")
+    for k, v in report["per_situation"].items():
+        print(f"    {k:22s} median {v['median_ms']:7.2f} ms   p90 {v['p90_ms']:7.2f} ms")
+    print(f"  every-node baseline on the first {n_oracle} strokes: median "
+          f"{o['every_node']['median_ms']:.1f} ms vs {o['diameter']['median_ms']:.2f} ms -> "
+          f"speed-up x{o['speedup_median']:.1f} (median), x{o['speedup_total']:.1f} (total); "
+          f"identical strokes {o['identical_strokes']}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
