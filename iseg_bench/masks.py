@@ -69,17 +69,24 @@ def disk(shape: tuple[int, int], y: float, x: float, radius: float) -> np.ndarra
 def rasterize_stroke(points: np.ndarray, thickness: int, shape: tuple[int, int]) -> np.ndarray:
     """Rasterise a polyline of (N, 2) float (y, x) points as a stroke `thickness` px wide.
 
-    Drawn with OpenCV anti-aliasing off (LINE_8), round joints; a single point gives a disk
-    of diameter `thickness`. Pixels outside `shape` are clipped.
+    The centre line is drawn 1 px wide (OpenCV, 8-connected, points rounded to the nearest
+    pixel) and dilated with a `thickness` x `thickness` elliptical kernel, so a straight
+    stroke of odd thickness t is exactly t pixels across (OpenCV's own thick lines are
+    wider: 5 px for t = 3). A single point gives the kernel itself. Pixels outside `shape`
+    are clipped.
 
     Returns:
         (H, W) bool.
     """
     canvas = np.zeros(shape, dtype=np.uint8)
     pts = np.round(np.asarray(points, dtype=np.float64)[:, ::-1]).astype(np.int32)
-    if len(pts) == 1:
-        cv2.circle(canvas, tuple(int(v) for v in pts[0]), max(thickness // 2, 0), 1, -1,
-                   cv2.LINE_8)
-    else:
-        cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 1, int(thickness), cv2.LINE_8)
+    cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 1, 1, cv2.LINE_8)
+    if len(pts) == 1 or not canvas.any():
+        x, y = int(pts[0, 0]), int(pts[0, 1])
+        if 0 <= y < shape[0] and 0 <= x < shape[1]:
+            canvas[y, x] = 1
+    t = max(int(thickness), 1)
+    if t > 1:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
+        canvas = cv2.dilate(canvas, kernel)
     return canvas.astype(bool)

@@ -1,0 +1,77 @@
+"""IoU with ignore, error components, stroke rasterising and the corrective-click meter."""
+
+import numpy as np
+import pytest
+
+from iseg_bench.errors import SampleError
+from iseg_bench.masks import component_at, iou, rasterize_stroke
+from iseg_bench.robots.corrective import corrective_accuracy, error_region
+from iseg_bench.types import Click, Scribble
+
+
+def test_iou_excludes_ignored_pixels_from_intersection_and_union():
+    target = np.array([[1, 1, 0, 0]], bool)
+    pred = np.array([[1, 0, 1, 1]], bool)
+    assert iou(target, pred, np.zeros_like(target)) == pytest.approx(1 / 4)
+    ignore = np.array([[0, 0, 0, 1]], bool)
+    assert iou(target, pred, ignore) == pytest.approx(1 / 3)
+
+
+def test_empty_union_is_an_error_not_nan():
+    z = np.zeros((3, 3), bool)
+    with pytest.raises(SampleError, match="empty union"):
+        iou(z, z, z)
+
+
+def test_component_at_is_8_connected():
+    m = np.eye(4, dtype=bool)
+    assert component_at(m, 0, 0).sum() == 4
+    assert component_at(m, 0, 0, connectivity=4).sum() == 1
+    assert not component_at(m, 0, 1).any()
+
+
+def test_rasterize_stroke_width_and_single_point():
+    line = rasterize_stroke(np.array([[5.0, 2.0], [5.0, 12.0]]), 3, (11, 15))
+    assert line[:, 7].sum() == 3 and line[4:7, 7].all()
+    dot = rasterize_stroke(np.array([[3.0, 3.0]]), 3, (7, 7))
+    assert dot[3, 3] and dot.sum() == 5   # a radius-1 disk
+
+
+def test_corrective_accuracy_is_share_of_the_clicked_error_component_fixed():
+    target = np.zeros((6, 10), bool)
+    target[1:5, 1:4] = True          # FN component A: 12 px (clicked)
+    target[1:5, 6:9] = True          # FN component B: 12 px (elsewhere)
+    prev = np.zeros_like(target)
+    new = np.zeros_like(target)
+    new[1:5, 1:3] = True             # fixes 8 of A's 12 pixels
+    new[1:5, 6:9] = True             # fixing B must not count
+    click = Click(2, 2, True)
+    ign = np.zeros_like(target)
+    assert error_region(target, ign, prev, click).sum() == 12
+    assert corrective_accuracy(target, ign, prev, new, click) == pytest.approx(8 / 12)
+
+
+def test_corrective_accuracy_of_a_negative_click_uses_fp_and_nan_outside_errors():
+    target = np.zeros((5, 5), bool)
+    prev = np.zeros_like(target)
+    prev[0:2, 0:2] = True            # FP component of 4 px
+    new = np.zeros_like(target)      # all fixed
+    ign = np.zeros_like(target)
+    assert corrective_accuracy(target, ign, prev, new, Click(0, 0, False)) == 1.0
+    assert np.isnan(corrective_accuracy(target, ign, prev, new, Click(4, 4, False)))
+    # a positive click on an FP pixel touches no FN: undefined
+    assert np.isnan(corrective_accuracy(target, ign, prev, new, Click(0, 0, True)))
+
+
+def test_corrective_accuracy_of_a_scribble_covers_every_component_it_touches():
+    target = np.zeros((5, 12), bool)
+    target[:, 0:3] = True            # FN component 1 (15 px)
+    target[:, 5:8] = True            # FN component 2 (15 px)
+    target[:, 10:12] = True          # FN component 3, not touched
+    prev = np.zeros_like(target)
+    new = target.copy()
+    new[:, 5:8] = False              # component 2 still wrong
+    stroke = Scribble(np.array([[2.0, 1.0], [2.0, 6.0]]), True, thickness=1)
+    ign = np.zeros_like(target)
+    assert error_region(target, ign, prev, stroke).sum() == 30
+    assert corrective_accuracy(target, ign, prev, new, stroke) == pytest.approx(0.5)
