@@ -24,6 +24,9 @@ DATASETS: dict[str, str] = {
     "coco-mval": "iseg_bench.datasets.click_benchmarks:CocoMValDataset",
     "sbd": "iseg_bench.datasets.click_benchmarks:SbdDataset",
     "pascalvoc": "iseg_bench.datasets.click_benchmarks:PascalVocDataset",
+    "coco-panoptic": "iseg_bench.datasets.panoptic:CocoPanopticDataset",
+    "ade20k-panoptic": "iseg_bench.datasets.panoptic:Ade20kPanopticDataset",
+    "ade20k-scribble": "iseg_bench.datasets.ade20k_scribble:Ade20kScribbleDataset",
 }
 
 
