@@ -14,8 +14,8 @@ from iseg_bench.errors import SampleError
 from iseg_bench.masks import rasterize_stroke
 from iseg_bench.robots.registry import build_robot
 from iseg_bench.robots.scribbler import (MedialAxisScribbler, bezier_chain, bezier_curve,
-                                         largest_error_component, scribble_in_region,
-                                         stroke_footprint)
+                                         footprint_radius, largest_error_component,
+                                         scribble_in_region, stroke_footprint)
 from iseg_bench.types import Click, Scribble
 
 STEPS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
@@ -223,10 +223,12 @@ def test_thin_region_reduces_thickness_only_when_needed():
     s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
                                                np.zeros_like(target), [])
     assert s.thickness == 1 and np.ptp(s.points[:, 1]) == 29
-    target[8:13, 5:35] = True                   # 5 px wide: thickness 3 fits on row 10
+    r = int(footprint_radius(3))
+    target[10 - r:11 + r, 5:35] = True          # 2r + 1 px wide: thickness 3 fits on row 10
     s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
                                                np.zeros_like(target), [])
     assert s.thickness == 3 and (s.points[:, 0] == 10).all()
+    assert not (_pixels(s, target.shape) & ~target).any()
 
 
 def test_region_at_the_image_border():

@@ -21,12 +21,11 @@ One stroke, step by step (Alg. 1 line numbers in brackets):
    ``stroke_footprint``: the smallest disc that contains everything ``masks.rasterize_stroke``
    paints around a centre-line pixel).
    - "protect" (default): the centre line must lie in E = component & erode(true region, F),
-     so the painted stroke never leaves the true region. Erosion radius = the footprint
-     radius: sqrt(4) = 2 px for thickness 3 with the current ``rasterize_stroke`` (OpenCV
-     paints a 3-thick LINE_8 polyline 5 px wide); an exact 3-px rasteriser would give
-     sqrt(2) px, because a pixel within 1.5 px of a segment between two 8-adjacent pixel
-     centres is within sqrt(1.5^2 + 0.5) px of one of them. The radius is derived from the
-     rasteriser at run time, so it follows any change to it.
+     so the painted stroke never leaves the true region. The erosion radius is the
+     footprint radius, derived from the rasteriser at run time (so it follows any change to
+     it): with the current ``rasterize_stroke`` (1-px centre line dilated by a t x t
+     elliptical kernel) F is that kernel, i.e. radius 1 px (the 5-pixel cross) for the
+     default thickness 3, radius sqrt(5) px for thickness 5.
    - "clean": the stroke is computed on the whole component, then the parts whose
      footprint leaves the true region are removed; the longest remaining run (by length in
      px; ties: the first along the curve) is kept. If nothing remains, "protect" is used.
@@ -115,8 +114,9 @@ def stroke_footprint(thickness: int) -> np.ndarray:
     (8-neighbour moves, including repeats) is drawn, and rho^2 is the largest squared
     distance from a painted pixel to the nearest chain pixel; F = {(dy, dx): dy^2 + dx^2 <=
     rho^2}. (A longer polyline is drawn segment by segment, so the property extends; the
-    tests check it on random chains.) With the current rasteriser: thickness 1 -> rho^2 = 0
-    (one pixel), 2 -> 2, 3 -> 4 (radius 2 px, 13 pixels), 5 -> 9.
+    tests check it on random chains.) With the current rasteriser (centre line dilated by a
+    t x t ellipse): thickness 1 -> rho^2 = 0 (one pixel), 2 and 3 -> 1 (the 5-pixel cross),
+    4 and 5 -> 5 (21 pixels), 7 -> 10.
 
     Args:
         thickness: stroke width in pixels (>= 1).
