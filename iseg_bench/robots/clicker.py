@@ -35,9 +35,21 @@ from iseg_bench.types import Click, Interaction
 
 def padded_distance(mask: np.ndarray) -> np.ndarray:
     """Exact L2 distance to the nearest non-mask pixel, with the outside of the image counted
-    as non-mask. mask: (H, W) bool. Returns (H, W) float32, pixels."""
-    padded = np.pad(mask.astype(np.uint8), 1)
-    return cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    as non-mask. mask: (H, W) bool. Returns (H, W) float32, pixels.
+
+    Computed on the mask's bounding box with a 1-pixel zero frame: every pixel of the box has
+    its nearest non-mask pixel within that frame (the frame is all non-mask), so the values
+    equal those of the transform over the whole padded image, bit for bit, at a fraction of
+    the cost for compact error regions.
+    """
+    out = np.zeros(mask.shape, np.float32)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return out
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    padded = np.pad(mask[box].view(np.uint8), 1)
+    out[box] = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    return out
 
 
 def _clicked_pixels(history: Sequence[Interaction]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,51 @@
+"""Benchmark of the harness itself: robot + scoring + bookkeeping per click.
+
+The model is ``instant`` (a disk painted per click), so what is timed is everything
+iseg-bench does around a model call. Targets (issue 2): at most 5 ms per click on DAVIS
+854x480 samples on a 2-core machine, and ``--workers 2`` at least 1.7x faster than serial.
+
+    python benchmarks/bench_harness.py [--data-root ../shared/datasets] [--samples 60]
+
+Timing covers whole runs (dataset reading, records written and fsync'ed, figures, plots,
+worker start-up) divided by the number of clicks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from iseg_bench.config import RunConfig
+from iseg_bench.runner import execute
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def timed_run(data_root: str, samples: int, workers: int, clicks: int) -> float:
+    config = RunConfig(model="instant", dataset="davis", data_root=data_root, limit=samples,
+                       workers=workers, max_interactions=clicks)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        execute(config, Path(tmp) / "run", progress=False)
+        return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "datasets"))
+    parser.add_argument("--samples", type=int, default=60)
+    parser.add_argument("--clicks", type=int, default=20)
+    args = parser.parse_args()
+    n = args.samples * args.clicks
+    serial = timed_run(args.data_root, args.samples, 1, args.clicks)
+    parallel = timed_run(args.data_root, args.samples, 2, args.clicks)
+    print(f"DAVIS 854x480, {args.samples} samples x {args.clicks} clicks, model 'instant'")
+    print(f"serial     : {serial:7.2f} s  = {1000 * serial / n:6.2f} ms per click")
+    print(f"--workers 2: {parallel:7.2f} s  = {1000 * parallel / n:6.2f} ms per click")
+    print(f"speed-up   : {serial / parallel:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
