@@ -106,11 +106,18 @@ def main() -> None:
               help="sequential: what a finished annotation teaches the model (default gt).")
 @click.option("--learn-delay", type=click.IntRange(0), default=None,
               help="sequential: sample n uses the model as after sample n - delay (default 1).")
+@click.option("--resume", "resume", type=click.Path(file_okay=False, exists=True),
+              default=None, help="Continue the interrupted run in this folder: the other "
+              "options must match it; finished samples are kept, failed ones re-tried.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed sample.")
+@click.option("--sample-timeout", type=click.FloatRange(0, min_open=True), default=None,
+              metavar="SECONDS", help="Time limit per sample: samples run in worker "
+              "processes and one still running after SECONDS is killed and recorded as failed.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_threshold,
         stop_at_iou, compat, seed, data_root, out, limit, workers, model_opt, robot_opt,
         dataset_opt, protocol_opt, allocation, rounds, orders, learn_from, learn_delay,
-        progress):
+        resume, fail_fast, sample_timeout, progress):
     """Evaluate MODEL on DATASET with a robot user; write records, summary and plots.
 
     \b
@@ -135,12 +142,23 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
     out_dir = Path(out) if out else Path("runs") / (
         f"{model.replace(':', '-').replace('/', '-')}_{dataset}_{robot}_"
         f"{time.strftime('%Y%m%d-%H%M%S')}")
-    if (out_dir / "records.jsonl").exists():
-        raise click.UsageError(f"{out_dir} already holds a run; choose another --out")
-    outcome = execute(config, out_dir, progress=progress)
+    if resume is not None:
+        if out is not None and Path(out) != Path(resume):
+            raise click.UsageError("--out and --resume name different folders; give one")
+        out_dir = Path(resume)
+    elif (out_dir / "records.jsonl").exists():
+        raise click.UsageError(f"{out_dir} already holds a run; choose another --out or "
+                               f"continue it with --resume {out_dir}")
+    outcome = execute(config, out_dir, progress=progress, resume=resume is not None,
+                      fail_fast=fail_fast, sample_timeout=sample_timeout)
     click.echo(summary_frame([outcome.summary]).to_string(index=False))
     click.echo(f"\nrun folder: {outcome.out_dir}  ({outcome.n_ok} samples done, "
                f"{outcome.n_failed} failed; see failures.csv)")
+    if not outcome.complete:
+        click.echo(f"incomplete run ({'interrupted' if outcome.interrupted else 'stopped'}):"
+                   f" figures cover the samples done; continue with --resume {outcome.out_dir}")
+    if outcome.interrupted:
+        sys.exit(130)
     if outcome.n_failed:
         sys.exit(1)
 
@@ -172,6 +190,39 @@ def plot(runs, output):
     summaries = [load_run(Path(r))[1] for r in runs]
     labels = [f"{s.get('model')} / {s.get('dataset')} / {s.get('robot')}" for s in summaries]
     click.echo(miou_curves(summaries, labels, Path(output)))
+
+
+@main.command()
+@click.argument("baseline", type=click.Path(exists=True))
+@click.argument("candidate", type=click.Path(exists=True))
+@click.option("--tolerance", default="", metavar="FAMILY=DELTA,...",
+              help="Allowed worsening per figure family (noc, nof, miou, auc, failed, "
+                   "seconds) or figure (noc@90, miou@5), e.g. noc=0.05,miou=0.005. "
+                   "Default 0; seconds are not checked unless given.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Also write the Markdown table to this file.")
+def compare(baseline, candidate, tolerance, output):
+    """Compare CANDIDATE against BASELINE (run folders or summary.json files).
+
+    Prints a Markdown table of every figure with its delta; exits 1 when any figure got
+    worse beyond its tolerance, 2 when the runs' protocol settings differ.
+
+    \b
+    Example (CI):
+      iseg-bench compare baselines/grabcut-summary.json runs/candidate --tolerance noc=0.05
+    """
+    from iseg_bench.reports.compare import compare_paths
+
+    try:
+        result = compare_paths(Path(baseline), Path(candidate), tolerance)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from exc
+    text = result.markdown()
+    click.echo(text)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    if result.regressions:
+        sys.exit(1)
 
 
 @main.command()
