@@ -147,3 +147,19 @@ def _check_path(path, length, i, j, w):
         total += edges[(min(a, b), max(a, b))]
     assert total == pytest.approx(length, abs=1e-9)
     assert len(set(path.tolist())) == len(path)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_eight_neighbour_fast_path_equals_kdtree(seed):
+    from scipy.spatial import cKDTree
+    rng = np.random.default_rng(seed)
+    pts = np.argwhere(rng.random((int(rng.integers(1, 30)), int(rng.integers(1, 30)))) < 0.4)
+    pts = pts[rng.permutation(len(pts))] + rng.integers(-5, 5, size=2)
+    i, j, w = gp.radius_graph_edges(pts)
+    if len(pts) < 2:
+        assert len(i) == 0
+        return
+    ref = cKDTree(pts.astype(float)).query_pairs(math.sqrt(2) + 1e-9, output_type="ndarray")
+    ref = np.sort(ref, axis=1)
+    ref = ref[np.lexsort((ref[:, 1], ref[:, 0]))] if len(ref) else ref.reshape(0, 2)
+    assert np.array_equal(np.stack([i, j], axis=1).reshape(-1, 2), ref.reshape(-1, 2))

@@ -145,18 +145,43 @@ def radius_graph_edges(points: np.ndarray,
     if not radius > 0:
         raise ValueError(f"radius must be > 0, got {radius}")
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    empty = np.zeros(0, dtype=np.int64)
     if len(pts) < 2:
-        empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), np.zeros(0, dtype=np.float64)
-    pairs = cKDTree(pts).query_pairs(radius + RADIUS_EPS, output_type="ndarray")
+    ipts = np.round(pts).astype(np.int64)
+    if DEFAULT_RADIUS - RADIUS_EPS <= radius < 2.0 and np.array_equal(ipts, pts):
+        pairs = _eight_neighbour_pairs(ipts)
+    else:
+        pairs = cKDTree(pts).query_pairs(radius + RADIUS_EPS, output_type="ndarray")
     if len(pairs) == 0:
-        empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), np.zeros(0, dtype=np.float64)
     pairs = np.sort(pairs.astype(np.int64), axis=1)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     i, j = pairs[:, 0], pairs[:, 1]
     w = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
     return i, j, w
+
+
+def _eight_neighbour_pairs(ipts: np.ndarray) -> np.ndarray:
+    """(E, 2) index pairs of distinct integer points that are 8-neighbours.
+
+    For integer pixels and sqrt(2) <= radius < 2 the radius graph is exactly the
+    8-neighbourhood (the next distance is 2), found here by sorted linear indices instead of
+    a k-d tree (same edges; the tests compare both).
+    """
+    y = ipts[:, 0] - ipts[:, 0].min()
+    x = ipts[:, 1] - ipts[:, 1].min() + 1
+    width = int(x.max()) + 2
+    lin = y * width + x
+    order = np.argsort(lin, kind="stable")
+    ordered = lin[order]
+    out = []
+    for off in (1, width - 1, width, width + 1):    # (0, +1), (+1, -1), (+1, 0), (+1, +1)
+        want = lin + off
+        pos = np.minimum(np.searchsorted(ordered, want), len(ordered) - 1)
+        hit = ordered[pos] == want
+        out.append(np.stack([np.flatnonzero(hit), order[pos[hit]]], axis=1))
+    return np.concatenate(out, axis=0)
 
 
 def _adjacency(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:

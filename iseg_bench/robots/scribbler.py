@@ -160,6 +160,17 @@ def _erode(mask: np.ndarray, footprint: np.ndarray) -> np.ndarray:
 # Bezier curves
 # ---------------------------------------------------------------------------------------
 
+_LOG_FACTORIALS = gammaln(np.arange(4097, dtype=np.float64) + 1.0)
+
+
+def _log_factorials(n: int) -> np.ndarray:
+    """log(k!) for k = 0..n (float64 (n + 1,)), from a table grown on demand."""
+    global _LOG_FACTORIALS
+    if n >= len(_LOG_FACTORIALS):
+        _LOG_FACTORIALS = gammaln(np.arange(2 * n + 1, dtype=np.float64) + 1.0)
+    return _LOG_FACTORIALS[:n + 1]
+
+
 def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Points of the Bezier curve with control points `control` at parameters `t`.
 
@@ -192,7 +203,7 @@ def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
     width = min(2 * half + 1, n + 1)
     lo = np.clip(np.round(n * ti).astype(np.int64) - half, 0, n + 1 - width)
     idx = lo[:, None] + np.arange(width)[None, :]
-    lg = gammaln(np.arange(n + 1, dtype=np.float64) + 1.0)
+    lg = _log_factorials(n)
     log_binom = lg[n] - lg - lg[::-1]                   # log C(n, i), i = 0..n
     log_t, log_1mt = np.log(ti), np.log1p(-ti)
     # log B_{n,i}(t) = log C(n, i) + i log t + (n - i) log(1 - t)
