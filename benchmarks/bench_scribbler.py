@@ -35,6 +35,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import iseg_bench.robots.scribbler as scribbler_module  # noqa: E402
+from iseg_bench.robots.graph_paths import skeleton_longest_path  # noqa: E402
 from iseg_bench.robots.scribbler import MedialAxisScribbler  # noqa: E402
 
 KERNEL = np.ones((3, 3), np.uint8)
@@ -77,6 +79,39 @@ def time_robot(robot, cases) -> tuple[np.ndarray, np.ndarray, list]:
     return np.array(wall) * 1e3, np.array(cpu) * 1e3, strokes
 
 
+def path_step(robot, cases) -> dict:
+    """Alg. 1 lines 3-17 alone on the skeletons the robot builds for `cases`: both methods'
+    time and whether their path lengths agree (the every-node loop is the oracle)."""
+    skeletons = []
+
+    def capture(skel, radius, method):
+        skeletons.append((skel.copy(), radius))
+        return skeleton_longest_path(skel, radius, method)
+
+    scribbler_module.skeleton_longest_path = capture
+    try:
+        time_robot(robot, cases)
+    finally:
+        scribbler_module.skeleton_longest_path = skeleton_longest_path
+    fast, slow, agree, nodes = [], [], 0, []
+    for skel, radius in skeletons:
+        t0 = time.perf_counter()
+        _, a = skeleton_longest_path(skel, radius, "diameter")
+        t1 = time.perf_counter()
+        _, b = skeleton_longest_path(skel, radius, "every_node")
+        t2 = time.perf_counter()
+        fast.append(t1 - t0)
+        slow.append(t2 - t1)
+        agree += abs(a - b) <= 1e-9
+        nodes.append(int(skel.sum()))
+    fast, slow = np.array(fast) * 1e3, np.array(slow) * 1e3
+    return {"n": len(skeletons), "skeleton_nodes_median": float(np.median(nodes)),
+            "diameter": summary(fast), "every_node": summary(slow),
+            "speedup_median": float(np.median(slow) / np.median(fast)),
+            "speedup_total": float(slow.sum() / fast.sum()),
+            "lengths_agree": f"{agree}/{len(skeletons)}"}
+
+
 def summary(ms: np.ndarray) -> dict:
     return {"n": int(len(ms)), "median_ms": float(np.median(ms)),
             "p90_ms": float(np.percentile(ms, 90)), "max_ms": float(ms.max()),
@@ -106,6 +141,7 @@ def main(argv=None) -> int:
     n_oracle = min(len(cases), 5 * args.oracle_frames)
     ms_slow, cpu_slow, strokes_slow = time_robot(slow, cases[:n_oracle])
     same = sum(a == b for a, b in zip(strokes, strokes_slow))
+    paths = path_step(fast, cases[:n_oracle])
 
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -122,6 +158,7 @@ def main(argv=None) -> int:
                           "speedup_median": float(np.median(ms_slow) / np.median(ms[:n_oracle])),
                           "speedup_total": float(ms_slow.sum() / ms[:n_oracle].sum()),
                           "identical_strokes": f"{same}/{n_oracle}"},
+        "path_step": paths,
         "points_per_stroke_median": float(np.median([len(s.points) for s in strokes])),
     }
     d = report["diameter"]
@@ -142,6 +179,12 @@ def main(argv=None) -> int:
           f"speed-up x{o['speedup_median']:.1f} (median), x{o['speedup_total']:.1f} (total), "
           f"x{o['speedup_median_cpu']:.1f} (median CPU time); "
           f"identical strokes {o['identical_strokes']}")
+    p = report["path_step"]
+    print(f"  path step alone (Alg. 1 lines 3-17) on those {p['n']} skeletons (median "
+          f"{p['skeleton_nodes_median']:.0f} nodes): diameter median "
+          f"{p['diameter']['median_ms']:.2f} ms vs every-node {p['every_node']['median_ms']:.1f}"
+          f" ms -> x{p['speedup_median']:.0f} (median), x{p['speedup_total']:.0f} (total); "
+          f"path lengths agree {p['lengths_agree']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0
