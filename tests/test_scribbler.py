@@ -357,3 +357,15 @@ def test_registry_and_options():
     with pytest.raises(ValueError):
         MedialAxisScribbler().next_interaction(np.zeros((3, 3), bool), np.zeros((3, 4), bool),
                                                np.zeros((3, 3), bool), [])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([2.0, 2.5, 3.0]))
+def test_protect_with_a_larger_graph_radius(seed, radius):
+    target, ignore, pred, history = _random_case(seed)
+    if not (target & ~ignore).any():
+        return
+    s = MedialAxisScribbler(radius=radius).next_interaction(target, ignore, pred, history)
+    true_region = (target if s.is_positive else ~target) & ~ignore
+    stroke = _pixels(s, target.shape)
+    assert stroke.any() and not (stroke & ~true_region).any()

@@ -55,7 +55,9 @@ One stroke, step by step (Alg. 1 line numbers in brackets):
    rounded samples leave E is split at its middle control point into two Bezier pieces that
    share it (a composite Bezier curve, still with the path's pixels as control points),
    recursively; a piece of two control points is the segment between two 8-adjacent skeleton
-   pixels, which lies in E, so the recursion always ends inside E.
+   pixels, which lies in E, so the recursion always ends inside E. (With a radius >= 2 px,
+   consecutive path pixels may be farther apart; a straight segment between them that
+   leaves E is cut, keeping the longest run of the chain inside E.)
 8. The stroke: ``Scribble(points, is_positive, thickness)`` whose points are that pixel chain
    (float64 (N, 2) (y, x), consecutive duplicates removed), drawn by
    ``masks.rasterize_stroke`` with the given thickness (3 by default, as in Sec. 3.4).
@@ -231,8 +233,10 @@ def _piece_parameters(ctrl: np.ndarray) -> np.ndarray:
 
 
 def _sample_piece(ctrl: np.ndarray) -> np.ndarray:
-    """Rounded samples (int64 (S, 2)) of one Bezier piece, an 8-connected pixel chain."""
-    if len(ctrl) <= 2:
+    """Rounded samples (int64 (S, 2)) of one Bezier piece, an 8-connected pixel chain
+    (a single point, or two 8-adjacent integer points, are returned as they are)."""
+    if len(ctrl) == 1 or (len(ctrl) == 2 and np.abs(ctrl[1] - ctrl[0]).max() <= 1
+                          and np.array_equal(ctrl, np.round(ctrl))):
         return np.round(ctrl).astype(np.int64)
     return np.round(bezier_curve(ctrl, _piece_parameters(ctrl))).astype(np.int64)
 
@@ -250,11 +254,14 @@ def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.n
     Without `allowed`: one Bezier curve of degree K - 1, sampled as in
     ``_piece_parameters``. With `allowed`: composite Bezier curve, refined until every
     rounded sample lies in `allowed` (a piece that leaves it is split at its middle control
-    point; a piece of two control points is kept as its two end pixels). Every COARSE_STRIDE-th
-    sample is checked first, so that a piece that leaves `allowed` is usually rejected at
-    1/COARSE_STRIDE of the cost (same decision: the coarse samples are a subset). The
-    control points must be integer pixels in `allowed`, consecutive ones 8-adjacent, for
-    the refinement to end inside.
+    point; a piece of two control points is the straight segment, kept as it is). Every
+    COARSE_STRIDE-th sample is checked first, so that a piece that leaves `allowed` is
+    usually rejected at 1/COARSE_STRIDE of the cost (same decision: the coarse samples are a
+    subset). When the control points are integer pixels in `allowed` and consecutive ones
+    are 8-adjacent (a skeleton path with radius < 2) the refinement always ends inside;
+    otherwise (a segment between two distant control points leaves `allowed`) only the
+    longest run of the chain inside `allowed` is returned, which still contains a control
+    point.
 
     Args:
         control: (K, 2) float (y, x) control points, K >= 1.
@@ -272,7 +279,7 @@ def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.n
         a, b = stack.pop()
         piece = ctrl[a:b + 1]
         if b - a <= 1:
-            pieces.append(np.round(piece).astype(np.int64))
+            pieces.append(_sample_piece(piece))
             continue
         t = _piece_parameters(piece)
         ok = True
@@ -288,7 +295,13 @@ def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.n
             mid = (a + b) // 2
             stack.append((mid, b))      # popped second: keeps the pieces in curve order
             stack.append((a, mid))
-    return _dedupe(np.concatenate(pieces, axis=0))
+    chain = _dedupe(np.concatenate(pieces, axis=0))
+    h, w = allowed.shape
+    ok = ((chain[:, 0] >= 0) & (chain[:, 0] < h) & (chain[:, 1] >= 0) & (chain[:, 1] < w))
+    ok[ok] = allowed[chain[ok, 0], chain[ok, 1]]
+    if not ok.all():        # only with control points more than one pixel apart
+        chain = _longest_run(chain, ok)
+    return chain
 
 
 def _dedupe(chain: np.ndarray) -> np.ndarray:
