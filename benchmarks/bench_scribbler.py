@@ -10,9 +10,11 @@ synthetic predictions, the target shifted by (+8, +12) px, eroded by 5 px, dilat
 (3x3 square, 5 iterations), and shifted by (-6, -4) px then eroded by 2 px. Each robot call
 (the whole ``next_interaction``: error components, erosion, medial axis, graph, path,
 Bezier) is timed with time.perf_counter (wall) and time.process_time (CPU time of this
-process, which is less disturbed by other processes on a shared machine). The every-node baseline runs the same robot with
-``path_method="every_node"`` on the first ``--oracle-frames`` frames only (it is slow), and
-the speed-up is reported on exactly those masks.
+process, which is less disturbed by other processes on a shared machine). The every-node
+baseline runs the same robot with ``path_method="every_node"`` on the first
+``--oracle-frames`` frames only (it is slow), and the speed-up is reported on exactly those
+masks, for the whole stroke and for the path step alone (Alg. 1 lines 3-17, both methods
+on the skeletons the robot builds), where the path lengths are also checked to agree.
 
 Usage:
     python benchmarks/bench_scribbler.py [--data-root ../shared/datasets] [--frames 345]
