@@ -68,6 +68,22 @@ def load_dataset(config: RunConfig):
     return get_dataset(config.dataset, config.data_root, **config.dataset_options)
 
 
+def build_context(protocol: Protocol, dataset) -> WorkerContext:
+    """The protocol's model and robot around `dataset`.
+
+    Raises:
+        AdapterError: the model or robot cannot be built (the cause is in the message);
+            an IsegBenchError raised by the factory passes through unchanged.
+    """
+    try:
+        return protocol.build_context(dataset)
+    except IsegBenchError:
+        raise
+    except Exception as exc:
+        raise AdapterError(f"cannot build the model {protocol.config.model!r} or the robot "
+                           f"{protocol.config.robot!r}: {type(exc).__name__}: {exc}") from exc
+
+
 def failure(unit_id: str, error: str, tb: str | None = None) -> dict[str, Any]:
     """A failed unit's result line."""
     return {"unit_id": unit_id, "status": "failed", "error": error, "traceback": tb,
@@ -97,7 +113,7 @@ def _worker_main(config_json: dict[str, Any], conn) -> None:
     try:
         config = RunConfig.from_json(config_json)
         protocol = build_protocol(config)
-        ctx = protocol.build_context(load_dataset(config))
+        ctx = build_context(protocol, load_dataset(config))
     except Exception as exc:
         conn.send(("init_error", (type(exc).__name__, str(exc), traceback.format_exc(limit=8))))
         return
@@ -247,7 +263,7 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset, units: list[
     if sample_timeout is None and (config.workers <= 1 or len(units) <= 1):
         if not units:
             return
-        ctx = ctx if ctx is not None else protocol.build_context(dataset)
+        ctx = ctx if ctx is not None else build_context(protocol, dataset)
         for unit in units:
             yield evaluate_unit(protocol, ctx, unit)
         return
@@ -385,17 +401,17 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
     if resume:
         check_resume(out_dir, config, units)
         done = {k: r for k, r in runs.latest_results(out_dir).items() if r["status"] == "ok"}
-    else:
-        if (out_dir / runs.RECORDS).exists() or (out_dir / runs.CONFIG).exists():
-            raise IsegBenchError(f"{out_dir} already holds a run; continue it with --resume "
-                                 f"{out_dir} or choose another --out")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        runs.write_json(out_dir / runs.CONFIG, {**config.to_json(), "versions": versions(),
-                                                "units": [u.unit_id for u in units]})
+    elif (out_dir / runs.RECORDS).exists() or (out_dir / runs.CONFIG).exists():
+        raise IsegBenchError(f"{out_dir} already holds a run; continue it with --resume "
+                             f"{out_dir} or choose another --out")
     todo = [u for u in units if u.unit_id not in done]
     ctx = None
     if sample_timeout is None and config.workers <= 1 and todo:
-        ctx = protocol.build_context(dataset)   # a broken model fails before any work
+        ctx = build_context(protocol, dataset)   # a broken model fails before any work
+    if not resume:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        runs.write_json(out_dir / runs.CONFIG, {**config.to_json(), "versions": versions(),
+                                                "units": [u.unit_id for u in units]})
     interrupted = stopped = False
     n_written = 0
     writer = runs.RecordWriter(out_dir / runs.RECORDS)
