@@ -248,8 +248,10 @@ def compare(baseline: Path, candidate: Path, tolerances: dict[str, float] | None
     result = Comparison(a, b)
     levels = [("", a.summary, b.summary, True)]
     for split in sorted(set(a.summary.get("splits") or {}) | set(b.summary.get("splits") or {})):
-        levels.append((f" [{split}]", (a.summary.get("splits") or {}).get(split, {}),
-                       (b.summary.get("splits") or {}).get(split, {}), False))
+        levels.append((f" [{split}]", {"interaction": a.summary.get("interaction"),
+                                      **(a.summary.get("splits") or {}).get(split, {})},
+                       {"interaction": b.summary.get("interaction"),
+                        **(b.summary.get("splits") or {}).get(split, {})}, False))
     for suffix, sa, sb in ((s, x, y) for s, x, y, _ in levels):
         top = suffix == ""
         fa = {name: (fam, v) for name, fam, v in _figures(sa, top)}
