@@ -111,10 +111,8 @@ class Comparison:
 def _fmt(v: float | None, signed: bool = False) -> str:
     if v is None:
         return "-"
-    if float(v).is_integer() and abs(v) < 1e6:
-        text = str(int(v))
-    else:
-        text = f"{v:.4f}"
+    text = f"{v:.4f}".rstrip("0").rstrip(".")
+    text = "0" if text in ("-0", "") else text
     return f"+{text}" if signed and v > 0 else text
 
 
