@@ -1,0 +1,161 @@
+"""Checkpoints, adapters (random init, caching, zoom-in), pretrained loading, import guard."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from iseg_bench.errors import AdapterError  # noqa: E402
+from iseg_bench.models.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from iseg_bench.models.click_encodings import gaussian_maps  # noqa: E402
+from iseg_bench.models.zoo import build_model  # noqa: E402
+from iseg_bench.types import Click  # noqa: E402
+
+
+@pytest.mark.parametrize("hw", [(1, 5), (29, 35), (67, 93)])
+def test_acc99net_shapes_and_range_at_odd_sizes(hw):
+    m = build_model("acc99net-tiny").eval()
+    g = torch.from_numpy(gaussian_maps([(0, 0, True), (hw[0] - 1, hw[1] - 1, False)], hw))[None]
+    with torch.no_grad():
+        out = m(torch.rand(1, 3, *hw), g, torch.zeros(1, 1, *hw))
+    assert out.shape == (1, 1, *hw)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+
+
+@pytest.mark.parametrize("variant", ["emc-click-tiny", "acc99net-tiny"])
+def test_checkpoint_round_trip(tmp_path, variant):
+    m = build_model(variant, seed=3).eval()
+    save_checkpoint(m, tmp_path / "ck", variant=variant, meta={"note": "test"})
+    assert (tmp_path / "ck.safetensors").is_file() and (tmp_path / "ck.json").is_file()
+    m2, arch = load_checkpoint(tmp_path / "ck.json")
+    assert arch["variant"] == variant and arch["meta"]["note"] == "test"
+    for (k, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_missing_checkpoint_is_a_clear_error(monkeypatch):
+    from iseg_bench.adapters.torch_models import acc99net, emc_click
+
+    monkeypatch.delenv("ISEG_BENCH_WEIGHTS", raising=False)
+    for factory in (emc_click, acc99net):
+        with pytest.raises(AdapterError, match="iseg-bench train"):
+            factory(device="cpu")
+
+
+def test_weights_folder_lookup(tmp_path, monkeypatch):
+    from iseg_bench.adapters.torch_models import acc99net
+
+    save_checkpoint(build_model("acc99net-tiny"), tmp_path / "acc99net", variant="acc99net-tiny")
+    monkeypatch.setenv("ISEG_BENCH_WEIGHTS", str(tmp_path))
+    ad = acc99net(device="cpu")
+    assert ad.weights.endswith("acc99net.safetensors")
+
+
+def test_emc_adapter_caches_base_features_from_click_2():
+    from iseg_bench.adapters.torch_models import emc_click
+
+    ad = emc_click(device="cpu", random_init="true", variant="emc-click-tiny", short_side=None)
+    calls = {"encode": 0, "correct": 0}
+    enc, cor = ad.model.encode, ad.model.correct
+
+    def count(name, fn):
+        def wrapped(*a, **k):
+            calls[name] += 1
+            return fn(*a, **k)
+        return wrapped
+
+    ad.model.encode, ad.model.correct = count("encode", enc), count("correct", cor)
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (45, 61, 3), dtype=np.uint8)
+    ad.set_image(image)
+    hist = [Click(20, 30, True)]
+    prob = ad.predict(hist, np.zeros((45, 61), np.float32))
+    assert prob.shape == (45, 61) and prob.dtype == np.float32
+    assert 0 <= prob.min() and prob.max() <= 1
+    for c in (Click(5, 5, False), Click(40, 50, True)):
+        hist.append(c)
+        prob = ad.predict(hist, prob)
+    assert calls == {"encode": 1, "correct": 3}
+    ad.set_image(image)  # a new sample recomputes the base features
+    ad.predict(hist[:1], np.zeros((45, 61), np.float32))
+    assert calls["encode"] == 2
+
+
+@pytest.mark.parametrize("factory_name", ["emc_click", "acc99net"])
+def test_adapters_zoom_in_path(factory_name):
+    from iseg_bench.adapters import torch_models
+
+    variant = "emc-click-tiny" if factory_name == "emc_click" else "acc99net-tiny"
+    ad = getattr(torch_models, factory_name)(device="cpu", random_init=True, variant=variant,
+                                             zoom_in="true", zoom_size=48, short_side=None)
+    image = np.random.default_rng(1).integers(0, 255, (70, 90, 3), dtype=np.uint8)
+    ad.set_image(image)
+    prev = np.zeros((70, 90), np.float32)
+    prev[20:40, 30:60] = 0.9
+    p1 = ad.predict([Click(30, 45, True)], np.zeros_like(prev))
+    p2 = ad.predict([Click(30, 45, True), Click(35, 50, False)], prev)
+    assert p1.shape == p2.shape == (70, 90)
+    assert ad.describe()["zoom_in"] is True
+
+
+def test_registry_names_resolve():
+    from iseg_bench.adapters.registry import BUILTIN_ADAPTERS, resolve_factory
+
+    for name in ("emc-click", "emc-click-b3", "acc99net"):
+        if name in BUILTIN_ADAPTERS:
+            assert callable(resolve_factory(name))
+
+
+def test_pretrained_backbones_from_local_folders(tmp_path):
+    """ImageNet-weight loading through transformers, on locally saved tiny folders."""
+    from transformers import BitBackbone, BitConfig, SegformerConfig, SegformerModel
+
+    from iseg_bench.models.hf_backbones import load_pretrained_bit, load_pretrained_segformer
+    from iseg_bench.models.zoo import TINY_BIT, TINY_MIT
+
+    mit = {k: v for k, v in TINY_MIT.items() if k != "decoder_hidden_size"}
+    SegformerModel(SegformerConfig(num_channels=3, **mit)).save_pretrained(tmp_path / "mit")
+    emc = build_model("emc-click-tiny")
+    names = load_pretrained_segformer(emc.base.encoder, str(tmp_path / "mit"))
+    src = SegformerModel.from_pretrained(tmp_path / "mit").state_dict()
+    conv = "stages.0.patch_embeddings.proj.weight"
+    assert conv in names
+    w = emc.base.encoder.state_dict()[conv]
+    assert torch.equal(w[:, :3], src[conv]) and not w[:, 3:].any()
+
+    BitBackbone(BitConfig(num_channels=3, layer_type="bottleneck", out_features=["stage4"],
+                          **TINY_BIT)).save_pretrained(tmp_path / "bit")
+    acc = build_model("acc99net-tiny")
+    names = load_pretrained_bit(acc.image_stream, str(tmp_path / "bit"))
+    stem = "bit.embedder.convolution.weight"
+    assert stem in names
+    assert not acc.image_stream.state_dict()[stem][:, 3:].any()
+
+
+def test_broken_torchvision_is_hidden(tmp_path):
+    """A torchvision that raises on import must not break the backbones' transformers import."""
+    fake = tmp_path / "torchvision"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise RuntimeError('operator torchvision::nms does not exist')\n")
+    code = textwrap.dedent("""
+        import sys
+        from iseg_bench.models.hf_backbones import transformers_modules, build_segformer
+        transformers_modules()
+        assert sys.modules['torchvision'] is None
+        build_segformer(3, hidden_sizes=[8, 8, 8, 8], depths=[1, 1, 1, 1],
+                        num_attention_heads=[1, 1, 1, 1])
+        print('ok')
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.getcwd()]))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "ok" in res.stdout
