@@ -21,6 +21,10 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "faulty": "iseg_bench.adapters.faulty:FaultyAdapter",
     "instant": "iseg_bench.adapters.instant:InstantAdapter",
     "color-prior": "iseg_bench.adapters.color_prior:ColorPriorAdapter",
+    # bundled PyTorch models (optional extra `models`; issue 7)
+    "emc-click": "iseg_bench.adapters.torch_models:emc_click",
+    "emc-click-b3": "iseg_bench.adapters.torch_models:emc_click_b3",
+    "acc99net": "iseg_bench.adapters.torch_models:acc99net",
 }
 
 
