@@ -27,6 +27,7 @@ DATASETS: dict[str, str] = {
     "coco-panoptic": "iseg_bench.datasets.panoptic:CocoPanopticDataset",
     "ade20k-panoptic": "iseg_bench.datasets.panoptic:Ade20kPanopticDataset",
     "ade20k-scribble": "iseg_bench.datasets.ade20k_scribble:Ade20kScribbleDataset",
+    "synthetic-categories": "iseg_bench.datasets.synthetic_categories:SyntheticCategoriesDataset",
 }
 
 

@@ -1,0 +1,188 @@
+"""A synthetic dataset with categories, for the sequential protocol (SIIS, Lin et al.).
+
+The objects of one category share a colour model: every object of category c is painted
+with the same two category colours mixed by low-frequency noise, so a per-category colour
+model learned from finished annotations (``color-prior``) finds new objects of c -- the
+situation SIIS Sec. 3.2-3.3 exploit on CoSOD3k, CoCA or LeedsButterfly. Backgrounds and
+distractor blobs take random colours at least ``MIN_COLOUR_GAP`` away from both category
+colours, so a colour-only method still needs clicks to get the exact boundary. Some
+images hold two objects of their category (two samples sharing one image), which
+exercises the proposal ignore mask (SIIS Sec. 3.2, I <- I u A).
+
+Everything is drawn from ``numpy.random.default_rng`` with explicit seeds: category
+colours from ``[seed, c]``, the layout of image i of category c (number of objects,
+positions) from ``[seed, c, i, 0]`` and its pixels from ``[seed, c, i, 1]``; no files are
+read, any index loads on its own and the same options always give the same arrays.
+
+Constants (pixel values are 0..255 RGB):
+    MIN_COLOUR_GAP = 90     Euclidean RGB distance between a background/distractor base
+                            colour and either category colour (resampled until it holds)
+    TWO_OBJECT_PROB = 0.3   chance that an image holds two objects of its category
+    object radius           0.14..0.2 x the shorter side; centres at 0.3..0.7 of each side
+                            (one object) or at 0.27 / 0.73 of the width (two objects, which
+                            cannot overlap: their centres are 0.46 x width apart)
+    textures                mottling noise blurred with sigma 6 px; pixel noise std 10
+                            (objects) and 12 (background); final Gaussian blur sigma 0.8
+    distractors             1..3 ellipses of 0.08..0.16 x the shorter side
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from iseg_bench.datasets.base import Dataset, SampleRef
+from iseg_bench.errors import DatasetError
+from iseg_bench.types import Sample
+
+MIN_COLOUR_GAP = 90.0
+TWO_OBJECT_PROB = 0.3
+MOTTLE_SIGMA = 6.0
+OBJECT_GRAIN, BACKGROUND_GRAIN = 10.0, 12.0
+FINAL_BLUR_SIGMA = 0.8
+OPTIONS = ("seed", "n_categories", "per_category", "size")
+
+
+def _mottle(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W, 1) float32 low-frequency noise in [0, 1] (white noise blurred, stretched)."""
+    field = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), MOTTLE_SIGMA)
+    lo, hi = float(field.min()), float(field.max())
+    return ((field - lo) / max(hi - lo, 1e-6))[..., None]
+
+
+def _texture(rng: np.random.Generator, shape: tuple[int, int], a: np.ndarray, b: np.ndarray,
+             grain: float) -> np.ndarray:
+    """(H, W, 3) float32: colours a and b mixed by mottling noise, plus pixel noise."""
+    mix = _mottle(rng, shape)
+    return (a * (1 - mix) + b * mix + rng.normal(0, grain, (*shape, 3))).astype(np.float32)
+
+
+def _far_colour(rng: np.random.Generator, avoid: list[np.ndarray]) -> np.ndarray:
+    """A random RGB colour at least MIN_COLOUR_GAP from every colour in `avoid`."""
+    for _ in range(1000):
+        c = rng.uniform(20, 235, 3)
+        if all(np.linalg.norm(c - a) >= MIN_COLOUR_GAP for a in avoid):
+            return c
+    raise RuntimeError("no colour far enough from the category colours")
+
+
+def category_colours(seed: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two RGB colours (float64 (3,)) shared by every object of category c."""
+    rng = np.random.default_rng([int(seed), int(c)])
+    a = rng.uniform(30, 225, 3)
+    b = np.clip(a + rng.uniform(-40, 40, 3), 0, 255)
+    return a, b
+
+
+def _layout(seed: int, c: int, i: int, shape: tuple[int, int]) -> list[tuple[float, float, float]]:
+    """[(centre y, centre x, radius)] of the objects of image i of category c."""
+    rng = np.random.default_rng([int(seed), int(c), int(i), 0])
+    h, w = shape
+    r = lambda: float(rng.uniform(0.14, 0.2) * min(h, w))  # noqa: E731
+    if rng.random() < TWO_OBJECT_PROB:
+        return [(float(rng.uniform(0.35, 0.65) * h), 0.27 * w, r()),
+                (float(rng.uniform(0.35, 0.65) * h), 0.73 * w, r())]
+    return [(float(rng.uniform(0.3, 0.7) * h), float(rng.uniform(0.3, 0.7) * w), r())]
+
+
+def _object_mask(rng: np.random.Generator, shape: tuple[int, int], cy: float, cx: float,
+                 radius: float) -> np.ndarray:
+    """(H, W) bool: an ellipse joined with a star polygon, within `radius` of (cy, cx)."""
+    canvas = np.zeros(shape, np.uint8)
+    axes = (max(2, int(radius * rng.uniform(0.7, 1.0))), max(2, int(radius * rng.uniform(0.5, 0.9))))
+    cv2.ellipse(canvas, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    n = int(rng.integers(5, 9))
+    ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+    rad = radius * rng.uniform(0.5, 1.0, n)
+    poly = np.stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)], 1).round().astype(np.int32)
+    cv2.fillPoly(canvas, [poly], 1)
+    return canvas.astype(bool)
+
+
+def render_image(seed: int, c: int, i: int, shape: tuple[int, int]
+                 ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Image i of category c: ((H, W, 3) uint8 RGB, [(H, W) bool mask per object])."""
+    a, b = category_colours(seed, c)
+    rng = np.random.default_rng([int(seed), int(c), int(i), 1])
+    bg = _far_colour(rng, [a, b])
+    image = _texture(rng, shape, bg, np.clip(bg + rng.uniform(-35, 35, 3), 0, 255),
+                     BACKGROUND_GRAIN)
+    for _ in range(int(rng.integers(1, 4))):
+        blob = np.zeros(shape, np.uint8)
+        rr = rng.uniform(0.08, 0.16) * min(shape)
+        cv2.ellipse(blob, (int(rng.uniform(0, shape[1])), int(rng.uniform(0, shape[0]))),
+                    (int(rr), int(rr * rng.uniform(0.5, 1.0))), float(rng.uniform(0, 180)),
+                    0, 360, 1, -1)
+        tint = _far_colour(rng, [a, b])
+        image[blob.astype(bool)] = _texture(rng, shape, tint, tint, BACKGROUND_GRAIN)[blob.astype(bool)]
+    masks = []
+    for cy, cx, radius in _layout(seed, c, i, shape):
+        m = _object_mask(rng, shape, cy, cx, radius)
+        image[m] = _texture(rng, shape, a, b, OBJECT_GRAIN)[m]
+        masks.append(m)
+    image = cv2.GaussianBlur(image, (0, 0), FINAL_BLUR_SIGMA)
+    return np.clip(image, 0, 255).astype(np.uint8), masks
+
+
+class SyntheticCategoriesDataset(Dataset):
+    """Seeded synthetic objects in categories that share a colour model (no files).
+
+    Options (``from_root``): seed=0, n_categories=4, per_category=10 (images per category;
+    each image gives one sample per object, 1 or 2), size=(160, 200) as (H, W).
+
+    Samples are ordered by category, image, object. Each: image (H, W, 3) uint8 RGB, target
+    (H, W) bool, ignore all False, meta {"category": "cat<cc>", "is_thing": True,
+    "image_id": "<cc>_<iii>", "instance": k}; sample id
+    ``synthcat_<seed>_<cc>_<iii>_<k>``.
+
+    Raises:
+        DatasetError: on an unknown or invalid option.
+    """
+
+    name = "synthetic-categories"
+    layout = "(generated in memory; no files)"
+    source = "generated by iseg_bench.datasets.synthetic_categories"
+
+    def __init__(self, seed: int = 0, n_categories: int = 4, per_category: int = 10,
+                 size: tuple[int, int] = (160, 200)):
+        h, w = (int(v) for v in size)
+        if n_categories < 1 or per_category < 1 or h < 48 or w < 48:
+            raise DatasetError("synthetic-categories: need n_categories >= 1, per_category "
+                               f">= 1, size >= (48, 48); got {n_categories}, {per_category}, "
+                               f"{size}")
+        self.seed, self.size = int(seed), (h, w)
+        self.n_categories, self.per_category = int(n_categories), int(per_category)
+        refs = []
+        for c in range(self.n_categories):
+            for i in range(self.per_category):
+                for k in range(len(_layout(self.seed, c, i, self.size))):
+                    refs.append(SampleRef(f"synthcat_{self.seed}_{c:02d}_{i:03d}_{k}", (),
+                                          {"category": f"cat{c:02d}", "is_thing": True,
+                                           "image_id": f"{c:02d}_{i:03d}", "instance": k,
+                                           "c": c, "i": i}))
+        super().__init__(refs)
+
+    @classmethod
+    def from_root(cls, data_root: Path | None = None, **options: Any):
+        """Build from options; `data_root` is not used (may be None)."""
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise DatasetError(f"synthetic-categories: unknown option(s) {', '.join(unknown)};"
+                               f" allowed: {', '.join(OPTIONS)}")
+        return cls(**options)
+
+    def load(self, index: int) -> Sample:
+        """Render sample `index`; IndexError out of range."""
+        ref = self.refs[range(len(self.refs))[index]]
+        image, masks = render_image(self.seed, ref.meta["c"], ref.meta["i"], self.size)
+        meta = {k: ref.meta[k] for k in ("category", "is_thing", "image_id", "instance")}
+        return Sample(image=image, target=masks[ref.meta["instance"]],
+                      ignore=np.zeros(self.size, bool), sample_id=ref.sample_id,
+                      dataset=self.name, meta=meta)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "seed": self.seed, "n_categories": self.n_categories,
+                "per_category": self.per_category, "size": list(self.size)}
