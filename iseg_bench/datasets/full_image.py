@@ -1,0 +1,96 @@
+"""Full-image views of the COCO-panoptic-format datasets: one sample per image, for the
+full-image protocol (Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 5: COCO panoptic
+val2017; ADE20K panoptic val is read the same way).
+
+A thin wrapper over ``datasets.panoptic``: the folder layout, the JSON parsing and the
+full-image view (``panoptic.full_image_view``: regions 1..R for the non-crowd segments in
+``segments_info`` order, 0 elsewhere; ignore = unlabelled + crowd pixels) are that module's.
+
+Sample: image (H, W, 3) uint8 RGB; target (H, W) int32 region ids; ignore (H, W) bool;
+sample_id = the image file's stem; meta {"regions": {id: {"category", "category_id",
+"is_thing", "segment_id"}}, "image_id", "full_image": True}. Images are ordered by file name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from iseg_bench.datasets.base import Dataset, SampleRef, read_image
+from iseg_bench.datasets.panoptic import (Ade20kPanopticDataset, CocoPanopticDataset,
+                                          PanopticDataset, full_image_view,
+                                          load_panoptic_json, read_segment_map)
+from iseg_bench.errors import DatasetError
+from iseg_bench.types import Sample
+
+
+class PanopticFullImageDataset(Dataset):
+    """One full-image sample per image of a COCO-panoptic-format split.
+
+    Class attribute ``base``: the single-object dataset class whose layouts are used.
+    Options: none.
+    """
+
+    base: ClassVar[type[PanopticDataset]] = PanopticDataset
+
+    def __init__(self, refs: list[SampleRef], root: Path):
+        super().__init__(refs)
+        self.root = root
+
+    @classmethod
+    def from_root(cls, data_root: Path | None, **options) -> "PanopticFullImageDataset":
+        """Index the images of the split (reads the JSON only).
+
+        Raises:
+            DatasetError: missing layout, malformed JSON, or any option.
+        """
+        if options:
+            raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
+                               "this dataset takes none")
+        root, image_dir, png_dir, js = cls.base.locate(data_root)
+        images, _ = load_panoptic_json(js, image_dir, png_dir)
+        refs = [SampleRef(e.image_path.stem, (e.image_path, e.png_path),
+                          {"segments": e.segments, "image_id": e.image_id})
+                for e in images]
+        return cls(refs, root)
+
+    def load(self, index: int) -> Sample:
+        """Image `index` as a full-image sample.
+
+        Raises:
+            DatasetError: unreadable files or a PNG whose size differs from its image.
+        """
+        ref = self.refs[index]
+        image_path, png_path = ref.paths
+        image = read_image(image_path)
+        seg = read_segment_map(png_path)
+        if seg.shape != image.shape[:2]:
+            raise DatasetError(f"{self.name}: panoptic PNG {png_path} is {seg.shape[1]}x"
+                               f"{seg.shape[0]} but its image is {image.shape[1]}x"
+                               f"{image.shape[0]} (width x height)")
+        view = full_image_view(seg, ref.meta["segments"])
+        return Sample(image=image, target=view.regions, ignore=view.ignore,
+                      sample_id=ref.sample_id, dataset=self.name,
+                      meta={"regions": view.region_info, "image_id": ref.meta["image_id"],
+                            "full_image": True})
+
+    def describe(self) -> dict:
+        return {**super().describe(), "path": str(self.root)}
+
+
+class CocoPanopticFullImageDataset(PanopticFullImageDataset):
+    """COCO panoptic val2017 as full images (the paper's Sec. 5.3 data)."""
+
+    name = "coco-panoptic-full"
+    base = CocoPanopticDataset
+    layout = CocoPanopticDataset.layout
+    source = CocoPanopticDataset.source
+
+
+class Ade20kPanopticFullImageDataset(PanopticFullImageDataset):
+    """ADE20K panoptic val as full images."""
+
+    name = "ade20k-panoptic-full"
+    base = Ade20kPanopticDataset
+    layout = Ade20kPanopticDataset.layout
+    source = Ade20kPanopticDataset.source
