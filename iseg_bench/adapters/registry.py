@@ -18,6 +18,7 @@ ENTRY_POINT_GROUP = "iseg_bench.models"
 BUILTIN_ADAPTERS: dict[str, str] = {
     "grabcut": "iseg_bench.adapters.classical:GrabCutAdapter",
     "random-walker": "iseg_bench.adapters.classical:RandomWalkerAdapter",
+    "random-walker-multi": "iseg_bench.adapters.multi_region:RandomWalkerMulti",
     "faulty": "iseg_bench.adapters.faulty:FaultyAdapter",
     "instant": "iseg_bench.adapters.instant:InstantAdapter",
     "color-prior": "iseg_bench.adapters.color_prior:ColorPriorAdapter",

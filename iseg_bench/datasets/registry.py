@@ -27,6 +27,9 @@ DATASETS: dict[str, str] = {
     "coco-panoptic": "iseg_bench.datasets.panoptic:CocoPanopticDataset",
     "ade20k-panoptic": "iseg_bench.datasets.panoptic:Ade20kPanopticDataset",
     "ade20k-scribble": "iseg_bench.datasets.ade20k_scribble:Ade20kScribbleDataset",
+    "synthetic-panoptic": "iseg_bench.datasets.synthetic_panoptic:SyntheticPanopticDataset",
+    "coco-panoptic-full": "iseg_bench.datasets.full_image:CocoPanopticFullImageDataset",
+    "ade20k-panoptic-full": "iseg_bench.datasets.full_image:Ade20kPanopticFullImageDataset",
     "synthetic-categories": "iseg_bench.datasets.synthetic_categories:SyntheticCategoriesDataset",
 }
 

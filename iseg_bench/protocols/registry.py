@@ -8,6 +8,7 @@ from iseg_bench.config import RunConfig
 
 PROTOCOLS: dict[str, str] = {
     "single-object": "iseg_bench.protocols.single_object:SingleObjectProtocol",
+    "full-image": "iseg_bench.protocols.full_image:FullImageProtocol",
     "sequential": "iseg_bench.protocols.sequential:SequentialProtocol",
 }
 
