@@ -10,14 +10,16 @@ Invariants checked:
   interaction's sign and contains the clicked pixel when that pixel is an error; accuracy is
   NaN exactly when the region is empty, else in [0, 1];
 * scribbler (robots/scribbler.py): no crash (SampleError only when the target is empty
-  outside the ignore mask and nothing is wrong); the centre line lies in the error mask of
-  the stroke's sign; under "protect" and "clean" the painted stroke stays in the stroke's
-  true region (so never on ignored pixels);
+  outside the ignore mask and nothing is wrong); under "protect" the centre line lies in the
+  error mask of the stroke's sign; under "protect" and "clean" the painted stroke stays in
+  the stroke's true region (so never on ignored pixels);
 * figures (metrics.py): NoC in [1, K], NoF in [0, S] and consistent with NoC, mIoU/AuC and
   proportions in [0, 1], the compat NoF at least the correct one, filled curves finite.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -194,7 +196,8 @@ def test_scribbler_invariants(data, boundary, thickness):
         fn, fp = error_masks(target, np.zeros_like(pred), ignore)
     err = fn if stroke.is_positive else fp
     pts = np.round(stroke.points).astype(int)
-    assert err[pts[:, 0], pts[:, 1]].all()
+    if boundary == "protect":       # "clean" may cut corners of the component (its Bezier
+        assert err[pts[:, 0], pts[:, 1]].all()  # runs over the whole component)
     true_region = (target if stroke.is_positive else ~target) & ~ignore
     painted = rasterize_stroke(stroke.points, stroke.thickness, target.shape)
     assert painted.any() and not (painted & ~true_region).any()
@@ -263,5 +266,6 @@ def test_figures_of_no_sample_do_not_crash():
     ious = np.zeros((0, 5))
     assert metrics.noc(ious, 0.9).shape == (0,)
     assert metrics.nof(ious, 0.9) == 0
-    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
-        metrics.miou_curve(ious)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # numpy: mean of empty slice
+        assert np.isnan(metrics.miou_curve(ious)).all()
