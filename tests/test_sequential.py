@@ -366,11 +366,10 @@ def test_cli_run_synthetic_serial_equals_workers(tmp_path):
     assert r1.exit_code == 0, r1.output
     r2 = runner.invoke(main, args + ["--out", str(tmp_path / "par"), "--workers", "2"])
     assert r2.exit_code == 0, r2.output
-    a = pd.read_csv(tmp_path / "serial" / "records.csv").drop(
-        columns=["model_seconds", "learn_seconds", "proposal_seconds"])
-    b = pd.read_csv(tmp_path / "par" / "records.csv").drop(
-        columns=["model_seconds", "learn_seconds", "proposal_seconds"])
-    pd.testing.assert_frame_equal(a, b)
+    # records.csv holds no timing columns (runs.py): identical serially and in parallel
+    a = (tmp_path / "serial" / "records.csv").read_text()
+    assert a == (tmp_path / "par" / "records.csv").read_text()
+    assert "proposal_accepted" in a.splitlines()[0]
     summary = json.loads((tmp_path / "serial" / "summary.json").read_text())
     for key in ("noc", "nof", "miou", "auc", "seconds_per_click", "delta_noc",
                 "acceptance_rate", "learning_curve", "per_category", "arms",

@@ -31,6 +31,10 @@ DATASETS: dict[str, str] = {
     "coco-panoptic-full": "iseg_bench.datasets.full_image:CocoPanopticFullImageDataset",
     "ade20k-panoptic-full": "iseg_bench.datasets.full_image:Ade20kPanopticFullImageDataset",
     "synthetic-categories": "iseg_bench.datasets.synthetic_categories:SyntheticCategoriesDataset",
+    "cosod3k": "iseg_bench.datasets.category_sets:CoSOD3kDataset",
+    "coca": "iseg_bench.datasets.category_sets:CocaDataset",
+    "leeds-butterfly": "iseg_bench.datasets.category_sets:LeedsButterflyDataset",
+    "fashionpedia": "iseg_bench.datasets.category_sets:FashionpediaDataset",
 }
 
 
