@@ -23,8 +23,12 @@ Object likelihood and proposal (``propose_click(image, category, ignore)``)
     side (rounded to an odd number >= 1 px, reflected border) -- SIIS Sec. 3.2: "a mean
     filtering on the confidence map before selecting the maximum point to prevent the
     occasional extreme points". Working pixels touched by the ignore mask (any covered
-    original pixel) are excluded, and the proposal is the first row-major maximum, mapped
-    to the original pixel under its centre. No proposal (None) when the category has no
+    original pixel) are excluded. A uniformly coloured object gives a plateau of equal
+    maxima, where the first row-major maximum would sit on the object's top edge; so the
+    proposal is the interior-most pixel (largest padded Euclidean distance to the
+    plateau's border, ``robots.clicker.padded_distance``, first row-major on ties) of the
+    near-maximal region {conf >= max - ``tie_tol``}, ``tie_tol`` = 0.02, mapped to the
+    original pixel under its centre. No proposal (None) when the category has no
     learned annotation yet (SIIS's bank starts empty), when the category is None, or when
     every pixel is ignored.
 
@@ -39,10 +43,12 @@ import numpy as np
 
 from iseg_bench.adapters.classical import RandomWalkerAdapter
 from iseg_bench.adapters.seeds import WorkingResolution
+from iseg_bench.robots.clicker import padded_distance
 
 DEFAULT_BINS = 16  # levels per RGB channel -> 4096 colour bins
 DEFAULT_ALPHA = 1.0  # Laplace smoothing, counts added to every bin
 DEFAULT_FILTER_FRAC = 0.05  # mean-filter side as a fraction of the working longer side
+DEFAULT_TIE_TOL = 0.02  # confidences within this of the maximum form the proposal plateau
 
 
 class ColorPriorAdapter(RandomWalkerAdapter):
@@ -53,6 +59,7 @@ class ColorPriorAdapter(RandomWalkerAdapter):
         alpha: Laplace smoothing count per bin (> 0).
         filter_frac: side of the mean filter as a fraction of the working image's longer
             side (>= 0; 0 = no filtering).
+        tie_tol: width of the near-maximal plateau in confidence units (>= 0).
         **kwargs: RandomWalkerAdapter options (beta, tol, max_side, seed_radius).
 
     Raises:
@@ -62,12 +69,15 @@ class ColorPriorAdapter(RandomWalkerAdapter):
     name = "color-prior"
 
     def __init__(self, bins: int = DEFAULT_BINS, alpha: float = DEFAULT_ALPHA,
-                 filter_frac: float = DEFAULT_FILTER_FRAC, **kwargs):
+                 filter_frac: float = DEFAULT_FILTER_FRAC, tie_tol: float = DEFAULT_TIE_TOL,
+                 **kwargs):
         super().__init__(**kwargs)
         self.bins = int(bins)
         self.alpha = float(alpha)
         self.filter_frac = float(filter_frac)
-        if not 2 <= self.bins <= 256 or self.alpha <= 0 or self.filter_frac < 0:
+        self.tie_tol = float(tie_tol)
+        if not 2 <= self.bins <= 256 or self.alpha <= 0 or self.filter_frac < 0 \
+                or self.tie_tol < 0:
             raise ValueError(f"color-prior: need 2 <= bins <= 256, alpha > 0, filter_frac >= 0;"
                              f" got {bins}, {alpha}, {filter_frac}")
         self._models: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -152,7 +162,9 @@ class ColorPriorAdapter(RandomWalkerAdapter):
         conf = np.where(ign, -1.0, conf)
         if conf.max() < 0:
             return None
-        wy, wx = np.unravel_index(int(np.argmax(conf)), conf.shape)
+        plateau = (conf >= conf.max() - self.tie_tol) & ~ign
+        depth = padded_distance(plateau)
+        wy, wx = np.unravel_index(int(np.argmax(depth)), depth.shape)
         h, w = image.shape[:2]
         y = min(h - 1, int((wy + 0.5) / work.scale))
         x = min(w - 1, int((wx + 0.5) / work.scale))
@@ -160,4 +172,4 @@ class ColorPriorAdapter(RandomWalkerAdapter):
 
     def describe(self) -> dict:
         return {**super().describe(), "bins": self.bins, "alpha": self.alpha,
-                "filter_frac": self.filter_frac}
+                "filter_frac": self.filter_frac, "tie_tol": self.tie_tol}
