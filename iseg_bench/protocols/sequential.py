@@ -89,7 +89,7 @@ import time
 import zlib
 from collections import deque
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -175,6 +175,21 @@ class _FixedRobot:
 
     def next_interaction(self, target, ignore, pred, history) -> Interaction:
         return self.interaction
+
+
+class _LazyStream:
+    """The samples of a stream, loaded one at a time when iterated (a category of
+    Fashionpedia or LeedsButterfly holds hundreds of images; only the current sample and
+    the delta - 1 queued for learning are held)."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]):
+        self.dataset, self.indices = dataset, tuple(indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self):
+        return (self.dataset.load(i) for i in self.indices)
 
 
 @dataclasses.dataclass
@@ -278,19 +293,19 @@ class SequentialProtocol(Protocol):
 
     def evaluate(self, unit: Unit, ctx: WorkerContext) -> list[dict[str, Any]]:
         """Run every arm of the stream `unit`; rows in arm, then stream order."""
-        samples = [ctx.dataset.load(i) for i in unit.indices]
+        samples = _LazyStream(ctx.dataset, unit.indices)
         rows: list[dict[str, Any]] = []
         for arm in self._arms(ctx.adapter):
             arm_ctx = dataclasses.replace(ctx, adapter=self.fresh_adapter(ctx.adapter))
             rows.extend(self.run_stream(samples, arm_ctx, arm, unit.payload["order"]))
         return rows
 
-    def run_stream(self, samples: Sequence[Sample], ctx: WorkerContext, arm: str,
+    def run_stream(self, samples: Iterable[Sample], ctx: WorkerContext, arm: str,
                    order: int = 0) -> list[dict[str, Any]]:
         """Run one arm of one stream with `ctx.adapter` as given (not reset here).
 
         Args:
-            samples: the stream, in order.
+            samples: the stream, in order (any iterable of Sample; iterated once).
             arm: ARM_ON (ask for proposals) or ARM_OFF.
             order: order index, written into the records.
 
@@ -300,7 +315,7 @@ class SequentialProtocol(Protocol):
         adapter = ctx.adapter
         learns = has_hook(adapter, "learn")
         proposes = arm == ARM_ON and has_hook(adapter, "propose_click")
-        annotated: dict[str, np.ndarray] = {}
+        annotated: dict[str, np.ndarray] = {}  # image key -> packed (np.packbits) mask
         pending: deque[_Pending] = deque()
         learned = 0
         out: list[dict[str, Any]] = []
@@ -319,9 +334,10 @@ class SequentialProtocol(Protocol):
                 learn_one(pending.popleft())
             category = sample.meta.get("category")
             key = image_key(sample.image)
-            seen = annotated.get(key)
-            if seen is None:
-                seen = np.zeros(sample.shape, bool)
+            packed = annotated.get(key)
+            seen = (np.zeros(sample.shape, bool) if packed is None else
+                    np.unpackbits(packed, count=sample.target.size).reshape(sample.shape)
+                    .astype(bool))
             rows, final_pred, info = self._session(sample, ctx, proposes, seen)
             session = f"{arm}|o{order}|{sample.sample_id}"
             for r in rows:
@@ -330,7 +346,7 @@ class SequentialProtocol(Protocol):
                          learned_samples=learned, learn_seconds=None, **info)
             out.extend(rows)
             annotation = sample.target.astype(bool) if self.learn_from == "gt" else final_pred
-            annotated[key] = seen | annotation
+            annotated[key] = np.packbits(seen | annotation)
             if learns:
                 pending.append(_Pending(position, sample.image, category,
                                         annotation.copy(), rows))
@@ -449,9 +465,9 @@ def _mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
     return float(arr.mean()), float(arr.std())
 
 
-def _session_table(records: pd.DataFrame, cfg) -> pd.DataFrame:
-    """One row per session: order, category, position, accepted/made, learn seconds and
-    NoC@t / reached@t columns."""
+def _session_table(records: pd.DataFrame, cfg) -> tuple[pd.DataFrame, np.ndarray]:
+    """(one row per session: order, category, position, proposal made/accepted, learn
+    seconds, NoC@t and failed@t columns; the (S, K + 1) curves of session_curves)."""
     k = cfg.max_interactions
     keys, curves = session_curves(records, k)
     first = records.groupby("session", sort=False).first().loc[keys]
