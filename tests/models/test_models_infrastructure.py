@@ -12,12 +12,22 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
+pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 
 from iseg_bench.errors import AdapterError  # noqa: E402
 from iseg_bench.models.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from iseg_bench.models.click_encodings import gaussian_maps  # noqa: E402
 from iseg_bench.models.zoo import build_model  # noqa: E402
 from iseg_bench.types import Click  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: on a shared, loaded CPU extra threads only add contention."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.mark.parametrize("hw", [(1, 5), (29, 35), (67, 93)])
