@@ -27,7 +27,12 @@ Implements issue 6 ("Runs that survive faults and bad input, resume where they s
 * Determinism. Final outputs are always built from the journal, read back and put in unit
   order, so records.csv is byte-identical for the same configuration serially, with
   ``workers=N`` and after any number of resumes. Wall-clock timing (``model_seconds``) is
-  written to timings.csv, not to records.csv (see ``iseg_bench.runs``).
+  written to timings.csv, not to records.csv (see ``iseg_bench.runs``). OpenCV's Intel IPP
+  code paths are switched off while a run evaluates (in the main process and in every
+  worker): IPP's precise distance transform, which the reference clicker uses, returns
+  values that differ in the last float bits from call to call (it reads an uninitialised
+  buffer; opencv/opencv issue 24082), enough to move a click between two pixels of nearly
+  equal distance. OpenCV's own implementation is exact to the same precision and as fast.
 
 Workers are started with the "spawn" method and each builds its own dataset, model and robot
 once; the main process hands them one unit at a time, so a dead or killed worker costs only
@@ -66,6 +71,28 @@ WORKER_DEATH_ATTEMPTS = 2
 def load_dataset(config: RunConfig):
     """The run's dataset (raises DatasetError naming the layout when it is wrong)."""
     return get_dataset(config.dataset, config.data_root, **config.dataset_options)
+
+
+class deterministic_opencv:
+    """Context manager: OpenCV's IPP code paths off inside the block (restored after).
+
+    See the module docstring (determinism). A no-op when OpenCV lacks the IPP switch.
+    """
+
+    def __enter__(self):
+        import cv2
+
+        ipp = getattr(cv2, "ipp", None)
+        self._ipp = ipp if ipp is not None and hasattr(ipp, "setUseIPP") else None
+        self._old = self._ipp.useIPP() if self._ipp is not None else None
+        if self._ipp is not None:
+            self._ipp.setUseIPP(False)
+        return self
+
+    def __exit__(self, *exc):
+        if self._ipp is not None:
+            self._ipp.setUseIPP(self._old)
+        return False
 
 
 def build_context(protocol: Protocol, dataset) -> WorkerContext:
@@ -110,6 +137,7 @@ def evaluate_unit(protocol: Protocol, ctx: WorkerContext, unit: Unit) -> dict[st
 def _worker_main(config_json: dict[str, Any], conn) -> None:
     """Worker process: build the context once, then evaluate the units it is sent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the main process owns Ctrl-C
+    deterministic_opencv().__enter__()              # for the worker's whole life
     try:
         config = RunConfig.from_json(config_json)
         protocol = build_protocol(config)
@@ -419,7 +447,7 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
                desc=f"{config.model} on {config.dataset}", disable=not progress)
     stream = iterate_results(config, protocol, dataset, todo, sample_timeout, ctx=ctx)
     try:
-        with _TerminateAsInterrupt():
+        with _TerminateAsInterrupt(), deterministic_opencv():
             try:
                 for result in stream:
                     writer.write(result)
