@@ -285,7 +285,8 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
         device: "auto", "cpu", "cuda" or "cuda:i".
         out_dir: output folder (model.safetensors + model.json, train_state.pt, loss_log.csv).
         resume: continue from `out_dir`'s last checkpoint and state.
-        max_steps: stop after this many optimiser steps in total (smoke runs, tests).
+        max_steps: stop after this many optimiser steps in total (smoke runs, tests); EMC-Click
+            makes one step per batch, acc99net one per click (4 per image).
         crop_size: (h, w) training crop (default: the paper's).
         augment: apply the paper's augmentations (off: centred crops, no jitter).
         seed: seeds weights, sample order, augmentations and click rounds.
