@@ -59,3 +59,21 @@ def test_existing_run_folder_is_not_overwritten(data_root, tmp_path):
     assert invoke(*args).exit_code == 0
     again = CliRunner().invoke(main, [str(a) for a in args])
     assert again.exit_code != 0 and "already holds a run" in again.output
+
+
+def test_report_puts_click_and_scribble_runs_of_one_model_in_one_table(tmp_path):
+    runs = []
+    for robot in ("clicker", "scribbler"):
+        out = tmp_path / robot
+        res = invoke("run", "--model", "random-walker", "--dataset", "synthetic", "--robot",
+                     robot, "--limit", 2, "--max-clicks", 2, "--out", out, "--no-progress")
+        assert res.exit_code == 0, res.output
+        runs.append(out)
+    text = invoke("report", *runs, "--format", "csv").output.strip().splitlines()
+    header = text[0].split(",")
+    assert "NoI@85" in header and "NoC@85" not in header and "interaction" in header
+    kinds = [line.split(",")[header.index("interaction")] for line in text[1:]]
+    assert kinds == ["click", "scribble"]
+    stroke = pd.read_csv(runs[1] / "records.csv")
+    assert stroke["kind"].eq("scribble").all() and (stroke["pixels"] > 0).all()
+    assert stroke["points"].str.startswith("[[").all()

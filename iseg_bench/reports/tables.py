@@ -1,7 +1,10 @@
 """Tables of figures across runs: terminal, CSV and Markdown.
 
 One row per run (and per thing/stuff split when a run has one). NoC is labelled NoI for
-scribble runs (ScribbleSeg, Sec. 3.4); NoF counts failures within max_interactions.
+scribble runs (ScribbleSeg, Sec. 3.4), and for every row of a table that mixes click and
+scribble runs (NoI generalises NoC; the paper's Tab. 10 compares them that way), with an
+``interaction`` column saying which each row is. NoF counts failures within
+max_interactions.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ def _pct(t: str) -> str:
     return str(round(float(t) * 100))
 
 
-def summary_row(summary: dict[str, Any], label: str | None = None) -> dict[str, Any]:
-    """The table row of one summary: NoC@t, NoF@t, mIoU@k, AuC, seconds per click."""
-    noc_name = "NoI" if summary.get("interaction") == "scribble" else "NoC"
+def summary_row(summary: dict[str, Any], label: str | None = None,
+                noc_name: str | None = None) -> dict[str, Any]:
+    """The table row of one summary: NoC@t, NoF@t, mIoU@k, AuC, seconds per click.
+
+    noc_name: column prefix of NoC; default "NoI" for scribble runs, else "NoC"."""
+    noc_name = noc_name or ("NoI" if summary.get("interaction") == "scribble" else "NoC")
     row: dict[str, Any] = {"run": label or f"{summary.get('model')} / {summary.get('dataset')}",
                            "robot": summary.get("robot"),
                            "samples": summary.get("n_samples", 0),
@@ -44,13 +50,20 @@ def summary_row(summary: dict[str, Any], label: str | None = None) -> dict[str, 
 
 def summary_frame(summaries: list[dict[str, Any]], labels: list[str] | None = None) -> pd.DataFrame:
     """DataFrame with one row per summary and one per thing/stuff split of each."""
+    kinds = {s.get("interaction") for s in summaries if s.get("interaction")}
+    noc_name = "NoI" if "scribble" in kinds else "NoC"
     rows = []
     for i, s in enumerate(summaries):
-        base = summary_row(s, labels[i] if labels else None)
+        base = summary_row(s, labels[i] if labels else None, noc_name)
         rows.append(base)
         for split, figs in (s.get("splits") or {}).items():
-            rows.append(summary_row({**s, **figs, "n_failed": None}, f"{base['run']} [{split}]"))
-    return pd.DataFrame(rows)
+            rows.append(summary_row({**s, **figs, "n_failed": None}, f"{base['run']} [{split}]",
+                                    noc_name))
+    frame = pd.DataFrame(rows)
+    if len(kinds) > 1:
+        frame.insert(2, "interaction", [s.get("interaction") for s in summaries
+                                        for _ in range(1 + len(s.get("splits") or {}))])
+    return frame
 
 
 def summary_markdown(summaries: list[dict[str, Any]], labels: list[str] | None = None) -> str:
