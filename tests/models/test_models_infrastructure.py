@@ -169,3 +169,31 @@ def test_broken_torchvision_is_hidden(tmp_path):
                          timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "ok" in res.stdout
+
+
+def test_device_and_option_parsing():
+    from iseg_bench.models.runtime import as_bool, autocast, resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(AdapterError, match="CUDA is not available"):
+            resolve_device("cuda:0")
+        with pytest.warns(UserWarning, match="only used on CUDA"):
+            with autocast(torch.device("cpu"), True):
+                pass
+    with pytest.raises(AdapterError):
+        resolve_device("tpu")
+    assert as_bool("true") and as_bool("1") and not as_bool("no") and not as_bool(False)
+    with pytest.raises(AdapterError):
+        as_bool("maybe")
+
+
+def test_adapter_rejects_scribbles():
+    from iseg_bench.adapters.torch_models import acc99net
+    from iseg_bench.types import Scribble
+
+    ad = acc99net(device="cpu", random_init=True, variant="acc99net-tiny")
+    ad.set_image(np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(AdapterError, match="clicks only"):
+        ad.predict([Scribble(np.array([[1.0, 1.0], [5.0, 5.0]]), True)], np.zeros((20, 20), np.float32))
