@@ -234,3 +234,23 @@ def test_single_object_dataset_is_refused_per_image():
     with pytest.raises(ValueError, match="unknown protocol option"):
         FullImageProtocol(RunConfig(model="m", dataset="d", protocol="full-image",
                                     protocol_options={"orders": 3}))
+
+
+def test_report_rows_and_plot_from_a_summary(tmp_path):
+    from iseg_bench.protocols.full_image import curve_summary
+    from iseg_bench.reports.full_image import fig5_plot, full_image_frame
+
+    rows = []
+    for rnd, ious in enumerate([(0.5, 0.7), (0.8, 0.9), (0.9, 0.95)]):
+        for region, (v, thing) in enumerate(zip(ious, (True, False)), start=1):
+            rows.append({"sample_id": "a", "region": region, "round": rnd, "iou": v,
+                         "scribbles": rnd * region, "is_thing": thing})
+    s = curve_summary(pd.DataFrame(rows), (0.85, 0.88, 0.90))
+    assert s["curve"]["miou"] == pytest.approx([0.6, 0.85, 0.925])
+    assert s["curve"]["scribbles_per_region"] == [0, 1.5, 3.0]
+    assert s["scribbles_to_reach"] == {"0.85": 1.5, "0.88": 3.0, "0.90": 3.0}
+    assert s["rounds_to_reach"]["0.85"] == 1 and s["miou_extreme_points"] == 0.6
+    s.update(model="m", dataset="d", allocation="free", n_samples=1)
+    frame = full_image_frame([s])
+    assert frame.loc[0, "S@85"] == 1.5 and frame.loc[0, "mIoU X-pts"] == 0.6
+    assert fig5_plot([s], ["m"], tmp_path / "f.png").stat().st_size > 0

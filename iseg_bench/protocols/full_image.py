@@ -234,11 +234,12 @@ class FullImageProtocol(Protocol):
                    allocation=self.allocation, rounds=self.rounds,
                    reach_thresholds=list(self.reach_thresholds))
         per_image = records.drop_duplicates(["sample_id", "round"])
-        out["seconds_per_round"] = {
-            "extreme_points": float(per_image.loc[per_image["round"] == 0,
-                                                  "model_seconds"].mean()),
-            "scribbles": (float(per_image.loc[per_image["round"] > 0, "model_seconds"].mean())
-                          if (per_image["round"] > 0).any() else None)}
+        if "model_seconds" in per_image:   # absent when records come without timings.csv
+            first = per_image["round"] == 0
+            out["seconds_per_round"] = {
+                "extreme_points": float(per_image.loc[first, "model_seconds"].mean()),
+                "scribbles": (float(per_image.loc[~first, "model_seconds"].mean())
+                              if (~first).any() else None)}
         out["scribbles_given"] = int(per_image.groupby("sample_id")["image_scribbles"].max()
                                      .sum())
         splits = {}
