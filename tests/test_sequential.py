@@ -379,3 +379,24 @@ def test_cli_run_synthetic_serial_equals_workers(tmp_path):
     report = runner.invoke(main, ["report", str(tmp_path / "serial")])
     assert report.exit_code == 0 and "NoC@85" in report.output
     assert "without proposals" in report.output
+
+
+def test_figures_are_mean_and_std_over_orders():
+    ds = square_dataset()
+    cfg = _config(max_interactions=3, orders=3, seed=1)
+    proto = SequentialProtocol(cfg)
+    ctx = _ctx(cfg, ds, LearningBrightAdapter())
+    df = pd.DataFrame([r for u in proto.units(ds) for r in proto.evaluate(u, ctx)])
+    summary = proto.summarize(df)
+    on = df[df.arm == ARM_ON]
+    first = on.groupby("session").first()
+    zero = on[on.interaction == 0].groupby("session").iou.max().reindex(first.index)
+    noc = np.where(zero.fillna(0) >= 0.9, 0, 1)  # perfect after one click either way
+    per_order = pd.Series(noc, index=first.index).groupby(first.order).mean()
+    assert summary["noc"]["0.90"] == pytest.approx(per_order.mean())
+    assert summary["noc_std"]["0.90"] == pytest.approx(per_order.std(ddof=0))
+    # a position's curve value averages the categories having it, then the orders
+    lc = summary["learning_curve"]
+    assert lc["position"] == [1, 2, 3, 4, 5] and lc["n_streams"] == [2, 2, 2, 1, 1]
+    assert lc["noc"]["0.90"][0] == 1.0  # nothing learned before the first sample
+    assert set(summary["per_category"]) == {"a", "b"}
