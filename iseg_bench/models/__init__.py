@@ -18,6 +18,7 @@ Modules (each cites its source):
 * ``zoo`` -- named variants (``emc-click``, ``emc-click-b3``, ``acc99net`` and tiny test
   variants) and ``build_model``.
 * ``click_simulation`` -- training-time click placement (object centre, largest error region).
+* ``runtime`` -- ``--device auto|cpu|cuda[:i]`` resolution, bf16 autocast on CUDA, option parsing.
 
 Usage::
 

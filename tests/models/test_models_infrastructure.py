@@ -197,3 +197,20 @@ def test_adapter_rejects_scribbles():
     ad.set_image(np.zeros((20, 20, 3), np.uint8))
     with pytest.raises(AdapterError, match="clicks only"):
         ad.predict([Scribble(np.array([[1.0, 1.0], [5.0, 5.0]]), True)], np.zeros((20, 20), np.float32))
+
+
+def test_emc_zoom_resamples_cached_features_on_the_crop_grid():
+    """Cached F_t resampled to a zoom box: identity for the whole image; for the top-left
+    quarter box resized x2, output cell (2m+1, 2n+1) sits at feature index (m+1/4, n+1/4)."""
+    from iseg_bench.adapters.torch_models import emc_click
+
+    ad = emc_click(device="cpu", random_init=True, variant="emc-click-tiny", short_side=None)
+    ad.set_image(np.random.default_rng(0).integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    with torch.inference_mode():
+        ad._cache = ad._base((10, 10, True))
+        f = ad._cache["feats"]
+        assert torch.allclose(ad._box_features((0, 64, 0, 96), (64, 96)), f, atol=1e-5)
+        g = ad._box_features((0, 32, 0, 48), (64, 96))
+    exp = (0.5625 * f[..., :7, :11] + 0.1875 * f[..., 1:8, :11] + 0.1875 * f[..., :7, 1:12]
+           + 0.0625 * f[..., 1:8, 1:12])
+    assert torch.allclose(g[..., 1:15:2, 1:23:2], exp, atol=1e-5)
