@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iseg_bench.adapters.multi_region import paint_annotation
 from iseg_bench.masks import iou
@@ -180,3 +182,42 @@ def test_allocation_is_deterministic_with_a_seed():
     assert a != c
     with pytest.raises(ValueError):
         FullImageScribbleAllocator("everything")
+
+
+def blobby_maps(seed, h=28, w=34):
+    """Random regions with thin parts and holes: rectangles, 1-px lines and ignore specks."""
+    rng = np.random.default_rng(seed)
+    target = np.ones((h, w), np.int32)
+    for r in range(2, int(rng.integers(3, 7))):
+        if rng.random() < 0.3:      # a thin line region
+            y = int(rng.integers(0, h))
+            target[y, int(rng.integers(0, w // 2)):int(rng.integers(w // 2, w))] = r
+        else:
+            y, x = rng.integers(0, h - 3), rng.integers(0, w - 3)
+            target[y:y + rng.integers(2, 14), x:x + rng.integers(2, 16)] = r
+    pred = target.copy()
+    for _ in range(int(rng.integers(1, 8))):
+        y, x = rng.integers(0, h - 2), rng.integers(0, w - 2)
+        pred[y:y + rng.integers(1, 10), x:x + rng.integers(1, 10)] = rng.integers(0, 7)
+    ignore = rng.random((h, w)) < rng.uniform(0, 0.1)
+    regions = [int(r) for r in np.unique(target[~ignore]) if r]
+    return target, ignore, pred, regions
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_property_importance_and_inside(seed):
+    target, ignore, pred, regions = blobby_maps(seed)
+    before = mean_iou(target, pred, ignore, regions)
+    rng = np.random.default_rng(seed)
+    for e in error_regions(target, ignore, pred, regions):
+        m = e.mask(target.shape)
+        assert not (m & ignore).any() and (target[m] == e.region).all()
+        fixed = pred.copy()
+        fixed[m] = e.region
+        assert e.gain == pytest.approx(mean_iou(target, fixed, ignore, regions) - before,
+                                       abs=1e-12)
+        s = simulate_scribble(e, target, ignore, pred, rng)
+        px = s.pixels(target.shape)
+        true_region = (target == e.region) & ~ignore
+        assert len(px) and true_region[px[:, 0], px[:, 1]].all()

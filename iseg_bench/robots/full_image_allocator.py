@@ -40,8 +40,11 @@ Scribble simulation (Sec. 4, Fig. 4), for an error region E of region t
        length in px; ties: the earlier try) is kept.
     Fallback (no try lies entirely in T): for th = thickness, ..., 1, the longest run of
     consecutive chain pixels (over all tries; ties: the earlier try, then the earlier run)
-    lying in erode(T, ``scribbler.stroke_footprint(th)``) is drawn with thickness th; the
-    first th with a non-empty run wins. At th = 1 the footprint is one pixel and P0 is in T,
+    lying in erode(T, ``scribbler.stroke_footprint(th)``) is drawn with thickness th through
+    every pixel of the run (no decimation: consecutive chain pixels are 8-adjacent, so the
+    stroke stays inside T by the footprint property; it is checked again all the same, and
+    a run that fails the check gives way to the next longest); the first th with such a run
+    wins. At th = 1 the footprint is one pixel and P0 is in T,
     so a scribble always exists. Every scribble is positive, tagged with region t.
     All draws come from the caller's ``numpy.random.Generator``, so a seed fixes them.
 
@@ -274,10 +277,11 @@ def simulate_scribble(err: ErrorRegion, target: np.ndarray, ignore: np.ndarray,
             run = _longest_run(chain, ok)
             if run is not None:
                 runs.append(run)
-        if runs:
-            lengths = [_length(r.astype(np.float64)) for r in runs]
-            run = runs[int(np.argmax(lengths))]
-            return Scribble(_polyline(run), True, th, err.region)
+        lengths = [_length(r.astype(np.float64)) for r in runs]
+        for k in sorted(range(len(runs)), key=lambda k: (-lengths[k], k)):
+            cand = Scribble(runs[k].astype(np.float64), True, th, err.region)
+            if _inside(cand, true_region):
+                return cand
     raise AssertionError("unreachable: P0 lies in the true region")  # pragma: no cover
 
 
