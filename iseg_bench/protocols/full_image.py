@@ -215,14 +215,16 @@ class FullImageProtocol(Protocol):
         """The multi-region model (a single-object model is composed, see
         adapters.multi_region) and the two robots; ``config.robot`` is not used."""
         cfg = self.config
-        robots = FullImageRobots(
+        return WorkerContext(cfg, dataset,
+                             build_multi_region_adapter(cfg.model, **dict(cfg.model_options)),
+                             self._robots())
+
+    def _robots(self) -> FullImageRobots:
+        return FullImageRobots(
             ExtremePointsRobot(self.tolerance),
             FullImageScribbleAllocator(self.allocation, self.tries, self.thickness,
                                        self.budget_per_region),
             self.rounds)
-        return WorkerContext(cfg, dataset,
-                             build_multi_region_adapter(cfg.model, **dict(cfg.model_options)),
-                             robots)
 
     def evaluate(self, unit: Unit, ctx: WorkerContext) -> list[dict[str, Any]]:
         (index,) = unit.indices
@@ -232,7 +234,8 @@ class FullImageProtocol(Protocol):
         out = curve_summary(records, self.reach_thresholds)
         out.update(n_samples=int(records["sample_id"].nunique()), interaction="scribble",
                    allocation=self.allocation, rounds=self.rounds,
-                   reach_thresholds=list(self.reach_thresholds))
+                   reach_thresholds=list(self.reach_thresholds),
+                   robots=self._robots().describe())
         per_image = records.drop_duplicates(["sample_id", "round"])
         if "model_seconds" in per_image:   # absent when records come without timings.csv
             first = per_image["round"] == 0
