@@ -27,7 +27,8 @@ number of workers.
 Records: one row per region per round: sample_id, region, category, is_thing, area (px),
 round, iou, scribbles (received by the region so far), scribbles_round (received in this
 round), n_regions, image_scribbles (given in the image so far), model_seconds (the round's
-model call, the same on every row of the round) and ``annotation`` (JSON of the extreme
+model call, the same on every row of the round; the runner keeps it in timings.csv, out of
+records.csv) and ``annotation`` (JSON of the extreme
 points on round 0, of this round's scribbles of the region on later rounds).
 
 Figures (``summarize``), over all regions of all images (each region weighs the same, as
