@@ -11,6 +11,29 @@ import numpy as np
 from iseg_bench.errors import SampleError
 
 
+class deterministic_opencv:
+    """Context manager: OpenCV's Intel IPP code paths off inside the block (restored after).
+
+    IPP's precise distance transform returns values that differ in the last float bits from
+    call to call (OpenCV issue 24082), which moves the reference clicker's clicks between
+    identical runs. OpenCV's own implementation is exact and as fast. A no-op when OpenCV
+    has no IPP switch.
+    """
+
+    def __enter__(self):
+        ipp = getattr(cv2, "ipp", None)
+        self._ipp = ipp if ipp is not None and hasattr(ipp, "setUseIPP") else None
+        self._old = self._ipp.useIPP() if self._ipp is not None else None
+        if self._ipp is not None:
+            self._ipp.setUseIPP(False)
+        return self
+
+    def __exit__(self, *exc):
+        if self._ipp is not None:
+            self._ipp.setUseIPP(self._old)
+        return False
+
+
 def iou(target: np.ndarray, pred: np.ndarray, ignore: np.ndarray) -> float:
     """Intersection over union counted on non-ignored pixels only.
 

@@ -61,6 +61,7 @@ from iseg_bench import errors, runs
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.datasets.registry import get_dataset
 from iseg_bench.errors import AdapterError, ConfigMismatchError, IsegBenchError
+from iseg_bench.masks import deterministic_opencv
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.registry import build_protocol
 
@@ -71,28 +72,6 @@ WORKER_DEATH_ATTEMPTS = 2
 def load_dataset(config: RunConfig):
     """The run's dataset (raises DatasetError naming the layout when it is wrong)."""
     return get_dataset(config.dataset, config.data_root, **config.dataset_options)
-
-
-class deterministic_opencv:
-    """Context manager: OpenCV's IPP code paths off inside the block (restored after).
-
-    See the module docstring (determinism). A no-op when OpenCV lacks the IPP switch.
-    """
-
-    def __enter__(self):
-        import cv2
-
-        ipp = getattr(cv2, "ipp", None)
-        self._ipp = ipp if ipp is not None and hasattr(ipp, "setUseIPP") else None
-        self._old = self._ipp.useIPP() if self._ipp is not None else None
-        if self._ipp is not None:
-            self._ipp.setUseIPP(False)
-        return self
-
-    def __exit__(self, *exc):
-        if self._ipp is not None:
-            self._ipp.setUseIPP(self._old)
-        return False
 
 
 def build_context(protocol: Protocol, dataset) -> WorkerContext:

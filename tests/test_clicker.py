@@ -140,3 +140,15 @@ def test_is_pure(robot):
     a = robot.next_interaction(target, ignore, pred, [])
     b = robot.next_interaction(target.copy(), ignore.copy(), pred.copy(), [])
     assert a == b
+
+
+def test_dios_clicker_passes_over_a_region_whose_pixels_were_all_clicked():
+    target = square((6, 10), 1, 2, 1, 3) | square((6, 10), 4, 5, 7, 8)  # 2 px and 1 px FN
+    pred = np.zeros_like(target)
+    none = np.zeros_like(target)
+    robot = LargestRegionCenterClicker()
+    spent = [Click(1, 1, True), Click(1, 2, True)]
+    assert robot.next_interaction(target, none, pred, spent) == Click(4, 7, True)
+    # once every region is spent, the largest is clicked again at its centre
+    spent.append(Click(4, 7, True))
+    assert robot.next_interaction(target, none, pred, spent) == Click(1, 1, True)

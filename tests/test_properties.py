@@ -138,9 +138,6 @@ def test_largest_region_clicker_with_history_never_crashes(data):
         assert (fn if click.is_positive else fp)[click.y, click.x]
 
 
-@pytest.mark.xfail(strict=True, reason="LargestRegionCenterClicker: when every pixel of the "
-                   "largest error region was clicked before, it clicks (0, 0) with the "
-                   "region's sign, outside any error region (robots/clicker.py)")
 def test_largest_region_clicker_fully_clicked_region():
     target = np.zeros((5, 5), bool)
     target[2, 2] = True                      # a one-pixel object the model keeps missing

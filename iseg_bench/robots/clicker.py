@@ -19,6 +19,8 @@ all-zero map. The reference code does the same; the session loop scores it like 
 ``LargestRegionCenterClicker`` is a *different* robot, named in DIOS (Xu et al. 2016) and
 several later papers: it clicks the interior-most point of the largest connected error
 region (8-connected, FN and FP together; ties by size go to FN, then to the lower label).
+A region whose every pixel was clicked before is passed over; when all are, the largest
+one is clicked again at its centre (the user insists on the object the model keeps missing).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from iseg_bench.masks import components, error_masks
+from iseg_bench.masks import components, deterministic_opencv, error_masks
 from iseg_bench.robots.base import Robot
 from iseg_bench.types import Click, Interaction
 
@@ -48,7 +50,8 @@ def padded_distance(mask: np.ndarray) -> np.ndarray:
         return out
     box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     padded = np.pad(mask[box].view(np.uint8), 1)
-    out[box] = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    with deterministic_opencv():
+        out[box] = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
     return out
 
 
@@ -100,20 +103,26 @@ class LargestRegionCenterClicker(Robot):
 
     def next_interaction(self, target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
                          history: Sequence[Interaction]) -> Click:
-        best: tuple[int, bool, np.ndarray] | None = None
-        for is_positive, err in zip((True, False), error_masks(target, pred, ignore)):
+        ys, xs = _clicked_pixels(history)
+        fresh, spent = [], []   # candidates (size, -order, is_positive, region)
+        for order, (is_positive, err) in enumerate(zip((True, False),
+                                                       error_masks(target, pred, ignore))):
             n, labels = components(err)
             if n == 0:
                 continue
-            sizes = np.bincount(labels.ravel())[1:]
-            k = int(np.argmax(sizes))
-            if best is None or sizes[k] > best[0]:
-                best = (int(sizes[k]), is_positive, labels == k + 1)
-        if best is None:
+            sizes = np.bincount(labels.ravel(), minlength=n + 1)
+            clicked = np.unique(np.ravel_multi_index((ys, xs), labels.shape))
+            hits = np.bincount(labels.ravel()[clicked], minlength=n + 1)
+            for pool, mask in ((fresh, hits[1:] < sizes[1:]), (spent, hits[1:] == sizes[1:])):
+                if mask.any():
+                    k = int(np.argmax(np.where(mask, sizes[1:], -1)))
+                    pool.append((int(sizes[k + 1]), -order, is_positive, labels == k + 1))
+        pool = fresh or spent
+        if not pool:
             return Click(0, 0, False)
-        _, is_positive, region = best
+        _, _, is_positive, region = max(pool, key=lambda c: c[:2])
         dist = padded_distance(region)
-        ys, xs = _clicked_pixels(history)
-        dist[ys, xs] = 0
+        if fresh:
+            dist[ys, xs] = 0
         y, x = _first_argmax(dist)
         return Click(y, x, is_positive)
