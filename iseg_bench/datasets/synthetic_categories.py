@@ -92,7 +92,8 @@ def _object_mask(rng: np.random.Generator, shape: tuple[int, int], cy: float, cx
                  radius: float) -> np.ndarray:
     """(H, W) bool: an ellipse joined with a star polygon, within `radius` of (cy, cx)."""
     canvas = np.zeros(shape, np.uint8)
-    axes = (max(2, int(radius * rng.uniform(0.7, 1.0))), max(2, int(radius * rng.uniform(0.5, 0.9))))
+    axes = (max(2, int(radius * rng.uniform(0.7, 1.0))),
+            max(2, int(radius * rng.uniform(0.5, 0.9))))
     cv2.ellipse(canvas, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
     n = int(rng.integers(5, 9))
     ang = np.sort(rng.uniform(0, 2 * np.pi, n))
@@ -117,7 +118,8 @@ def render_image(seed: int, c: int, i: int, shape: tuple[int, int]
                     (int(rr), int(rr * rng.uniform(0.5, 1.0))), float(rng.uniform(0, 180)),
                     0, 360, 1, -1)
         tint = _far_colour(rng, [a, b])
-        image[blob.astype(bool)] = _texture(rng, shape, tint, tint, BACKGROUND_GRAIN)[blob.astype(bool)]
+        inside = blob.astype(bool)
+        image[inside] = _texture(rng, shape, tint, tint, BACKGROUND_GRAIN)[inside]
     masks = []
     for cy, cx, radius in _layout(seed, c, i, shape):
         m = _object_mask(rng, shape, cy, cx, radius)
