@@ -47,7 +47,11 @@ class PanopticFullImageDataset(Dataset):
         if options:
             raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
                                "this dataset takes none")
-        root, image_dir, png_dir, js = cls.base.locate(data_root)
+        try:
+            root, image_dir, png_dir, js = cls.base.locate(data_root)
+        except DatasetError as exc:      # name this dataset, not the single-object one
+            raise DatasetError(str(exc).replace(f"{cls.base.name}:", f"{cls.name}:", 1)) \
+                from exc
         images, _ = load_panoptic_json(js, image_dir, png_dir)
         refs = [SampleRef(e.image_path.stem, (e.image_path, e.png_path),
                           {"segments": e.segments, "image_id": e.image_id})
