@@ -17,7 +17,7 @@ from iseg_bench.protocols.sequential import (ARM_OFF, ARM_ON, SequentialProtocol
                                              proposal_accepted, stream_order, user_noc)
 from iseg_bench.protocols.single_object import run_session
 from iseg_bench.robots.clicker import CenterOfErrorClicker
-from iseg_bench.types import Click, Sample
+from iseg_bench.types import Sample
 
 SIZE = 40
 

@@ -98,7 +98,6 @@ from iseg_bench import metrics
 from iseg_bench.adapters.base import has_hook
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import SampleError
-from iseg_bench.masks import iou
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.single_object import SessionState, step
 from iseg_bench.types import Click, Interaction, Sample
