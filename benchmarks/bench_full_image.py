@@ -42,7 +42,8 @@ from iseg_bench.adapters.multi_region import (build_multi_region_adapter,  # noq
 from iseg_bench.config import RunConfig  # noqa: E402
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset  # noqa: E402
 from iseg_bench.protocols.full_image import image_regions  # noqa: E402
-from iseg_bench.reports.full_image import curve_frame, fig5_plot, full_image_frame  # noqa: E402
+from iseg_bench.reports.full_image import curve_frame, fig5_plot  # noqa: E402
+from iseg_bench.reports.tables import summary_frame  # noqa: E402
 from iseg_bench.robots.extreme_points import ExtremePointsRobot  # noqa: E402
 from iseg_bench.robots.full_image_allocator import (FullImageScribbleAllocator,  # noqa: E402
                                                     error_regions, region_ious,
@@ -71,7 +72,7 @@ def curves(args) -> list[dict]:
             print(curve_frame(s).round(4).to_string(index=False))
             summaries.append(s)
             labels.append(label)
-    print("\n" + full_image_frame(summaries, labels).to_string(index=False))
+    print("\n" + summary_frame(summaries, labels).to_string(index=False))
     path = fig5_plot(summaries, labels, Path(args.out) / "fig5_baselines.png")
     print(f"\nplot: {path}")
     return [{"label": lab, "curve": s["curve"], "scribbles_to_reach": s["scribbles_to_reach"]}

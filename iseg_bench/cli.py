@@ -183,46 +183,23 @@ def report(runs, fmt):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="PNG file to write.")
 def plot(runs, output):
-    """Per-click mIoU curves of several RUNS on one figure."""
+    """Per-interaction mIoU curves of several RUNS on one figure.
+
+    Full-image runs are drawn on the axes of Agustsson et al. Fig. 5 (mean IoU against
+    scribbles per region)."""
     from iseg_bench.reports.plots import miou_curves
     from iseg_bench.runs import load_run
 
     summaries = [load_run(Path(r))[1] for r in runs]
     labels = [f"{s.get('model')} / {s.get('dataset')} / {s.get('robot')}" for s in summaries]
+    if all(s.get("protocol") == "full-image" for s in summaries):
+        from iseg_bench.reports.full_image import fig5_plot
+
+        labels = [f"{s.get('model')} / {s.get('dataset')} / {s.get('allocation')}"
+                  for s in summaries]
+        click.echo(fig5_plot(summaries, labels, Path(output)))
+        return
     click.echo(miou_curves(summaries, labels, Path(output)))
-
-
-@main.command()
-@click.argument("baseline", type=click.Path(exists=True))
-@click.argument("candidate", type=click.Path(exists=True))
-@click.option("--tolerance", default="", metavar="FAMILY=DELTA,...",
-              help="Allowed worsening per figure family (noc, nof, miou, auc, failed, "
-                   "seconds) or figure (noc@90, miou@5), e.g. noc=0.05,miou=0.005. "
-                   "Default 0; seconds are not checked unless given.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Also write the Markdown table to this file.")
-def compare(baseline, candidate, tolerance, output):
-    """Compare CANDIDATE against BASELINE (run folders or summary.json files).
-
-    Prints a Markdown table of every figure with its delta; exits 1 when any figure got
-    worse beyond its tolerance, 2 when the runs' protocol settings differ.
-
-    \b
-    Example (CI):
-      iseg-bench compare baselines/grabcut-summary.json runs/candidate --tolerance noc=0.05
-    """
-    from iseg_bench.reports.compare import compare_paths
-
-    try:
-        result = compare_paths(Path(baseline), Path(candidate), tolerance)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from exc
-    text = result.markdown()
-    click.echo(text)
-    if output:
-        Path(output).write_text(text + "\n", encoding="utf-8")
-    if result.regressions:
-        sys.exit(1)
 
 
 @main.group(invoke_without_command=True)

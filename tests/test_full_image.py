@@ -238,7 +238,8 @@ def test_single_object_dataset_is_refused_per_image():
 
 def test_report_rows_and_plot_from_a_summary(tmp_path):
     from iseg_bench.protocols.full_image import curve_summary
-    from iseg_bench.reports.full_image import fig5_plot, full_image_frame
+    from iseg_bench.reports.full_image import fig5_plot
+    from iseg_bench.reports.tables import summary_frame
 
     rows = []
     for rnd, ious in enumerate([(0.5, 0.7), (0.8, 0.9), (0.9, 0.95)]):
@@ -250,7 +251,7 @@ def test_report_rows_and_plot_from_a_summary(tmp_path):
     assert s["curve"]["scribbles_per_region"] == [0, 1.5, 3.0]
     assert s["scribbles_to_reach"] == {"0.85": 1.5, "0.88": 3.0, "0.90": 3.0}
     assert s["rounds_to_reach"]["0.85"] == 1 and s["miou_extreme_points"] == 0.6
-    s.update(model="m", dataset="d", allocation="free", n_samples=1)
-    frame = full_image_frame([s])
+    s.update(protocol="full-image", model="m", dataset="d", allocation="free", n_samples=1)
+    frame = summary_frame([s])
     assert frame.loc[0, "S@85"] == 1.5 and frame.loc[0, "mIoU X-pts"] == 0.6
     assert fig5_plot([s], ["m"], tmp_path / "f.png").stat().st_size > 0

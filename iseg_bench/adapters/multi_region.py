@@ -8,16 +8,10 @@ Annotation-map convention (the paper, Sec. 3.2, Eq. 2, Fig. 3)
     For each region i a binary positive map S_i (H, W) holds every annotation of region i:
     its extreme points painted as discs 6 px in diameter (``EXTREME_POINT_DIAMETER``: the
     pixels whose centre lies within 3 px of the point) and its scribbles painted 3 px wide
-    (``SCRIBBLE_WIDTH``: the 1-px centre line of the polyline, ``masks.rasterize_stroke``
-    at thickness 1, dilated by the 3x3 cross, i.e. every pixel within 1 px of the centre
-    line). The negative map of region i collects all other regions' annotations,
+    (``SCRIBBLE_WIDTH``, by ``masks.rasterize_stroke``: for width 3 the 1-px centre line
+    dilated by the 3x3 cross). The negative map of region i collects all other regions' annotations,
     sum_{j != i} S_j, kept binary ("a single negative binary channel", Fig. 3). The box b_i
     of region i is the tight box of its four extreme points (Sec. 3.1).
-
-    Note: ``Scribble.pixels`` (the project-wide rasteriser at the scribble's thickness, used
-    by the single-object baselines' seeds) paints a 3-thick stroke about 5 px wide; the
-    annotation maps use the paper's 3 px. The full-image scribble robot checks that the
-    wider of the two stays inside the true region, so both are inside.
 
 Adapter protocol (:class:`MultiRegionAdapter`)
     ``set_image(image)`` once per image, then ``predict(interactions, regions, prev)`` after
@@ -63,7 +57,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Sequence
 
-import cv2
 import numpy as np
 from skimage.segmentation import random_walker
 
@@ -75,7 +68,6 @@ from iseg_bench.types import Click, ExtremePoints, Interaction, Scribble
 
 EXTREME_POINT_DIAMETER = 6.0  # px, the paper Sec. 3.2 ("a circle which is 6 pixels in diameter")
 SCRIBBLE_WIDTH = 3            # px, the paper Sec. 3.2 ("Scribbles are 3 pixels wide")
-CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 # ---------------------------------------------------------------------------------------
@@ -98,15 +90,10 @@ def paint_extreme_points(points: np.ndarray, shape: tuple[int, int],
 def paint_scribble(points: np.ndarray, shape: tuple[int, int], width: int = SCRIBBLE_WIDTH,
                    scale: float = 1.0) -> np.ndarray:
     """(H, W) bool: the polyline `points` ((N, 2) float (y, x), original pixels, x `scale`)
-    painted `width` px wide: its 1-px centre line dilated (width - 1) // 2 times by the 3x3
-    cross (every pixel within that many 4-steps of the centre line). At scale < 1 the width
-    is scaled and rounded, at least 1 px."""
-    w = int(round(width * scale)) if scale < 1.0 else int(width)
-    line = rasterize_stroke(np.asarray(points, dtype=np.float64) * scale, 1, shape)
-    steps = max(0, (max(1, w) - 1) // 2)
-    if steps == 0:
-        return line
-    return cv2.dilate(line.astype(np.uint8), CROSS, iterations=steps).astype(bool)
+    painted `width` px wide by ``masks.rasterize_stroke``. At scale < 1 the width is scaled
+    and rounded, at least 1 px."""
+    w = max(1, int(round(width * scale))) if scale < 1.0 else int(width)
+    return rasterize_stroke(np.asarray(points, dtype=np.float64) * scale, w, shape)
 
 
 def paint_annotation(inter: Interaction, shape: tuple[int, int], scale: float = 1.0) -> np.ndarray:

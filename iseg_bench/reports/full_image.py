@@ -59,19 +59,6 @@ def full_image_row(summary: dict[str, Any], label: str | None = None) -> dict[st
     return row
 
 
-def full_image_frame(summaries: Sequence[dict[str, Any]],
-                     labels: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per summary and one per thing/stuff split of each."""
-    rows = []
-    for i, s in enumerate(summaries):
-        base = full_image_row(s, labels[i] if labels else None)
-        rows.append(base)
-        for split, figs in (s.get("splits") or {}).items():
-            rows.append(full_image_row({**s, **figs, "n_failed": None},
-                                       f"{base['run']} [{split}]"))
-    return pd.DataFrame(rows)
-
-
 def curve_frame(summary: dict[str, Any]) -> pd.DataFrame:
     """The Fig. 5 curve of one run: one row per round."""
     curve = summary.get("curve") or {}
@@ -120,7 +107,7 @@ def fig5_plot(summaries: Sequence[dict[str, Any]], labels: Sequence[str], path: 
 
 def write_full_image_outputs(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write fig5_curve.png/.csv/.md of one run into out_dir; return the paths."""
-    from iseg_bench.reports.tables import to_markdown
+    from iseg_bench.reports.tables import summary_frame, to_markdown
 
     out_dir = Path(out_dir)
     label = f"{summary.get('model')} / {summary.get('dataset')} ({summary.get('allocation')})"
@@ -130,5 +117,5 @@ def write_full_image_outputs(summary: dict[str, Any], out_dir: Path) -> list[Pat
     frame.to_csv(csv, index=False)
     md = out_dir / "fig5_curve.md"
     md.write_text(to_markdown(frame.round(4)) + "\n\n" +
-                  to_markdown(full_image_frame([summary], [label])) + "\n", encoding="utf-8")
+                  to_markdown(summary_frame([summary], [label])) + "\n", encoding="utf-8")
     return [png, csv, md]

@@ -11,9 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import importlib
+
 import pandas as pd
 
 MIOU_AT = (1, 5, 20)
+
+#: protocols whose summaries have their own table row: protocol -> "module:function"
+ROW_FORMATTERS = {"full-image": "iseg_bench.reports.full_image:full_image_row"}
+
+
+def _row_formatter(summary: dict[str, Any]):
+    spec = ROW_FORMATTERS.get(summary.get("protocol"))
+    if spec is None:
+        return None
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _pct(t: str) -> str:
@@ -49,16 +62,19 @@ def summary_row(summary: dict[str, Any], label: str | None = None,
 
 
 def summary_frame(summaries: list[dict[str, Any]], labels: list[str] | None = None) -> pd.DataFrame:
-    """DataFrame with one row per summary and one per thing/stuff split of each."""
+    """DataFrame with one row per summary and one per thing/stuff split of each.
+
+    Protocols listed in ROW_FORMATTERS get their own columns (e.g. full-image rounds)."""
     kinds = {s.get("interaction") for s in summaries if s.get("interaction")}
     noc_name = "NoI" if "scribble" in kinds else "NoC"
     rows = []
     for i, s in enumerate(summaries):
-        base = summary_row(s, labels[i] if labels else None, noc_name)
+        own = _row_formatter(s)
+        row = own or (lambda summary, label: summary_row(summary, label, noc_name))
+        base = row(s, labels[i] if labels else None)
         rows.append(base)
         for split, figs in (s.get("splits") or {}).items():
-            rows.append(summary_row({**s, **figs, "n_failed": None}, f"{base['run']} [{split}]",
-                                    noc_name))
+            rows.append(row({**s, **figs, "n_failed": None}, f"{base['run']} [{split}]"))
     frame = pd.DataFrame(rows)
     if len(kinds) > 1:
         frame.insert(2, "interaction", [s.get("interaction") for s in summaries

@@ -35,8 +35,8 @@ Scribble simulation (Sec. 4, Fig. 4), for an error region E of region t
        ``scribbler.bezier_chain`` and kept as a polyline through every ``DECIMATE``-th
        (= 4th) chain pixel and the last one.
     4. Steps 1-3 are repeated ``tries`` = 10 times; among the tries whose painted stroke
-       (``Scribble.pixels``: ``masks.rasterize_stroke`` at ``thickness`` = 3, the widest
-       rasterisation used anywhere in the toolkit) lies entirely in T, the longest (polyline
+       (``Scribble.pixels``: ``masks.rasterize_stroke`` at ``thickness`` = 3, the same
+       pixels as the annotation maps paint) lies entirely in T, the longest (polyline
        length in px; ties: the earlier try) is kept.
     Fallback (no try lies entirely in T): for th = thickness, ..., 1, the longest run of
     consecutive chain pixels (over all tries; ties: the earlier try, then the earlier run)
