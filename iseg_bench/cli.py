@@ -26,9 +26,10 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
     return out
 
 
-def _protocol_options(pairs: tuple[str, ...], **flags) -> dict:
-    """--protocol-opt pairs plus the protocol flags that were given (None = not given)."""
+def _with_flags(pairs: tuple[str, ...], **flags) -> dict:
+    """KEY=VALUE pairs plus the flags that were given (None = not given)."""
     return {**_parse_options(pairs), **{k: v for k, v in flags.items() if v is not None}}
+
 
 
 def _thresholds(text: str) -> tuple[float, ...]:
@@ -90,6 +91,16 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
               help="Worker processes; records are identical to a serial run.")
 @click.option("--model-opt", multiple=True, metavar="KEY=VALUE", help="Model option (repeatable).")
+@click.option("--device", default=None, help="Bundled PyTorch models: auto, cpu, cuda or "
+              "cuda:i (default auto).")
+@click.option("--checkpoint", type=click.Path(exists=True), default=None,
+              help="Bundled PyTorch models: weights (.safetensors with its .json, or a folder); "
+                   "default: $ISEG_BENCH_WEIGHTS.")
+@click.option("--random-init", is_flag=True, default=False,
+              help="Bundled PyTorch models: random weights (smoke runs only; numbers are "
+                   "meaningless).")
+@click.option("--bf16", is_flag=True, default=False,
+              help="Bundled PyTorch models: bfloat16 autocast on CUDA.")
 @click.option("--robot-opt", multiple=True, metavar="KEY=VALUE", help="Robot option (repeatable).")
 @click.option("--dataset-opt", multiple=True, metavar="KEY=VALUE",
               help="Dataset option (repeatable), e.g. seed=3 for synthetic.")
@@ -116,8 +127,8 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_threshold,
         stop_at_iou, compat, seed, data_root, out, limit, workers, model_opt, robot_opt,
-        dataset_opt, protocol_opt, allocation, rounds, orders, learn_from, learn_delay,
-        resume, fail_fast, sample_timeout, progress):
+        dataset_opt, protocol_opt, device, checkpoint, random_init, bf16, allocation, rounds,
+        orders, learn_from, learn_delay, resume, fail_fast, sample_timeout, progress):
     """Evaluate MODEL on DATASET with a robot user; write records, summary and plots.
 
     \b
@@ -133,10 +144,13 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
                        max_interactions=max_interactions, prob_threshold=prob_threshold,
                        iou_thresholds=_thresholds(iou_thresholds), stop_at_iou=stop_at_iou,
                        compat=compat, seed=seed, limit=limit, data_root=data_root,
-                       workers=workers, model_options=_parse_options(model_opt),
+                       workers=workers,
+                       model_options=_with_flags(model_opt, device=device, checkpoint=checkpoint,
+                                                 random_init=random_init or None,
+                                                 bf16=bf16 or None),
                        robot_options=_parse_options(robot_opt),
                        dataset_options=_parse_options(dataset_opt),
-                       protocol_options=_protocol_options(
+                       protocol_options=_with_flags(
                            protocol_opt, allocation=allocation, rounds=rounds, orders=orders,
                            learn_from=learn_from, learn_delay=learn_delay))
     out_dir = Path(out) if out else Path("runs") / (
@@ -251,6 +265,54 @@ def datasets_build(ctx, name, seed, per_category, output):
     path = build_ade20k_scribble_manifest(root, Path(output) if output else None, seed=seed,
                                           per_category=per_category)
     click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--model", required=True,
+              type=click.Choice(["emc-click", "emc-click-b3", "acc99net", "emc-click-tiny",
+                                 "acc99net-tiny"]),
+              help="Bundled model to train (acc99net: Forte et al.'s 99%-accuracy network).")
+@click.option("--dataset", required=True, help="Any single-object dataset of the registry.")
+@click.option("--data-root", type=click.Path(file_okay=False), default=None,
+              help="Folder holding the datasets (default: $ISEG_BENCH_DATA).")
+@click.option("--epochs", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--batch-size", type=click.IntRange(1), default=None,
+              help="Default: the paper's (8 for EMC-Click, 1 for acc99net).")
+@click.option("--lr", type=float, default=None, help="Default: the paper's learning rate.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:i.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: runs/train/<model>).")
+@click.option("--resume", is_flag=True, help="Continue from the last checkpoint in --out.")
+@click.option("--max-steps", type=click.IntRange(1), default=None,
+              help="Stop after this many optimiser steps (smoke runs).")
+@click.option("--crop", default=None, metavar="HxW", help="Training crop (default: the paper's).")
+@click.option("--no-augment", is_flag=True, help="No augmentation (centred crops).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--bf16", is_flag=True, help="bfloat16 autocast on CUDA.")
+@click.option("--pretrained-backbone", default=None,
+              help="Folder (or hub name, when online) of ImageNet backbone weights.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def train(model, dataset, data_root, epochs, batch_size, lr, device, out, resume, max_steps,
+          crop, no_augment, seed, bf16, pretrained_backbone, progress):
+    """Train a bundled PyTorch model; writes model.safetensors + model.json, a loss log and a
+    resumable state (needs the `models` extra).
+
+    \b
+    Example:
+      iseg-bench train --model emc-click --dataset grabcut --data-root ../shared/datasets \
+          --epochs 2 --out runs/train/emc
+      iseg-bench run --model emc-click --checkpoint runs/train/emc --dataset davis
+    """
+    from iseg_bench.training import train as run_training
+
+    crop_size = tuple(int(v) for v in crop.lower().split("x")) if crop else None
+    result = run_training(model, dataset, epochs, batch_size, lr, device,
+                          Path(out) if out else Path("runs") / "train" / model, resume,
+                          max_steps, crop_size=crop_size, augment=not no_augment, seed=seed,
+                          progress=progress, bf16=bf16, data_root=data_root,
+                          pretrained_backbone=pretrained_backbone)
+    click.echo(f"{result.steps} steps, {result.epochs_done} epochs, last loss "
+               f"{result.last_loss:.4f}, {result.seconds:.1f} s; checkpoint: {result.checkpoint}")
 
 
 @main.command()

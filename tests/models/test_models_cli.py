@@ -1,0 +1,36 @@
+"""`iseg-bench train` then `iseg-bench run --checkpoint`: the CLI path of the bundled models."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("torch")
+
+from iseg_bench.cli import main  # noqa: E402
+
+
+def test_train_writes_a_checkpoint_that_run_rebuilds(tmp_path):
+    runner = CliRunner()
+    ckpt = tmp_path / "emc"
+    res = runner.invoke(main, ["train", "--model", "emc-click-tiny", "--dataset", "synthetic",
+                               "--max-steps", "1", "--crop", "32x32", "--out", str(ckpt),
+                               "--no-progress"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (ckpt / "model.safetensors").exists()
+    arch = json.loads((ckpt / "model.json").read_text())
+    assert (arch["model_type"], arch["variant"]) == ("emc-click", "emc-click-tiny")
+    res = runner.invoke(main, ["run", "--model", "emc-click", "--checkpoint", str(ckpt),
+                               "--dataset", "synthetic", "--limit", "1", "--max-clicks", "2",
+                               "--out", str(tmp_path / "run"), "--no-progress"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["n_samples"] == 1 and summary["config"]["model_options"]["checkpoint"]
+
+
+def test_run_without_checkpoint_says_how_to_get_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("ISEG_BENCH_WEIGHTS", raising=False)
+    res = CliRunner().invoke(main, ["run", "--model", "acc99net", "--dataset", "synthetic",
+                                    "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "iseg-bench train" in res.output and "--random-init" in res.output
