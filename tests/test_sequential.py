@@ -375,7 +375,8 @@ def test_cli_run_synthetic_serial_equals_workers(tmp_path):
                 "acceptance_rate", "learning_curve", "per_category", "arms",
                 "learn_seconds_per_sample"):
         assert key in summary
-    assert (tmp_path / "serial" / "plots" / "learning_curve.png").is_file()
+    for plot in ("learning_curve", "noc_per_category", "miou", "acceptance"):
+        assert (tmp_path / "serial" / "plots" / f"{plot}.png").is_file()
     report = runner.invoke(main, ["report", str(tmp_path / "serial")])
     assert report.exit_code == 0 and "NoC@85" in report.output
     assert "without proposals" in report.output

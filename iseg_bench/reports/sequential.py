@@ -4,7 +4,9 @@
   per arm (with / without initial-click proposals), mean +- std over orders: the learning
   curve of SIIS Fig. 4a (Lin et al.), drawn here against stream position;
 * ``noc_per_category.png`` -- NoC@t per category for each arm, mean over orders;
-* ``miou.png`` -- mIoU against user clicks for each arm.
+* ``miou.png`` -- mIoU against user clicks for each arm;
+* ``acceptance.png`` -- share of samples whose initial-click proposal was accepted, against
+  the position in the stream (how fast the proposal learns a category), mean over orders.
 
 Thresholds drawn: 0.85 and 0.90 when present (Tab. 1 reports @85 and @90), else the first.
 """
@@ -97,10 +99,29 @@ def arm_miou_plot(summary: dict[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
+def acceptance_plot(summary: dict[str, Any], path: Path) -> Path:
+    """Accepted-proposal share against stream position for the arms with proposals."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for arm, figs in (summary.get("arms") or {}).items():
+        lc = figs.get("learning_curve") or {}
+        if not figs.get("proposal_rate"):
+            continue
+        ax.plot(lc.get("position", []), _nan(lc.get("accepted_share", [])), marker="o", ms=3,
+                label=arm)
+    ax.set_xlabel("position in the category stream")
+    ax.set_ylabel("accepted proposals (share of samples)")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def sequential_plots(summary: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the three plots of a sequential run into out_dir; return their paths."""
+    """Write the four plots of a sequential run into out_dir; return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [learning_curve_plot(summary, out_dir / "learning_curve.png"),
             per_category_plot(summary, out_dir / "noc_per_category.png"),
-            arm_miou_plot(summary, out_dir / "miou.png")]
+            arm_miou_plot(summary, out_dir / "miou.png"),
+            acceptance_plot(summary, out_dir / "acceptance.png")]
