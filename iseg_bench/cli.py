@@ -166,7 +166,10 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
     outcome = execute(config, out_dir, progress=progress, resume=resume is not None,
                       fail_fast=fail_fast, sample_timeout=sample_timeout)
     click.echo(summary_frame([outcome.summary]).to_string(index=False))
-    click.echo(f"\nrun folder: {outcome.out_dir}  ({outcome.n_ok} samples done, "
+    from iseg_bench.protocols.registry import build_protocol
+
+    unit = build_protocol(config).unit_name
+    click.echo(f"\nrun folder: {outcome.out_dir}  ({outcome.n_ok} {unit}s done, "
                f"{outcome.n_failed} failed; see failures.csv)")
     if not outcome.complete:
         click.echo(f"incomplete run ({'interrupted' if outcome.interrupted else 'stopped'}):"

@@ -11,6 +11,11 @@ Optional hooks (the loop checks for them with :func:`has_hook`):
 * ``learn(image, category, mask) -> None`` -- online learning after a finished annotation
   (Lin et al., Sec. 3.3);
 * ``predict_batch(list of (interactions, prev_prob)) -> list of prob maps`` -- batched GPU call.
+
+An adapter that learns (``learn``) may also offer ``reset_learning()``, which forgets what it
+learned: the sequential protocol calls it before each category stream so that streams stay
+independent (and identical across worker processes); without it the protocol evaluates
+each stream on a deep copy of the untouched adapter.
 """
 
 from __future__ import annotations
