@@ -5,7 +5,6 @@ are refused naming the setting; failed units are re-tried."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

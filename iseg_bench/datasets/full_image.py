@@ -16,10 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from iseg_bench.datasets.base import Dataset, SampleRef, read_image
+from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.datasets.panoptic import (Ade20kPanopticDataset, CocoPanopticDataset,
                                           PanopticDataset, full_image_view,
-                                          load_panoptic_json, read_segment_map)
+                                          load_panoptic_json, read_panoptic_pair)
 from iseg_bench.errors import DatasetError
 from iseg_bench.types import Sample
 
@@ -65,13 +65,7 @@ class PanopticFullImageDataset(Dataset):
             DatasetError: unreadable files or a PNG whose size differs from its image.
         """
         ref = self.refs[index]
-        image_path, png_path = ref.paths
-        image = read_image(image_path)
-        seg = read_segment_map(png_path)
-        if seg.shape != image.shape[:2]:
-            raise DatasetError(f"{self.name}: panoptic PNG {png_path} is {seg.shape[1]}x"
-                               f"{seg.shape[0]} but its image is {image.shape[1]}x"
-                               f"{image.shape[0]} (width x height)")
+        image, seg = read_panoptic_pair(*ref.paths, self.name)
         view = full_image_view(seg, ref.meta["segments"])
         return Sample(image=image, target=view.regions, ignore=view.ignore,
                       sample_id=ref.sample_id, dataset=self.name,

@@ -331,19 +331,27 @@ def segment_refs(entry: PanopticImage) -> list[SampleRef]:
             for s in sorted(entry.segments, key=lambda s: s.id) if not s.iscrowd]
 
 
-def load_segment_sample(ref: SampleRef, dataset: str, ignore_crowd: bool = False) -> Sample:
-    """Read the single-object Sample of `ref` (see ``segment_refs``)."""
-    image_path, png_path = ref.paths
+def read_panoptic_pair(image_path: Path, png_path: Path,
+                       dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """(image (H, W, 3) uint8 RGB, segment-id map (H, W) int32) of one panoptic image.
+
+    Raises DatasetError naming the file when either cannot be read or their sizes differ."""
     image = read_image(image_path)
     seg = read_segment_map(png_path)
     if seg.shape != image.shape[:2]:
         raise DatasetError(f"{dataset}: panoptic PNG {png_path} is {seg.shape[1]}x"
                            f"{seg.shape[0]} but its image is {image.shape[1]}x"
                            f"{image.shape[0]} (width x height)")
+    return image, seg
+
+
+def load_segment_sample(ref: SampleRef, dataset: str, ignore_crowd: bool = False) -> Sample:
+    """Read the single-object Sample of `ref` (see ``segment_refs``)."""
+    image, seg = read_panoptic_pair(*ref.paths, dataset)
     target = seg == int(ref.meta["segment_id"])
     if not target.any():
         raise DatasetError(f"{dataset}: segment {ref.meta['segment_id']} listed in the JSON "
-                           f"has no pixel in {png_path}")
+                           f"has no pixel in {ref.paths[1]}")
     ignore = np.zeros_like(target)
     if ignore_crowd and ref.meta.get("crowd_ids"):
         ignore = np.isin(seg, np.array(ref.meta["crowd_ids"]))

@@ -26,6 +26,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from iseg_bench.reports.plots import save_figure  # noqa: E402
+
 ROUNDS_AT = (1, 2, 4, 10)
 
 
@@ -99,10 +101,7 @@ def fig5_plot(summaries: Sequence[dict[str, Any]], labels: Sequence[str], path: 
     ax.set_ylabel("mean IoU over all regions (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, Path(path))
 
 
 def write_full_image_outputs(summary: dict[str, Any], out_dir: Path) -> list[Path]:

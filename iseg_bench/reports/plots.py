@@ -16,7 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Write `fig` as a PNG (tight layout, 120 dpi), close it, and return `path`."""
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -37,7 +38,7 @@ def miou_curves(summaries: list[dict[str, Any]], labels: list[str], path: Path) 
     ax.set_ylabel("mIoU")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def proportion_plot(summary: dict[str, Any], path: Path) -> Path:
@@ -51,7 +52,7 @@ def proportion_plot(summary: dict[str, Any], path: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def corrective_plot(summary: dict[str, Any], path: Path) -> Path:
@@ -64,7 +65,7 @@ def corrective_plot(summary: dict[str, Any], path: Path) -> Path:
     ax.set_ylabel("corrective accuracy")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def single_object_plots(summary: dict[str, Any], out_dir: Path) -> list[Path]:

@@ -22,14 +22,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from iseg_bench.reports.plots import save_figure  # noqa: E402
+
 PLOT_THRESHOLDS = ("0.85", "0.90")
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 def _thresholds(summary: dict[str, Any]) -> list[str]:
@@ -61,7 +56,7 @@ def learning_curve_plot(summary: dict[str, Any], path: Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"{summary.get('model')} / {summary.get('dataset')}: learning curve", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def per_category_plot(summary: dict[str, Any], path: Path) -> Path:
@@ -81,7 +76,7 @@ def per_category_plot(summary: dict[str, Any], path: Path) -> Path:
     ax.set_xlabel(f"NoC@{round(float(t) * 100)} (mean over orders)")
     ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def arm_miou_plot(summary: dict[str, Any], path: Path) -> Path:
@@ -96,7 +91,7 @@ def arm_miou_plot(summary: dict[str, Any], path: Path) -> Path:
     ax.set_ylabel("mIoU")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def acceptance_plot(summary: dict[str, Any], path: Path) -> Path:
@@ -114,7 +109,7 @@ def acceptance_plot(summary: dict[str, Any], path: Path) -> Path:
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def sequential_plots(summary: dict[str, Any], out_dir: Path) -> list[Path]:

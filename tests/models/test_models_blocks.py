@@ -15,14 +15,6 @@ from iseg_bench.models.losses import normalized_focal_loss, soft_iou_click_loss 
 from iseg_bench.models.zoom_in import clicks_to_box, paste_back, target_shape, zoom_in_box  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: on a shared, loaded CPU extra threads only add contention."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def test_disk_maps_radius_5():
     m = ce.disk_maps([(10, 10, True), (2, 3, False)], (21, 23))

@@ -13,14 +13,6 @@ from iseg_bench.models.emc_click import click_cells, select_templates, template_
 from iseg_bench.models.zoo import build_model  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: on a shared, loaded CPU extra threads only add contention."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def test_template_scores_match_equations_3_4():
     rng = np.random.default_rng(1)

@@ -21,14 +21,6 @@ from iseg_bench.models.zoo import build_model  # noqa: E402
 from iseg_bench.types import Click  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: on a shared, loaded CPU extra threads only add contention."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.mark.parametrize("hw", [(1, 5), (29, 35), (67, 93)])
 def test_acc99net_shapes_and_range_at_odd_sizes(hw):

@@ -47,13 +47,6 @@ class BlobDataset:
         return self.samples[i]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _first_click_ious(adapter, ds) -> list[float]:
     out = []
