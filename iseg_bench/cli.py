@@ -219,6 +219,39 @@ def plot(runs, output):
     click.echo(miou_curves(summaries, labels, Path(output)))
 
 
+@main.command()
+@click.argument("baseline", type=click.Path(exists=True))
+@click.argument("candidate", type=click.Path(exists=True))
+@click.option("--tolerance", default="", metavar="FAMILY=DELTA,...",
+              help="Allowed worsening per figure family (noc, nof, miou, auc, failed, "
+                   "seconds) or figure (noc@90, miou@5), e.g. noc=0.05,miou=0.005. "
+                   "Default 0; seconds are not checked unless given.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Also write the Markdown table to this file.")
+def compare(baseline, candidate, tolerance, output):
+    """Compare CANDIDATE against BASELINE (run folders or summary.json files).
+
+    Prints a Markdown table of every figure with its delta; exits 1 when any figure got
+    worse beyond its tolerance, 2 when the runs' protocol settings differ.
+
+    \b
+    Example (CI):
+      iseg-bench compare baselines/grabcut-summary.json runs/candidate --tolerance noc=0.05
+    """
+    from iseg_bench.reports.compare import compare_paths
+
+    try:
+        result = compare_paths(Path(baseline), Path(candidate), tolerance)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from exc
+    text = result.markdown()
+    click.echo(text)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    if result.regressions:
+        sys.exit(1)
+
+
 @main.group(invoke_without_command=True)
 @click.option("--data-root", type=click.Path(file_okay=False), default=None,
               help="Folder holding the datasets (default: $ISEG_BENCH_DATA).")
