@@ -54,10 +54,11 @@ def summary_row(summary: dict[str, Any], label: str | None = None,
     if "auc" in summary:
         row["AuC"] = round(summary["auc"], 4)
     spc = summary.get("seconds_per_click") or {}
+    per = "s/interaction" if noc_name == "NoI" else "s/click"
     if spc.get("first") is not None:
-        row["s/click (1st)"] = round(spc["first"], 4)
+        row[f"{per} (1st)"] = round(spc["first"], 4)
     if spc.get("later") is not None:
-        row["s/click (later)"] = round(spc["later"], 4)
+        row[f"{per} (later)"] = round(spc["later"], 4)
     return row
 
 
