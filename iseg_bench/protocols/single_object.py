@@ -40,11 +40,11 @@ def validate_probability(prob: Any, shape: tuple[int, int]) -> np.ndarray:
         raise SampleError(f"model returned shape {prob.shape}, expected {shape}")
     if not np.issubdtype(prob.dtype, np.floating):
         raise SampleError(f"model returned dtype {prob.dtype}, expected float32 probabilities")
-    if not np.isfinite(prob).all():
+    lo, hi = float(prob.min()), float(prob.max())   # NaN and inf propagate into these
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise SampleError("model returned NaN or inf probabilities")
-    if prob.min() < 0.0 or prob.max() > 1.0:
-        raise SampleError(f"model returned values in [{prob.min():.4g}, {prob.max():.4g}], "
-                          "expected [0, 1]")
+    if lo < 0.0 or hi > 1.0:
+        raise SampleError(f"model returned values in [{lo:.4g}, {hi:.4g}], expected [0, 1]")
     return prob.astype(np.float32, copy=False)
 
 

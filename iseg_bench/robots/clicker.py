@@ -35,24 +35,52 @@ from iseg_bench.robots.base import Robot
 from iseg_bench.types import Click, Interaction
 
 
-def padded_distance(mask: np.ndarray) -> np.ndarray:
-    """Exact L2 distance to the nearest non-mask pixel, with the outside of the image counted
-    as non-mask. mask: (H, W) bool. Returns (H, W) float32, pixels.
+def _box_distance(mask: np.ndarray) -> tuple[tuple[int, int], np.ndarray] | None:
+    """((y0, x0), distance crop) over the mask's bounding box, or None for an empty mask.
 
-    Computed on the mask's bounding box with a 1-pixel zero frame: every pixel of the box has
-    its nearest non-mask pixel within that frame (the frame is all non-mask), so the values
-    equal those of the transform over the whole padded image, bit for bit, at a fraction of
-    the cost for compact error regions.
+    Every pixel of the box has its nearest non-mask pixel within a 1-pixel zero frame around
+    the box (the frame is all non-mask), so the crop equals the transform of the whole padded
+    image there, bit for bit, and the transform is 0 outside the box.
     """
-    out = np.zeros(mask.shape, np.float32)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
-        return out
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-    padded = np.pad(mask[box].view(np.uint8), 1)
+        return None
+    y0, x0 = int(rows[0]), int(cols[0])
+    padded = np.pad(mask[y0:rows[-1] + 1, x0:cols[-1] + 1].view(np.uint8), 1)
     with deterministic_opencv():
-        out[box] = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+        dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return (y0, x0), dist[1:-1, 1:-1]
+
+
+def padded_distance(mask: np.ndarray) -> np.ndarray:
+    """Exact L2 distance to the nearest non-mask pixel, with the outside of the image counted
+    as non-mask. mask: (H, W) bool. Returns (H, W) float32, pixels."""
+    out = np.zeros(mask.shape, np.float32)
+    found = _box_distance(mask)
+    if found is not None:
+        (y0, x0), dist = found
+        out[y0:y0 + dist.shape[0], x0:x0 + dist.shape[1]] = dist
     return out
+
+
+def _deepest_unclicked(mask: np.ndarray, ys: np.ndarray,
+                       xs: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """(max padded distance, first row-major pixel attaining it) with clicked pixels zeroed.
+
+    Works on the bounding-box crop: row-major order inside the box is row-major order in the
+    image, and every pixel outside the box is 0, so a positive maximum is found in the box;
+    an all-zero map gives (0.0, (0, 0)), the first pixel of the image.
+    """
+    found = _box_distance(mask)
+    if found is None:
+        return 0.0, (0, 0)
+    (y0, x0), dist = found
+    h, w = dist.shape
+    inside = (ys >= y0) & (ys < y0 + h) & (xs >= x0) & (xs < x0 + w)
+    dist[ys[inside] - y0, xs[inside] - x0] = 0
+    k = int(np.argmax(dist))
+    value = float(dist.flat[k])
+    return (value, (y0 + k // w, x0 + k % w)) if value > 0 else (0.0, (0, 0))
 
 
 def _clicked_pixels(history: Sequence[Interaction]) -> tuple[np.ndarray, np.ndarray]:
@@ -80,13 +108,12 @@ class CenterOfErrorClicker(Robot):
     def next_interaction(self, target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
                          history: Sequence[Interaction]) -> Click:
         fn, fp = error_masks(target, pred, ignore)
-        fn_dist, fp_dist = padded_distance(fn), padded_distance(fp)
         ys, xs = _clicked_pixels(history)
-        fn_dist[ys, xs] = 0
-        fp_dist[ys, xs] = 0
-        is_positive = bool(fn_dist.max() > fp_dist.max())
-        y, x = _first_argmax(fn_dist if is_positive else fp_dist)
-        return Click(y, x, is_positive)
+        fn_max, fn_at = _deepest_unclicked(fn, ys, xs)
+        fp_max, fp_at = _deepest_unclicked(fp, ys, xs)
+        is_positive = fn_max > fp_max
+        y, x = fn_at if is_positive else fp_at
+        return Click(int(y), int(x), is_positive)
 
 
 class LargestRegionCenterClicker(Robot):
