@@ -217,6 +217,8 @@ def _process_results(config: RunConfig, units: list[Unit], n_workers: int,
                         raise _start_error(*payload)
                     else:
                         w.task = None
+                        if pending:  # keep the worker busy while the caller syncs the journal
+                            w.assign(pending.popleft())
                         outstanding -= 1
                         yield payload
                     continue
