@@ -64,7 +64,8 @@ import numpy as np
 
 from iseg_bench.datasets.base import SampleRef, read_image, read_mask
 from iseg_bench.datasets.click_benchmarks import (IMAGE_EXTS, MASK_EXTS, ClickBenchmark,
-                                                  _reject_options, dataset_dir)
+                                                  _reject_options, colour_channels,
+                                                  dataset_dir, decode_nonzero_mask)
 from iseg_bench.errors import DatasetError
 from iseg_bench.types import Sample
 
@@ -82,8 +83,7 @@ def decode_object_mask(mask: np.ndarray) -> np.ndarray:
     """(H, W) bool object mask: any colour channel >= OBJECT_THRESHOLD (alpha ignored).
 
     mask: (H, W) or (H, W, C) integer array."""
-    m = mask[:, :, None] if mask.ndim == 2 else mask[:, :, :3]
-    return (m >= OBJECT_THRESHOLD).any(axis=2)
+    return (colour_channels(mask) >= OBJECT_THRESHOLD).any(axis=2)
 
 
 def instance_ids(mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -258,9 +258,8 @@ class LeedsButterflyDataset(ClickBenchmark):
         ref = self.refs[index]
         image_path, mask_path = ref.paths
         image = read_image(image_path)
-        raw = read_mask(mask_path)
-        target = (raw[:, :, None] if raw.ndim == 2 else raw[:, :, :3]).any(axis=2)
-        return self._sample(ref, image, target, np.zeros(target.shape, bool), mask_path)
+        target, ignore = decode_nonzero_mask(read_mask(mask_path))
+        return self._sample(ref, image, target, ignore, mask_path)
 
 
 class FashionpediaDataset(ClickBenchmark):

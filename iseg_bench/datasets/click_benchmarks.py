@@ -63,7 +63,7 @@ def decode_band_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         (target, ignore): two (H, W) bool arrays, disjoint.
     """
-    grey = _colour_channels(mask).max(axis=2)
+    grey = colour_channels(mask).max(axis=2)
     return grey > 128, grey == 128
 
 
@@ -78,11 +78,11 @@ def decode_nonzero_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         (target, ignore): (H, W) bool object mask and an all-False (H, W) bool ignore mask.
     """
-    target = (_colour_channels(mask) > 0).any(axis=2)
+    target = (colour_channels(mask) > 0).any(axis=2)
     return target, np.zeros_like(target)
 
 
-def _colour_channels(mask: np.ndarray) -> np.ndarray:
+def colour_channels(mask: np.ndarray) -> np.ndarray:
     """(H, W, C<=3) view of a mask: a channel axis added to grey masks, alpha dropped."""
     return mask[:, :, None] if mask.ndim == 2 else mask[:, :, :3]
 
