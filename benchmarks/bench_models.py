@@ -47,33 +47,6 @@ def _clicks(h: int, w: int, n: int):
     return out
 
 
-def flops(model, hw, device) -> tuple[int, int]:
-    """(first-click FLOPs, later-click FLOPs) of `model` on an (H, W) image."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from iseg_bench.models.click_encodings import disk_maps, gaussian_maps
-
-    h, w = hw
-    img = torch.rand(1, 3, h, w, device=device)
-    with torch.no_grad():
-        if model.model_type == "emc-click":
-            d = torch.from_numpy(disk_maps([(h // 2, w // 2, True)], hw))[None].to(device)
-            clicks = torch.tensor([[[h // 2, w // 2, 1.0]]], device=device)
-            with FlopCounterMode(display=False) as fc:
-                feats, coarse = model.encode(img, d)
-                model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
-            first = fc.get_total_flops()
-            with FlopCounterMode(display=False) as fc:
-                model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
-            return first, fc.get_total_flops()
-        g = torch.from_numpy(gaussian_maps([(h // 2, w // 2, True)], hw))[None].to(device)
-        with FlopCounterMode(display=False) as fc:
-            model(img, g, torch.zeros(1, 1, h, w, device=device))
-        total = fc.get_total_flops()
-        return total, total
-
-
 def seconds_per_click(adapter, hw, n_clicks: int, repeats: int, device) -> tuple[float, float]:
     import torch
 
@@ -117,6 +90,7 @@ def main(argv=None) -> int:
     import torch
 
     from iseg_bench.adapters import torch_models
+    from iseg_bench.models.flops import click_flops
     from iseg_bench.models.runtime import resolve_device
 
     warnings.filterwarnings("ignore", message=".*random weights.*")
@@ -133,7 +107,7 @@ def main(argv=None) -> int:
         params = sum(p.numel() for p in model.parameters())
         corr = (sum(p.numel() for p in model.correction.parameters())
                 if model.model_type == "emc-click" else None)
-        f1, f2 = flops(model, hw, device)
+        f1, f2 = click_flops(model, hw, device)
         s1, s2 = seconds_per_click(adapter, hw, args.clicks, args.repeats, device)
         rows.append(dict(variant=name, device=str(device), size=f"{hw[0]}x{hw[1]}",
                          params_M=round(params / 1e6, 3),

@@ -71,19 +71,7 @@ def test_shapes_at_odd_sizes(hw):
 
 def test_correction_costs_at_most_a_third_of_first_click():
     """torch.utils.flop_counter on the MiT-b0 variant at 256 x 256."""
-    from torch.utils.flop_counter import FlopCounterMode
+    from iseg_bench.models.flops import click_flops
 
-    m = build_model("emc-click").eval()
-    hw = (256, 256)
-    img = torch.rand(1, 3, *hw)
-    d = torch.from_numpy(disk_maps([(100, 120, True)], hw))[None]
-    clicks = torch.tensor([[[100.0, 120.0, 1.0]]])
-    with torch.no_grad():
-        with FlopCounterMode(display=False) as fc:
-            feats, coarse = m.encode(img, d)
-            m.correct(img, d, torch.sigmoid(coarse), feats, clicks)
-        first = fc.get_total_flops()
-        with FlopCounterMode(display=False) as fc:
-            m.correct(img, d, torch.sigmoid(coarse), feats, clicks)
-        later = fc.get_total_flops()
+    first, later = click_flops(build_model("emc-click").eval(), (256, 256))
     assert later <= first / 3, (later, first)

@@ -1,0 +1,40 @@
+"""FLOPs of one click of a bundled model, counted by ``torch.utils.flop_counter``.
+
+A multiply-add counts as 2 FLOPs (Du et al. 2023, Tab. 1, report multiply-adds: half of
+these numbers). EMC-Click (Du et al., Sec. 3): the first click runs the base network and the
+correction network, a later click the correction network alone on the cached base features.
+acc99net (Forte et al., Sec. 3) runs the whole network at every click. The click is one
+positive click at the image centre.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from iseg_bench.models.click_encodings import disk_maps, gaussian_maps
+
+
+def click_flops(model: torch.nn.Module, hw: tuple[int, int],
+                device: str | torch.device = "cpu") -> tuple[int, int]:
+    """(first-click FLOPs, later-click FLOPs) of `model` on one (H, W) image.
+
+    model: a bundled model (``model_type`` "emc-click" or "acc99net"), on `device`.
+    """
+    h, w = hw
+    centre = [(h // 2, w // 2, True)]
+    img = torch.rand(1, 3, h, w, device=device)
+    with torch.no_grad():
+        if model.model_type == "emc-click":
+            d = torch.from_numpy(disk_maps(centre, hw))[None].to(device)
+            clicks = torch.tensor([[[h // 2, w // 2, 1.0]]], device=device)
+            with FlopCounterMode(display=False) as first:
+                feats, coarse = model.encode(img, d)
+                model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
+            with FlopCounterMode(display=False) as later:
+                model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
+            return first.get_total_flops(), later.get_total_flops()
+        g = torch.from_numpy(gaussian_maps(centre, hw))[None].to(device)
+        with FlopCounterMode(display=False) as every:
+            model(img, g, torch.zeros(1, 1, h, w, device=device))
+        return every.get_total_flops(), every.get_total_flops()
