@@ -7,12 +7,12 @@ expected layout when its folder is missing or malformed.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import DatasetError
+from iseg_bench.imports import load_object
 
 DATA_ENV = "ISEG_BENCH_DATA"
 
@@ -50,8 +50,7 @@ def dataset_class(name: str) -> type[Dataset]:
     """The class registered under `name`; raises DatasetError listing the known names."""
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
-    module, _, attr = DATASETS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return load_object(DATASETS[name])
 
 
 def get_dataset(name: str, data_root: str | os.PathLike | None = None, **options) -> Dataset:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-
 from iseg_bench.config import RunConfig
+from iseg_bench.imports import load_object
 
 PROTOCOLS: dict[str, str] = {
     "single-object": "iseg_bench.protocols.single_object:SingleObjectProtocol",
@@ -18,5 +17,4 @@ def build_protocol(config: RunConfig):
     if config.protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {config.protocol!r}; known: "
                          f"{', '.join(sorted(PROTOCOLS))}")
-    module, _, attr = PROTOCOLS[config.protocol].partition(":")
-    return getattr(importlib.import_module(module), attr)(config)
+    return load_object(PROTOCOLS[config.protocol])(config)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import importlib
-
 import pandas as pd
+
+from iseg_bench.imports import load_object
 
 MIOU_AT = (1, 5, 20)
 
@@ -25,8 +25,7 @@ def _row_formatter(summary: dict[str, Any]):
     spec = ROW_FORMATTERS.get(summary.get("protocol"))
     if spec is None:
         return None
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+    return load_object(spec)
 
 
 def _pct(t: str) -> str:

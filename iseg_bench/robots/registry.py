@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from iseg_bench.imports import load_object
 
 ROBOTS: dict[str, str] = {
     "clicker": "iseg_bench.robots.clicker:CenterOfErrorClicker",
@@ -16,5 +17,4 @@ def build_robot(name: str, **options: Any):
     """Build robot `name`; raises ValueError listing the known names."""
     if name not in ROBOTS:
         raise ValueError(f"unknown robot {name!r}; known: {', '.join(sorted(ROBOTS))}")
-    module, _, attr = ROBOTS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)(**options)
+    return load_object(ROBOTS[name])(**options)
