@@ -166,9 +166,9 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
     outcome = execute(config, out_dir, progress=progress, resume=resume is not None,
                       fail_fast=fail_fast, sample_timeout=sample_timeout)
     click.echo(summary_frame([outcome.summary]).to_string(index=False))
-    from iseg_bench.protocols.registry import build_protocol
+    from iseg_bench.protocols.registry import protocol_class
 
-    unit = build_protocol(config).unit_name
+    unit = protocol_class(config.protocol).unit_name
     click.echo(f"\nrun folder: {outcome.out_dir}  ({outcome.n_ok} {unit}s done, "
                f"{outcome.n_failed} failed; see failures.csv)")
     if not outcome.complete:

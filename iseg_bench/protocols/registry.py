@@ -12,9 +12,13 @@ PROTOCOLS: dict[str, str] = {
 }
 
 
+def protocol_class(name: str):
+    """The protocol class registered as `name`; raises ValueError listing known names."""
+    if name not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {name!r}; known: {', '.join(sorted(PROTOCOLS))}")
+    return load_object(PROTOCOLS[name])
+
+
 def build_protocol(config: RunConfig):
     """The protocol object for ``config.protocol``; raises ValueError listing known names."""
-    if config.protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {config.protocol!r}; known: "
-                         f"{', '.join(sorted(PROTOCOLS))}")
-    return load_object(PROTOCOLS[config.protocol])(config)
+    return protocol_class(config.protocol)(config)

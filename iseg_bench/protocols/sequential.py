@@ -447,14 +447,8 @@ def session_curves(records: pd.DataFrame, k: int) -> tuple[list[str], np.ndarray
 def user_noc(curves: np.ndarray, t: float, compat: str | None = None) -> np.ndarray:
     """(S,) int NoC@t counting user clicks only: first column index in 0..K with
     IoU >= t, else K (curves: (S, K + 1) from session_curves)."""
-    reached = curves >= metrics.effective_threshold(t, compat)
-    k = curves.shape[1] - 1
-    return np.where(reached.any(axis=1), np.argmax(reached, axis=1), k)
-
-
-def user_nof(curves: np.ndarray, t: float, compat: str | None = None) -> int:
-    """Sessions that never reach t within user clicks 0..K."""
-    return int(np.count_nonzero(~(curves >= metrics.effective_threshold(t, compat)).any(1)))
+    # metrics.noc counts columns from 1 and gives K + 1 when never reached: one more here
+    return metrics.noc(curves, t, compat) - 1
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
