@@ -354,9 +354,9 @@ def train(model, dataset, data_root, epochs, batch_size, lr, device, out, resume
 @main.command()
 def models():
     """List the registered models (built-in and from the iseg_bench.models entry points)."""
-    from iseg_bench.adapters.registry import available_models
+    from iseg_bench.adapters.registry import MODELS
 
-    for name, spec in sorted(available_models().items()):
+    for name, spec in sorted(MODELS.entries().items()):
         click.echo(f"{name:<20} {spec}")
 
 

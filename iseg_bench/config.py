@@ -11,7 +11,7 @@ import platform
 from dataclasses import dataclass, field
 from typing import Any
 
-from iseg_bench.metrics import DEFAULT_IOU_THRESHOLDS
+from iseg_bench.thresholds import DEFAULT_IOU_THRESHOLDS
 
 EXECUTION_FIELDS = ("data_root", "workers", "limit")
 
@@ -58,7 +58,7 @@ class RunConfig:
         return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "RunConfig":
+    def from_json(cls, d: dict[str, Any]) -> RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
         kwargs["iou_thresholds"] = tuple(kwargs.get("iou_thresholds", DEFAULT_IOU_THRESHOLDS))

@@ -5,6 +5,18 @@ class IsegBenchError(Exception):
     """Base class: an error whose message says what went wrong and how to fix it."""
 
 
+class UsageError(IsegBenchError):
+    """A setting given by the user is wrong: a bad option value or an unknown option key.
+
+    The command line reports it in one line and exits with status 2."""
+
+
+class UnknownNameError(UsageError):
+    """A registry (models, robots, datasets, protocols) has no entry of that name.
+
+    The message lists the known names."""
+
+
 class DatasetError(IsegBenchError):
     """A dataset folder is missing or malformed, or one of its files cannot be read."""
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_IOU_THRESHOLDS = (0.85, 0.90, 0.95)
-
 # RITM builds its thresholds with floating-point steps (np.arange(0.8, 1.0, 0.05)), so its
 # "0.85" is 0.8500000000000001, "0.90" is 0.9000000000000001 and "0.95" 0.9500000000000002:
 # a sample that reaches exactly 0.85 does not count as reaching "0.85" there.

@@ -49,10 +49,11 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -479,6 +480,7 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
     The figures are computed over the completed units; the summary states how many units
     there are (``n_units``), completed (``n_samples``) and failed (``n_failed``).
     """
+    from iseg_bench.reports.presenters import write_plots
     from iseg_bench.reports.tables import summary_markdown
 
     out_dir = Path(out_dir)
@@ -505,6 +507,6 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
     (out_dir / "summary.md").write_text(summary_markdown([summary]) + "\n", encoding="utf-8")
     if len(records):
         (out_dir / "plots").mkdir(exist_ok=True)
-        protocol.write_plots(records, summary, out_dir / "plots")
+        write_plots(summary, out_dir / "plots")
     return RunOutcome(out_dir, summary, len(results) - len(failures), len(failures),
                       complete=bool(complete))

@@ -331,7 +331,10 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
     else:
         model = build_model(model_name, seed=seed, **(model_overrides or {}))
         if pretrained_backbone:
-            from iseg_bench.models.hf_backbones import load_pretrained_bit, load_pretrained_segformer
+            from iseg_bench.models.hf_backbones import (
+                load_pretrained_bit,
+                load_pretrained_segformer,
+            )
 
             if model_type == "emc-click":
                 load_pretrained_segformer(model.base.encoder, pretrained_backbone)

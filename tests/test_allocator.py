@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 
 from iseg_bench.adapters.multi_region import paint_annotation
 from iseg_bench.masks import iou
-from iseg_bench.robots.full_image_allocator import (FullImageScribbleAllocator, error_regions,
-                                                    region_ious, simulate_scribble)
+from iseg_bench.robots.full_image_allocator import (
+    FullImageScribbleAllocator,
+    error_regions,
+    region_ious,
+    simulate_scribble,
+)
 
 
 def mean_iou(target, pred, ignore, regions):

@@ -11,9 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
-from iseg_bench.datasets.category_sets import (CocaDataset, CoSOD3kDataset,
-                                               FashionpediaDataset, LeedsButterflyDataset,
-                                               instance_ids)
+from iseg_bench.datasets.category_sets import (
+    CocaDataset,
+    CoSOD3kDataset,
+    FashionpediaDataset,
+    LeedsButterflyDataset,
+    instance_ids,
+)
 from iseg_bench.datasets.registry import get_dataset
 from iseg_bench.errors import DatasetError
 

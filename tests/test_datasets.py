@@ -13,8 +13,16 @@ import scipy.io
 from PIL import Image
 
 from iseg_bench.datasets.click_benchmarks import (
-    BerkeleyDataset, CocoMValDataset, DavisDataset, GrabCutDataset, PascalVocDataset,
-    SbdDataset, coco_mval_category, decode_band_mask, decode_nonzero_mask)
+    BerkeleyDataset,
+    CocoMValDataset,
+    DavisDataset,
+    GrabCutDataset,
+    PascalVocDataset,
+    SbdDataset,
+    coco_mval_category,
+    decode_band_mask,
+    decode_nonzero_mask,
+)
 from iseg_bench.datasets.listing import list_datasets
 from iseg_bench.datasets.registry import DATASETS, get_dataset
 from iseg_bench.errors import DatasetError
@@ -423,7 +431,7 @@ def test_click_benchmarks_are_registered():
 def test_listing_reports_found_and_missing(tmp_path):
     make_grabcut(tmp_path)
     rows = {row["name"]: row for row in list_datasets(tmp_path)}
-    assert set(rows) == set(DATASETS)
+    assert set(rows) == set(DATASETS.entries())
     assert rows["grabcut"] == {"name": "grabcut", "found": True, "n_samples": 3,
                                "path": str(tmp_path / "GrabCut"), "problem": None}
     davis = rows["davis"]

@@ -10,13 +10,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from iseg_bench.datasets.ade20k_scribble import (MANIFEST_NAME, Ade20kScribbleDataset,
-                                                 build_ade20k_scribble_manifest,
-                                                 read_manifest)
-from iseg_bench.datasets.panoptic import (Ade20kPanopticDataset, CocoPanopticDataset,
-                                          decode_segment_ids, encode_segment_ids,
-                                          full_image_view, iter_panoptic, load_panoptic_json,
-                                          read_segment_map)
+from iseg_bench.datasets.ade20k_scribble import (
+    MANIFEST_NAME,
+    Ade20kScribbleDataset,
+    build_ade20k_scribble_manifest,
+    read_manifest,
+)
+from iseg_bench.datasets.panoptic import (
+    Ade20kPanopticDataset,
+    CocoPanopticDataset,
+    decode_segment_ids,
+    encode_segment_ids,
+    full_image_view,
+    iter_panoptic,
+    load_panoptic_json,
+    read_segment_map,
+)
 from iseg_bench.datasets.registry import get_dataset
 from iseg_bench.errors import DatasetError
 

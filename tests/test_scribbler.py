@@ -13,9 +13,15 @@ from scipy import ndimage as ndi
 from iseg_bench.errors import SampleError
 from iseg_bench.masks import rasterize_stroke
 from iseg_bench.robots.registry import build_robot
-from iseg_bench.robots.scribbler import (MedialAxisScribbler, bezier_chain, bezier_curve,
-                                         footprint_radius, largest_error_component,
-                                         scribble_in_region, stroke_footprint)
+from iseg_bench.robots.scribbler import (
+    MedialAxisScribbler,
+    bezier_chain,
+    bezier_curve,
+    footprint_radius,
+    largest_error_component,
+    scribble_in_region,
+    stroke_footprint,
+)
 from iseg_bench.types import Click, Scribble
 
 STEPS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])

@@ -13,8 +13,14 @@ import pytest
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.protocols.base import WorkerContext
-from iseg_bench.protocols.sequential import (ARM_OFF, ARM_ON, SequentialProtocol,
-                                             proposal_accepted, stream_order, user_noc)
+from iseg_bench.protocols.sequential import (
+    ARM_OFF,
+    ARM_ON,
+    SequentialProtocol,
+    proposal_accepted,
+    stream_order,
+    user_noc,
+)
 from iseg_bench.protocols.single_object import run_session
 from iseg_bench.robots.clicker import CenterOfErrorClicker
 from iseg_bench.types import Sample

@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 
 from iseg_bench.datasets.registry import get_dataset
-from iseg_bench.datasets.synthetic_categories import (MIN_COLOUR_GAP, SyntheticCategoriesDataset,
-                                                      category_colours)
+from iseg_bench.datasets.synthetic_categories import (
+    MIN_COLOUR_GAP,
+    SyntheticCategoriesDataset,
+    category_colours,
+)
 from iseg_bench.errors import DatasetError
 
 

@@ -21,10 +21,12 @@ each stream on a deep copy of the untouched adapter.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
+from iseg_bench.errors import SampleError
 from iseg_bench.types import Interaction
 
 OPTIONAL_HOOKS = ("propose_click", "learn", "predict_batch")
@@ -69,3 +71,22 @@ def has_hook(adapter: object, hook: str) -> bool:
     if hook not in OPTIONAL_HOOKS:
         raise ValueError(f"unknown hook {hook!r}; known: {OPTIONAL_HOOKS}")
     return callable(getattr(adapter, hook, None))
+
+
+def validate_probability(prob: Any, shape: tuple[int, int]) -> np.ndarray:
+    """Check a model output: (H, W) floating array, finite, within [0, 1].
+
+    Returns it as float32. Raises SampleError saying what is wrong.
+    """
+    if not isinstance(prob, np.ndarray):
+        raise SampleError(f"model returned {type(prob).__name__}, expected a numpy array")
+    if prob.shape != shape:
+        raise SampleError(f"model returned shape {prob.shape}, expected {shape}")
+    if not np.issubdtype(prob.dtype, np.floating):
+        raise SampleError(f"model returned dtype {prob.dtype}, expected float32 probabilities")
+    lo, hi = float(prob.min()), float(prob.max())   # NaN and inf propagate into these
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise SampleError("model returned NaN or inf probabilities")
+    if lo < 0.0 or hi > 1.0:
+        raise SampleError(f"model returned values in [{lo:.4g}, {hi:.4g}], expected [0, 1]")
+    return prob.astype(np.float32, copy=False)

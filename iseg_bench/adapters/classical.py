@@ -20,7 +20,7 @@ return a probability map at full resolution.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

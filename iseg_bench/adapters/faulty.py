@@ -39,8 +39,8 @@ from __future__ import annotations
 import os
 import time
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

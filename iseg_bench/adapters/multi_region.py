@@ -55,7 +55,8 @@ Composition (the paper's "single region" baseline, Sec. 5.2-5.3)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from skimage.segmentation import random_walker
@@ -279,7 +280,7 @@ class SingleRegionComposition(MultiRegionAdapter):
         return [inter]
 
     def predict(self, interactions, regions, prev):
-        from iseg_bench.protocols.single_object import validate_probability
+        from iseg_bench.adapters.base import validate_probability
 
         h, w = self._image.shape[:2]
         boxes = region_boxes(interactions)

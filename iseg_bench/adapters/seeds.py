@@ -7,8 +7,8 @@ keeps a 20-click session on an 854x480 DAVIS frame within about a second.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np

@@ -29,7 +29,8 @@ Sec. 3.2). With zoom-in, the cached features are resampled (bilinear) to the zoo
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -142,7 +143,12 @@ class _TorchClickAdapter(Adapter):
         import torch
 
         from iseg_bench.models.runtime import autocast
-        from iseg_bench.models.zoom_in import ZOOM_SKIP_CLICKS, paste_back, target_shape, zoom_in_box
+        from iseg_bench.models.zoom_in import (
+            ZOOM_SKIP_CLICKS,
+            paste_back,
+            target_shape,
+            zoom_in_box,
+        )
 
         if self.image is None:
             raise AdapterError("predict called before set_image")

@@ -31,8 +31,12 @@ from typing import Any
 import numpy as np
 
 from iseg_bench.datasets.base import Dataset, SampleRef
-from iseg_bench.datasets.panoptic import (Ade20kPanopticDataset, PanopticImage,
-                                          load_panoptic_json, load_segment_sample)
+from iseg_bench.datasets.panoptic import (
+    Ade20kPanopticDataset,
+    PanopticImage,
+    load_panoptic_json,
+    load_segment_sample,
+)
 from iseg_bench.errors import DatasetError
 from iseg_bench.types import Sample
 
@@ -183,7 +187,7 @@ class Ade20kScribbleDataset(Dataset):
         self.manifest = manifest
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "Ade20kScribbleDataset":
+    def from_root(cls, data_root: Path | None, **options) -> Ade20kScribbleDataset:
         """Read the manifest (no image is opened).
 
         Raises:

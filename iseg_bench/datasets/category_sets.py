@@ -63,9 +63,15 @@ from typing import ClassVar
 import numpy as np
 
 from iseg_bench.datasets.base import SampleRef, read_image, read_mask
-from iseg_bench.datasets.click_benchmarks import (IMAGE_EXTS, MASK_EXTS, ClickBenchmark,
-                                                  _reject_options, colour_channels,
-                                                  dataset_dir, decode_nonzero_mask)
+from iseg_bench.datasets.click_benchmarks import (
+    IMAGE_EXTS,
+    MASK_EXTS,
+    ClickBenchmark,
+    _reject_options,
+    colour_channels,
+    dataset_dir,
+    decode_nonzero_mask,
+)
 from iseg_bench.errors import DatasetError
 from iseg_bench.types import Sample
 
@@ -134,7 +140,7 @@ class CategoryFolderDataset(ClickBenchmark):
     instance_dirs: ClassVar[tuple[str, ...]] = ("Instance", "instance")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "CategoryFolderDataset":
+    def from_root(cls, data_root: Path | None, **options) -> CategoryFolderDataset:
         """Scan ``data_root/<folder>``.
 
         Raises:
@@ -234,7 +240,7 @@ class LeedsButterflyDataset(ClickBenchmark):
         return f"species{code}"
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "LeedsButterflyDataset":
+    def from_root(cls, data_root: Path | None, **options) -> LeedsButterflyDataset:
         """Scan images/ and segmentations/; raises DatasetError on a bad layout."""
         _reject_options(cls, options)
         root = dataset_dir(cls, data_root)
@@ -273,7 +279,7 @@ class FashionpediaDataset(ClickBenchmark):
               "instances_attributes_val2020.json and val_test2020.zip")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "FashionpediaDataset":
+    def from_root(cls, data_root: Path | None, **options) -> FashionpediaDataset:
         """Read the annotation JSON; options ``annotations`` (file name) and ``image_dir``.
 
         Raises:

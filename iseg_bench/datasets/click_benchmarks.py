@@ -17,8 +17,9 @@ Two families share their code:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.io
@@ -150,7 +151,7 @@ def _voc_class_name(index: Any) -> str | None:
 # Shared helpers
 # ---------------------------------------------------------------------------------------
 
-def dataset_dir(cls: type["ClickBenchmark"], data_root: Path | None) -> Path:
+def dataset_dir(cls: type[ClickBenchmark], data_root: Path | None) -> Path:
     """The dataset's folder ``data_root / cls.folder``.
 
     Raises:
@@ -249,7 +250,7 @@ class FolderPairDataset(ClickBenchmark):
     decode: ClassVar[Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "FolderPairDataset":
+    def from_root(cls, data_root: Path | None, **options) -> FolderPairDataset:
         """Scan ``data_root/<folder>``; no options are accepted.
 
         Raises:
@@ -367,7 +368,7 @@ class InstanceListDataset(ClickBenchmark):
     list_file: ClassVar[str] = ""
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "InstanceListDataset":
+    def from_root(cls, data_root: Path | None, **options) -> InstanceListDataset:
         """Scan the images listed in ``<list_file>``; option ``split`` (default "val").
 
         An annotation that cannot be read while scanning yields one sample whose load()

@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from iseg_bench.datasets.base import Dataset, SampleRef
-from iseg_bench.datasets.panoptic import (Ade20kPanopticDataset, CocoPanopticDataset,
-                                          PanopticDataset, full_image_view,
-                                          load_panoptic_json, read_panoptic_pair)
+from iseg_bench.datasets.panoptic import (
+    Ade20kPanopticDataset,
+    CocoPanopticDataset,
+    PanopticDataset,
+    full_image_view,
+    load_panoptic_json,
+    read_panoptic_pair,
+)
 from iseg_bench.errors import DatasetError
 from iseg_bench.types import Sample
 
@@ -38,7 +43,7 @@ class PanopticFullImageDataset(Dataset):
         self.root = root
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "PanopticFullImageDataset":
+    def from_root(cls, data_root: Path | None, **options) -> PanopticFullImageDataset:
         """Index the images of the split (reads the JSON only).
 
         Raises:

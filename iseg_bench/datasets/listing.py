@@ -27,7 +27,7 @@ def list_datasets(data_root: str | os.PathLike | None = None) -> list[dict[str, 
     sample is loaded.
     """
     root = resolve_data_root(data_root)
-    return [_describe(name, root) for name in DATASETS]
+    return [_describe(name, root) for name in DATASETS.entries()]
 
 
 def _describe(name: str, root: Path | None) -> dict[str, Any]:

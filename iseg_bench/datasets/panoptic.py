@@ -35,9 +35,10 @@ segments with ``ignore_crowd=True``; meta = {"category": name, "is_thing": bool,
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -287,7 +288,7 @@ class PanopticDataset(Dataset):
         raise cls.layout_error(data_root, "no complete panoptic layout found")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> "PanopticDataset":
+    def from_root(cls, data_root: Path | None, **options) -> PanopticDataset:
         """Index every non-crowd segment of the split (reads the JSON only).
 
         Raises:

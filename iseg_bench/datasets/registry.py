@@ -12,11 +12,11 @@ from pathlib import Path
 
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import DatasetError
-from iseg_bench.imports import load_object
+from iseg_bench.registry import Registry
 
 DATA_ENV = "ISEG_BENCH_DATA"
 
-DATASETS: dict[str, str] = {
+DATASETS = Registry("dataset", {
     "synthetic": "iseg_bench.datasets.synthetic:SyntheticDataset",
     "grabcut": "iseg_bench.datasets.click_benchmarks:GrabCutDataset",
     "berkeley": "iseg_bench.datasets.click_benchmarks:BerkeleyDataset",
@@ -35,7 +35,7 @@ DATASETS: dict[str, str] = {
     "coca": "iseg_bench.datasets.category_sets:CocaDataset",
     "leeds-butterfly": "iseg_bench.datasets.category_sets:LeedsButterflyDataset",
     "fashionpedia": "iseg_bench.datasets.category_sets:FashionpediaDataset",
-}
+}, load_error=DatasetError)
 
 
 def resolve_data_root(data_root: str | os.PathLike | None) -> Path | None:
@@ -47,10 +47,9 @@ def resolve_data_root(data_root: str | os.PathLike | None) -> Path | None:
 
 
 def dataset_class(name: str) -> type[Dataset]:
-    """The class registered under `name`; raises DatasetError listing the known names."""
-    if name not in DATASETS:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
-    return load_object(DATASETS[name])
+    """The class registered under `name`; raises UnknownNameError listing the known names."""
+    cls: type[Dataset] = DATASETS.resolve(name)
+    return cls
 
 
 def get_dataset(name: str, data_root: str | os.PathLike | None = None, **options) -> Dataset:

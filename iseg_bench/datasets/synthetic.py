@@ -131,7 +131,7 @@ class SyntheticDataset(Dataset):
                           for i in range(int(n_samples))])
 
     @classmethod
-    def from_root(cls, data_root: Path | None = None, **options: Any) -> "SyntheticDataset":
+    def from_root(cls, data_root: Path | None = None, **options: Any) -> SyntheticDataset:
         """Build from options; `data_root` is not used (may be None).
 
         Raises:

@@ -170,7 +170,7 @@ class SyntheticPanopticDataset(Dataset):
 
     @classmethod
     def from_root(cls, data_root: Path | None = None,
-                  **options: Any) -> "SyntheticPanopticDataset":
+                  **options: Any) -> SyntheticPanopticDataset:
         """Build from options; `data_root` is not used. Raises DatasetError on a bad option."""
         unknown = sorted(set(options) - set(cls.OPTIONS))
         if unknown:

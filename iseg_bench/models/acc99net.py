@@ -88,7 +88,7 @@ class Acc99NetConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Acc99NetConfig":
+    def from_dict(cls, d: dict[str, Any]) -> Acc99NetConfig:
         d = dict(d)
         for k in ("interaction_channels", "interaction_strides", "ppm_bins", "decoder_channels",
                   "input_size"):

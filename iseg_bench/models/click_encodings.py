@@ -19,7 +19,7 @@ clicks outside the map are allowed (their encodings are simply clipped).
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

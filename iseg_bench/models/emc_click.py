@@ -94,14 +94,14 @@ class EMCClickConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "EMCClickConfig":
+    def from_dict(cls, d: dict[str, Any]) -> EMCClickConfig:
         d = dict(d)
         if "input_size" in d:
             d["input_size"] = tuple(d["input_size"])
         return cls(**d)
 
     @classmethod
-    def variant(cls, mit: str) -> "EMCClickConfig":
+    def variant(cls, mit: str) -> EMCClickConfig:
         """The paper's variant on MiT-`mit` ("b0" or "b3")."""
         return cls(encoder=dict(MIT_CONFIGS[mit]), channels=CORRECTION_CHANNELS[mit])
 

@@ -18,7 +18,7 @@ recompute the box at every click (simpler and stateless).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import cv2
 import numpy as np

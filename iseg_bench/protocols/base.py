@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -69,7 +68,3 @@ class Protocol(ABC):
     @abstractmethod
     def summarize(self, records: pd.DataFrame) -> dict[str, Any]:
         """Figures (JSON-serialisable) from the records of the completed units."""
-
-    def write_plots(self, records: pd.DataFrame, summary: dict[str, Any], out_dir: Path) -> list[Path]:
-        """Draw the protocol's standard plots into out_dir; return the files written."""
-        return []

@@ -50,9 +50,10 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,8 +62,13 @@ from iseg_bench.adapters.multi_region import build_multi_region_adapter, to_regi
 from iseg_bench.errors import SampleError
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.robots.extreme_points import DEFAULT_TOLERANCE, ExtremePointsRobot
-from iseg_bench.robots.full_image_allocator import (ALLOCATIONS, THICKNESS, TRIES,
-                                                    FullImageScribbleAllocator, region_ious)
+from iseg_bench.robots.full_image_allocator import (
+    ALLOCATIONS,
+    THICKNESS,
+    TRIES,
+    FullImageScribbleAllocator,
+    region_ious,
+)
 from iseg_bench.types import Interaction, Sample
 
 DEFAULT_ROUNDS = 10
@@ -260,7 +266,5 @@ class FullImageProtocol(Protocol):
                     "scribbles_per_region"]
         return out
 
-    def write_plots(self, records, summary, out_dir):
-        from iseg_bench.reports.full_image import write_full_image_outputs
 
         return write_full_image_outputs(summary, Path(out_dir))

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from iseg_bench.config import RunConfig
-from iseg_bench.imports import load_object
+from typing import Any
 
-PROTOCOLS: dict[str, str] = {
+from iseg_bench.config import RunConfig
+from iseg_bench.registry import Registry
+
+PROTOCOLS = Registry("protocol", {
     "single-object": "iseg_bench.protocols.single_object:SingleObjectProtocol",
     "full-image": "iseg_bench.protocols.full_image:FullImageProtocol",
     "sequential": "iseg_bench.protocols.sequential:SequentialProtocol",
-}
+})
 
 
-def protocol_class(name: str):
-    """The protocol class registered as `name`; raises ValueError listing known names."""
-    if name not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {name!r}; known: {', '.join(sorted(PROTOCOLS))}")
-    return load_object(PROTOCOLS[name])
+def protocol_class(name: str) -> Any:
+    """The protocol class registered as `name`; raises UnknownNameError listing known names."""
+    return PROTOCOLS.resolve(name)
 
 
-def build_protocol(config: RunConfig):
-    """The protocol object for ``config.protocol``; raises ValueError listing known names."""
+def build_protocol(config: RunConfig) -> Any:
+    """The protocol object for ``config.protocol``; raises UnknownNameError for an unknown name."""
     return protocol_class(config.protocol)(config)

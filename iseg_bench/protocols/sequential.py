@@ -88,8 +88,8 @@ import hashlib
 import time
 import zlib
 from collections import deque
-from pathlib import Path
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -415,9 +415,6 @@ class SequentialProtocol(Protocol):
                                    "max_per_category": self.max_per_category}
         return top
 
-    def write_plots(self, records: pd.DataFrame, summary: dict[str, Any],
-                    out_dir: Path) -> list[Path]:
-        from iseg_bench.reports.sequential import sequential_plots
 
         return sequential_plots(summary, out_dir)
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from iseg_bench import metrics
+from iseg_bench.adapters.base import validate_probability
 from iseg_bench.errors import SampleError
 from iseg_bench.masks import iou
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
@@ -27,25 +28,6 @@ from iseg_bench.robots.corrective import corrective_accuracy
 from iseg_bench.types import Interaction, Sample
 
 SPLIT_NAMES = {True: "thing", False: "stuff"}
-
-
-def validate_probability(prob: Any, shape: tuple[int, int]) -> np.ndarray:
-    """Check a model output: (H, W) floating array, finite, within [0, 1].
-
-    Returns it as float32. Raises SampleError saying what is wrong.
-    """
-    if not isinstance(prob, np.ndarray):
-        raise SampleError(f"model returned {type(prob).__name__}, expected a numpy array")
-    if prob.shape != shape:
-        raise SampleError(f"model returned shape {prob.shape}, expected {shape}")
-    if not np.issubdtype(prob.dtype, np.floating):
-        raise SampleError(f"model returned dtype {prob.dtype}, expected float32 probabilities")
-    lo, hi = float(prob.min()), float(prob.max())   # NaN and inf propagate into these
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise SampleError("model returned NaN or inf probabilities")
-    if lo < 0.0 or hi > 1.0:
-        raise SampleError(f"model returned values in [{lo:.4g}, {hi:.4g}], expected [0, 1]")
-    return prob.astype(np.float32, copy=False)
 
 
 @dataclass
@@ -60,7 +42,7 @@ class SessionState:
     records: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, sample: Sample) -> "SessionState":
+    def start(cls, sample: Sample) -> SessionState:
         target = sample.target.astype(bool)
         if not (target & ~sample.ignore).any():
             raise SampleError(f"sample {sample.sample_id}: empty target outside the ignore mask")
@@ -131,8 +113,6 @@ class SingleObjectProtocol(Protocol):
                                  for k, g in records.groupby("is_thing")}
         return summary
 
-    def write_plots(self, records, summary, out_dir):
-        from iseg_bench.reports.plots import single_object_plots
 
         return single_object_plots(summary, out_dir)
 

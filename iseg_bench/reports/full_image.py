@@ -17,8 +17,9 @@ starting at 0 scribbles (extreme points only).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import matplotlib
 

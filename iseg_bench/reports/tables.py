@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from iseg_bench.imports import load_object
+from iseg_bench.registry import load_object
 
 MIOU_AT = (1, 5, 20)
 

@@ -25,7 +25,7 @@ one is clicked again at its centre (the user insists on the object the model kee
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

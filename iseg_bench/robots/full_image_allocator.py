@@ -62,8 +62,8 @@ Allocation per round (Sec. 5.3)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np

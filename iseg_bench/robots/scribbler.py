@@ -77,8 +77,8 @@ the shift), so the cost scales with the component, not with the image.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -87,8 +87,12 @@ from scipy.special import gammaln
 from iseg_bench.errors import SampleError
 from iseg_bench.masks import error_masks, rasterize_stroke
 from iseg_bench.robots.base import Robot
-from iseg_bench.robots.graph_paths import (DEFAULT_RADIUS, MEDIAL_AXIS_SEED, medial_axis,
-                                           skeleton_longest_path)
+from iseg_bench.robots.graph_paths import (
+    DEFAULT_RADIUS,
+    MEDIAL_AXIS_SEED,
+    medial_axis,
+    skeleton_longest_path,
+)
 from iseg_bench.types import Interaction, Scribble
 
 BOUNDARY_MODES = ("protect", "clean", "allow")

@@ -15,7 +15,6 @@ from iseg_bench.models.losses import normalized_focal_loss, soft_iou_click_loss 
 from iseg_bench.models.zoom_in import clicks_to_box, paste_back, target_shape, zoom_in_box  # noqa: E402
 
 
-
 def test_disk_maps_radius_5():
     m = ce.disk_maps([(10, 10, True), (2, 3, False)], (21, 23))
     assert m.shape == (2, 21, 23) and m.dtype == np.float32

@@ -13,7 +13,6 @@ from iseg_bench.models.emc_click import click_cells, select_templates, template_
 from iseg_bench.models.zoo import build_model  # noqa: E402
 
 
-
 def test_template_scores_match_equations_3_4():
     rng = np.random.default_rng(1)
     f = rng.normal(size=(5, 4, 6)).astype(np.float32)  # C, h, w

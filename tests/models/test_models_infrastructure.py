@@ -21,7 +21,6 @@ from iseg_bench.models.zoo import build_model  # noqa: E402
 from iseg_bench.types import Click  # noqa: E402
 
 
-
 @pytest.mark.parametrize("hw", [(1, 5), (29, 35), (67, 93)])
 def test_acc99net_shapes_and_range_at_odd_sizes(hw):
     m = build_model("acc99net-tiny").eval()
@@ -109,11 +108,11 @@ def test_adapters_zoom_in_path(factory_name):
 
 
 def test_registry_names_resolve():
-    from iseg_bench.adapters.registry import BUILTIN_ADAPTERS, resolve_factory
+    from iseg_bench.adapters.registry import MODELS
 
     for name in ("emc-click", "emc-click-b3", "acc99net"):
-        if name in BUILTIN_ADAPTERS:
-            assert callable(resolve_factory(name))
+        assert name in MODELS
+        assert callable(MODELS.resolve(name))
 
 
 def test_pretrained_backbones_from_local_folders(tmp_path):
