@@ -186,7 +186,7 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
               show_default=True)
 def report(runs, fmt):
     """One table of figures across RUNS (run folders or summary.json files)."""
-    from iseg_bench.reports.tables import summary_frame, to_markdown
+    from iseg_bench.reports import summary_frame, to_markdown
     from iseg_bench.runs import load_run
 
     frame = summary_frame([load_run(Path(r))[1] for r in runs])
@@ -204,7 +204,7 @@ def plot(runs, output):
 
     Full-image runs are drawn on the axes of Agustsson et al. Fig. 5 (mean IoU against
     scribbles per region)."""
-    from iseg_bench.reports.plots import miou_curves
+    from iseg_bench.reports import miou_curves
     from iseg_bench.runs import load_run
 
     summaries = [load_run(Path(r))[1] for r in runs]

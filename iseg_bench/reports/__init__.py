@@ -1,1 +1,24 @@
-"""reports sub-package."""
+"""Reports: tables, plots and run comparison, all from summaries (the dicts of summary.json).
+
+What each protocol shows is chosen in :mod:`iseg_bench.reports.presenters`; the columns,
+plots and comparison rules are described in docs/reports.md.
+"""
+
+from iseg_bench.reports.full_image import curve_frame, fig5_plot
+from iseg_bench.reports.markdown import to_markdown
+from iseg_bench.reports.presenters import PRESENTERS, Presenter, plot_runs, write_plots
+from iseg_bench.reports.single_object import miou_curves
+from iseg_bench.reports.tables import summary_frame, summary_markdown
+
+__all__ = [
+    "PRESENTERS",
+    "Presenter",
+    "curve_frame",
+    "fig5_plot",
+    "miou_curves",
+    "plot_runs",
+    "summary_frame",
+    "summary_markdown",
+    "to_markdown",
+    "write_plots",
+]

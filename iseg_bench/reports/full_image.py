@@ -1,48 +1,48 @@
-"""Tables and plots of full-image runs (protocols.full_image).
+"""Table row, curve table and plots of full-image runs.
 
-Source of the figure: Agustsson, Uijlings and Ferrari, CVPR 2019, Fig. 5: mean IoU (%, over
-all regions) against the number of corrective scribbles per region, one point per round,
-starting at 0 scribbles (extreme points only).
+Source of the plot: Agustsson, Uijlings and Ferrari, "Interactive Full Image Segmentation
+by Considering All Regions Jointly", CVPR 2019, Fig. 5 (mean IoU over all regions against
+corrective scribbles per region, one point per round from 0: extreme points only).
 
-* :func:`full_image_row` -- one table row per run (for ``iseg-bench report``): mIoU after the
-  extreme points (X-pts), after rounds 1, 2, 4, 10 (``ROUNDS_AT``), and scribbles per
-  region to reach 85/88/90 % mean IoU ("S@85" ...; "-" when never reached);
-* :func:`curve_frame` -- the curve of one run as a table (round, scribbles per region,
-  mIoU, mIoU things, mIoU stuff);
-* :func:`fig5_plot` -- the Fig. 5-style plot of several runs (things/stuff dashed/dotted
-  when asked);
-* :func:`write_full_image_outputs` -- what a run writes into its plots folder:
-  ``fig5_curve.png``, ``fig5_curve.csv``, ``fig5_curve.md``.
+Constants: ``ROUNDS_AT`` (1, 2, 4, 10), the rounds of the table's "mIoU r{k}" and
+"S/reg r{k}" columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from iseg_bench.reports.plots import save_figure  # noqa: E402
+from iseg_bench.reports.markdown import to_markdown
+from iseg_bench.reports.plots import finish_axes, new_axes, save_figure
+from iseg_bench.reports.rows import Row, Summary, count_heading, run_label, summary_rows
+from iseg_bench.thresholds import percent_label
 
 ROUNDS_AT = (1, 2, 4, 10)
+SPLIT_STYLES = (("thing", "--"), ("stuff", ":"))
 
 
-def _pct(t: str) -> str:
-    return str(round(float(t) * 100))
+def full_image_row(summary: Summary, label: str, noc_name: str) -> Row:
+    """The table row of a full-image summary (or of one of its splits laid over it).
 
+    Args:
+        summary: a full-image summary as in summary.json.
+        label: the ``run`` cell.
+        noc_name: unused (full-image rows have no interaction count column); there for the
+            common row signature.
 
-def full_image_row(summary: dict[str, Any], label: str | None = None) -> dict[str, Any]:
-    """The table row of one full-image summary (or of one of its splits merged into it)."""
-    row: dict[str, Any] = {"run": label or f"{summary.get('model')} / {summary.get('dataset')}",
-                           "allocation": summary.get("allocation"),
-                           "images": summary.get("n_samples", 0),
-                           "regions": summary.get("n_regions"),
-                           "failed": summary.get("n_failed", 0)}
+    Returns:
+        run, allocation, images, regions, failed; "mIoU X-pts" (after the extreme points,
+        4 decimals); "mIoU r{k}" (4 decimals) and "S/reg r{k}" (scribbles per region, 2
+        decimals) for each k in ``ROUNDS_AT`` the run has; "S@{t}" scribbles per region to
+        reach mean IoU t (in percent; 2 decimals, "-" when never reached); "s/round"
+        (seconds per scribble round, 3 decimals) when timed.
+    """
+    row: Row = {"run": label, "allocation": summary.get("allocation"),
+                "images": summary.get("n_samples", 0), "regions": summary.get("n_regions"),
+                "failed": summary.get("n_failed", 0)}
     curve = summary.get("curve") or {}
     miou = curve.get("miou", [])
     spr = curve.get("scribbles_per_region", [])
@@ -55,26 +55,27 @@ def full_image_row(summary: dict[str, Any], label: str | None = None) -> dict[st
             row[f"mIoU r{k}"] = round(miou[i], 4)
             row[f"S/reg r{k}"] = round(spr[i], 2)
     for t, v in (summary.get("scribbles_to_reach") or {}).items():
-        row[f"S@{_pct(t)}"] = "-" if v is None else round(v, 2)
-    spr_s = (summary.get("seconds_per_round") or {}).get("scribbles")
-    if spr_s is not None:
-        row["s/round"] = round(spr_s, 3)
+        row[f"S@{percent_label(t)}"] = "-" if v is None else round(v, 2)
+    seconds = (summary.get("seconds_per_round") or {}).get("scribbles")
+    if seconds is not None:
+        row["s/round"] = round(seconds, 3)
     return row
 
 
-def curve_frame(summary: dict[str, Any]) -> pd.DataFrame:
-    """The Fig. 5 curve of one run: one row per round."""
+def curve_frame(summary: Summary) -> pd.DataFrame:
+    """The Fig. 5 curve of one run: one row per round (round, scribbles_per_region, miou,
+    and miou_thing / miou_stuff when the run has the split); mIoU as a fraction."""
     curve = summary.get("curve") or {}
     frame = pd.DataFrame({"round": curve.get("round", []),
                           "scribbles_per_region": curve.get("scribbles_per_region", []),
                           "miou": curve.get("miou", [])})
-    for name in ("thing", "stuff"):
+    for name, _ in SPLIT_STYLES:
         if f"miou_{name}" in curve:
             frame[f"miou_{name}"] = curve[f"miou_{name}"]
     return frame
 
 
-def fig5_plot(summaries: Sequence[dict[str, Any]], labels: Sequence[str], path: Path,
+def fig5_plot(summaries: Sequence[Summary], labels: Sequence[str], path: Path,
               splits: bool = False) -> Path:
     """Mean IoU (%) against scribbles per region, one line per run (Fig. 5 axes).
 
@@ -82,40 +83,42 @@ def fig5_plot(summaries: Sequence[dict[str, Any]], labels: Sequence[str], path: 
         summaries: full-image summaries (``curve`` key).
         labels: one legend label per summary.
         path: PNG file to write.
-        splits: also draw the thing (dashed) and stuff (dotted) curves.
+        splits: also draw the thing (dashed) and stuff (dotted) curves in the run's colour.
 
     Returns:
         `path`.
     """
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+    fig, ax = new_axes(6, 4.2)
     for s, label in zip(summaries, labels):
         c = s.get("curve") or {}
         line, = ax.plot(c.get("scribbles_per_region", []), [100 * v for v in c.get("miou", [])],
                         marker="o", ms=3, label=label)
-        if splits:
-            for name, style in (("thing", "--"), ("stuff", ":")):
-                if f"miou_{name}" in c:
-                    ax.plot(c[f"scribbles_per_region_{name}"],
-                            [100 * v for v in c[f"miou_{name}"]], style,
-                            color=line.get_color(), lw=1, label=f"{label} [{name}]")
-    ax.set_xlabel("corrective scribbles per region")
-    ax.set_ylabel("mean IoU over all regions (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+        for name, style in SPLIT_STYLES if splits else ():
+            if f"miou_{name}" in c:
+                ax.plot(c[f"scribbles_per_region_{name}"], [100 * v for v in c[f"miou_{name}"]],
+                        style, color=line.get_color(), lw=1, label=f"{label} [{name}]")
+    finish_axes(ax, "corrective scribbles per region", "mean IoU over all regions (%)",
+                legend_size=7)
     return save_figure(fig, Path(path))
 
 
-def write_full_image_outputs(summary: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig5_curve.png/.csv/.md of one run into out_dir; return the paths."""
-    from iseg_bench.reports.tables import summary_frame, to_markdown
+def runs_plot(summaries: Sequence[Summary], path: Path) -> Path:
+    """:func:`fig5_plot` of several runs labelled "model / dataset / allocation"."""
+    labels = [f"{run_label(s)} / {s.get('allocation')}" for s in summaries]
+    return fig5_plot(summaries, labels, path)
 
+
+def full_image_plots(summary: Summary, out_dir: Path) -> list[Path]:
+    """Write fig5_curve.png (with splits), fig5_curve.csv (:func:`curve_frame`) and
+    fig5_curve.md (the curve to 4 decimals, then the run's table rows) into `out_dir`."""
     out_dir = Path(out_dir)
-    label = f"{summary.get('model')} / {summary.get('dataset')} ({summary.get('allocation')})"
+    label = f"{run_label(summary)} ({summary.get('allocation')})"
     png = fig5_plot([summary], [label], out_dir / "fig5_curve.png", splits=True)
     frame = curve_frame(summary)
     csv = out_dir / "fig5_curve.csv"
     frame.to_csv(csv, index=False)
+    rows = pd.DataFrame(summary_rows(summary, full_image_row, label, count_heading(summary)))
     md = out_dir / "fig5_curve.md"
-    md.write_text(to_markdown(frame.round(4)) + "\n\n" +
-                  to_markdown(summary_frame([summary], [label])) + "\n", encoding="utf-8")
+    md.write_text(to_markdown(frame.round(4)) + "\n\n" + to_markdown(rows) + "\n",
+                  encoding="utf-8")
     return [png, csv, md]

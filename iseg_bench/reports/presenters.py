@@ -1,21 +1,19 @@
-"""Presentation per protocol: the one table saying how each protocol's summary is shown.
+"""Presentation per protocol: the one table saying how each protocol's summaries are shown.
 
-A :class:`Presenter` gives a summary's plots (files written into a run's ``plots/``
-folder). Protocols compute figures; they never draw.
+A :class:`Presenter` gives a summary's table row, the plots a run writes into its
+``plots/`` folder, and the plot of several runs on one figure. Protocols compute figures;
+they never draw. Summaries without a ``protocol`` key, or of a protocol without an entry,
+are shown as single-object summaries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from iseg_bench.reports.full_image import write_full_image_outputs
-from iseg_bench.reports.plots import single_object_plots
-from iseg_bench.reports.sequential import sequential_plots
-
-Summary = dict[str, Any]
+from iseg_bench.reports import full_image, sequential, single_object
+from iseg_bench.reports.rows import RowFormatter, Summary
 
 
 @dataclass(frozen=True)
@@ -23,20 +21,44 @@ class Presenter:
     """How one protocol's summaries are shown.
 
     Attributes:
-        plots: (summary as in summary.json, output folder) -> the files written.
+        row: (summary, run label, "NoC" or "NoI") -> the summary's table row.
+        plots: (summary, output folder) -> the files written for one run.
+        runs_plot: (summaries, PNG path) -> `path`, several runs on one figure.
     """
 
+    row: RowFormatter
     plots: Callable[[Summary, Path], list[Path]]
+    runs_plot: Callable[[Sequence[Summary], Path], Path]
 
+
+SINGLE_OBJECT = Presenter(row=single_object.single_object_row,
+                          plots=single_object.single_object_plots,
+                          runs_plot=single_object.runs_plot)
 
 PRESENTERS: dict[str, Presenter] = {
-    "single-object": Presenter(plots=single_object_plots),
-    "full-image": Presenter(plots=write_full_image_outputs),
-    "sequential": Presenter(plots=sequential_plots),
+    "single-object": SINGLE_OBJECT,
+    "full-image": Presenter(row=full_image.full_image_row, plots=full_image.full_image_plots,
+                            runs_plot=full_image.runs_plot),
+    "sequential": Presenter(row=single_object.single_object_row,
+                            plots=sequential.sequential_plots,
+                            runs_plot=single_object.runs_plot),
 }
 
 
+def presenter(summary: Summary) -> Presenter:
+    """The presenter of `summary`'s ``protocol`` (single-object when absent or unknown)."""
+    return PRESENTERS.get(str(summary.get("protocol")), SINGLE_OBJECT)
+
+
 def write_plots(summary: Summary, out_dir: Path) -> list[Path]:
-    """Draw the standard plots of `summary` (its ``protocol`` key chooses the presenter)
-    into `out_dir`; returns the files written."""
-    return PRESENTERS[str(summary.get("protocol", "single-object"))].plots(summary, Path(out_dir))
+    """Draw the standard plots of one run's `summary` into `out_dir`; returns the files
+    written (PNG, and for full-image runs the curve as CSV and Markdown)."""
+    return presenter(summary).plots(summary, Path(out_dir))
+
+
+def plot_runs(summaries: Sequence[Summary], path: Path) -> Path:
+    """Several runs on one figure (PNG at `path`): their protocol's plot when they share
+    one (full-image: Fig. 5 axes), else per-interaction mIoU curves. Returns `path`."""
+    protocols = {str(s.get("protocol")) for s in summaries}
+    shown = presenter(summaries[0]) if len(protocols) == 1 else SINGLE_OBJECT
+    return shown.runs_plot(summaries, Path(path))

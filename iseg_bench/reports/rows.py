@@ -1,0 +1,37 @@
+"""Building blocks of table rows: run labels, the interaction-count heading, split rows.
+
+A summary is the dict of a run's summary.json; a row is a dict of column -> cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Summary = dict[str, Any]
+Row = dict[str, Any]
+#: (summary, run label, heading of the interaction count: "NoC" or "NoI") -> table row
+RowFormatter = Callable[[Summary, str, str], Row]
+
+
+def run_label(summary: Summary) -> str:
+    """The default label of a run: "model / dataset"."""
+    return f"{summary.get('model')} / {summary.get('dataset')}"
+
+
+def count_heading(summary: Summary) -> str:
+    """"NoI" (number of interactions) for scribble runs, else "NoC" (number of clicks)."""
+    return "NoI" if summary.get("interaction") == "scribble" else "NoC"
+
+
+def summary_rows(summary: Summary, row: RowFormatter, label: str, noc_name: str) -> list[Row]:
+    """The row of `summary`, then one per thing/stuff (or other) split of it.
+
+    A split row is `row` of the split's figures laid over the summary, labelled
+    "label [split]", with no failed count (failures belong to the whole run).
+    """
+    rows = [row(summary, label, noc_name)]
+    for split, figures in (summary.get("splits") or {}).items():
+        rows.append(row({**summary, **figures, "n_failed": None}, f"{label} [{split}]",
+                        noc_name))
+    return rows
