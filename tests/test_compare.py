@@ -1,4 +1,4 @@
-"""`compare` (issue 6, regression tables for CI) on hand-made summaries: directions of every
+"""`compare` (regression tables for CI) on hand-made summaries: directions of every
 figure family, tolerances, refusal when protocol settings or samples differ, CLI exits."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from iseg_bench.cli import main
 from iseg_bench.errors import ConfigMismatchError, IsegBenchError
-from iseg_bench.reports.compare import compare, compare_paths, parse_tolerances
+from iseg_bench.reports import compare as compare_views
+from iseg_bench.reports import compare_paths, load_view, parse_tolerances
 
 CONFIG = {"model": "m", "dataset": "grabcut", "robot": "clicker", "protocol": "single-object",
           "max_interactions": 20, "prob_threshold": 0.49, "iou_thresholds": [0.85, 0.9],
@@ -37,6 +38,11 @@ def variant(**changes) -> dict:
     for key, value in changes.items():
         s[key] = value
     return s
+
+
+def compare(baseline: Path, candidate: Path, tolerances: dict | None = None):
+    """compare of two run folders or summary.json files."""
+    return compare_views(load_view(baseline), load_view(candidate), tolerances)
 
 
 def rows(result) -> dict:

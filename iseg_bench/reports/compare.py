@@ -1,94 +1,88 @@
-"""Regression check of a candidate run against a baseline run (issue 6, "Regression tables
-for CI"): figure by figure deltas as a Markdown table, regressions beyond a tolerance marked.
+"""Regression check of a candidate run against a baseline run, figure by figure, as a
+Markdown table with the regressions beyond tolerance marked (rules: docs/reports.md).
 
-Figures compared (each summary's top level, then each thing/stuff split):
-
-* NoC@t / NoI@t and NoF@t for every IoU threshold -- higher is worse;
-* mIoU@k at k = 1, 5, 10, 20 and K (those <= K), and AuC -- lower is worse;
-* the failed-sample count -- higher is worse (tolerance 0 unless given);
-* seconds per click (first, later) -- shown, checked only when a ``seconds`` tolerance is
-  given (wall-clock time depends on the machine).
-
-A regression is a change in the worse direction by more than the tolerance (absolute, in the
-figure's unit). Tolerances are given per family (``noc``, ``nof``, ``miou``, ``auc``,
-``failed``, ``seconds``) or per figure (``noc@90``, ``miou@5``); the default is 0: any
-worsening is a regression, which is right for deterministic runs on the same software.
-
-Two runs are comparable only when their protocol settings match: protocol, robot and its
-options, interaction cap, IoU and probability thresholds, early stop, compat mode, seed,
-dataset with its options, protocol options, and the sample list (from config.json's unit
-list, or the ``units_sha1`` digest of a summary). Anything else (the model, its options,
-versions) may differ. Incomplete runs are refused: their figures cover other samples.
+Constants: ``MIOU_AT`` (1, 5, 10, 20), the interaction counts k compared as mIoU@k (with
+the run's last one, K, too).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from iseg_bench import runs
 from iseg_bench.errors import ConfigMismatchError, IsegBenchError
+from iseg_bench.reports.comparability import RunView, load_view, setting_differences
+from iseg_bench.reports.rows import Summary, count_heading
+from iseg_bench.reports.tolerances import parse_tolerances, tolerance_for, verdict
+from iseg_bench.thresholds import percent_label
 
-#: settings of ``RunConfig.identity()`` that must match for a comparison
-PROTOCOL_SETTINGS = ("protocol", "robot", "robot_options", "max_interactions", "iou_thresholds",
-                     "prob_threshold", "stop_at_iou", "compat", "seed", "dataset",
-                     "dataset_options", "protocol_options")
 MIOU_AT = (1, 5, 10, 20)
-HIGHER_IS_WORSE = {"noc": True, "nof": True, "failed": True, "seconds": True,
-                   "miou": False, "auc": False}
-CHECKED_BY_DEFAULT = {"noc", "nof", "miou", "auc", "failed"}
+
+#: figure name -> (family, value)
+Figures = dict[str, tuple[str, float | None]]
 
 
 @dataclass
-class RunView:
-    """A loaded run: its summary, settings identity, and unit list when known."""
+class ComparedFigure:
+    """One figure of both runs.
 
-    label: str
-    summary: dict[str, Any]
-    identity: dict[str, Any]
-    units: list[str] | None
-
-
-@dataclass
-class Row:
-    """One compared figure."""
+    Attributes:
+        figure: its name, e.g. "NoC@90", "mIoU@5 [thing]".
+        family: its tolerance family (noc, nof, miou, auc, failed, seconds).
+        baseline, candidate: its values (None when the run lacks it).
+        tolerance: the allowed worsening, in the figure's unit (None: not checked).
+        status: "ok", "better", "REGRESSION", "info" (not checked) or "n/a" (a run lacks it).
+    """
 
     figure: str
     family: str
     baseline: float | None
     candidate: float | None
     tolerance: float | None
-    status: str          # "ok", "better", "REGRESSION", "info" or "n/a"
+    status: str
 
     @property
     def delta(self) -> float | None:
+        """candidate - baseline; None when a run lacks the figure."""
         if self.baseline is None or self.candidate is None:
             return None
         return self.candidate - self.baseline
 
 
+def _fmt(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    text = "0" if text in ("-0", "") else text
+    return f"+{text}" if signed and value > 0 else text
+
+
 @dataclass
 class Comparison:
-    """The result of :func:`compare`."""
+    """The result of :func:`compare`: both runs and one row per compared figure."""
 
     baseline: RunView
     candidate: RunView
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ComparedFigure] = field(default_factory=list)
 
     @property
-    def regressions(self) -> list[Row]:
+    def regressions(self) -> list[ComparedFigure]:
+        """The rows whose status is "REGRESSION"."""
         return [r for r in self.rows if r.status == "REGRESSION"]
 
-    def markdown(self) -> str:
-        """The Markdown report: header, table, verdict."""
+    def _header(self) -> list[str]:
         b, c = self.baseline.summary, self.candidate.summary
         head = [f"Baseline: `{self.baseline.label}` ({b.get('model')}), "
                 f"candidate: `{self.candidate.label}` ({c.get('model')}) on "
                 f"{b.get('dataset')} with {b.get('robot')}, "
                 f"{b.get('n_samples', 0)} / {c.get('n_samples', 0)} completed samples, "
                 f"{b.get('n_failed', 0)} / {c.get('n_failed', 0)} failed.", ""]
+        if b.get("n_failed", 0) != c.get("n_failed", 0):
+            head += ["Note: the runs have different failed samples; each figure is over "
+                     "that run's completed samples only, so the failed count decides.", ""]
+        return head
+
+    def _table(self) -> list[str]:
         lines = ["| figure | baseline | candidate | delta | tolerance | status |",
                  "|---|---:|---:|---:|---:|---|"]
         for r in self.rows:
@@ -97,178 +91,101 @@ class Comparison:
             status = f"**{r.status}**" if r.status == "REGRESSION" else r.status
             lines.append(f"| {r.figure} | {_fmt(r.baseline)} | {_fmt(r.candidate)} | {delta} "
                          f"| {tol} | {status} |")
-        if b.get("n_failed", 0) != c.get("n_failed", 0):
-            head.append("Note: the runs have different failed samples; each figure is over "
-                        "that run's completed samples only, so the failed count decides.")
-            head.append("")
+        return lines
+
+    def _verdict(self) -> str:
         n = len(self.regressions)
-        verdict = (f"**{n} regression{'s' if n != 1 else ''}** beyond tolerance: "
-                   + ", ".join(r.figure for r in self.regressions)) if n else \
-            "No regression beyond tolerance."
-        return "\n".join(head + lines + ["", verdict])
+        if not n:
+            return "No regression beyond tolerance."
+        return (f"**{n} regression{'s' if n != 1 else ''}** beyond tolerance: "
+                + ", ".join(r.figure for r in self.regressions))
+
+    def markdown(self) -> str:
+        """The Markdown report: header (runs, samples, failures), table, verdict."""
+        return "\n".join(self._header() + self._table() + ["", self._verdict()])
 
 
-def _fmt(v: float | None, signed: bool = False) -> str:
-    if v is None:
-        return "-"
-    text = f"{v:.4f}".rstrip("0").rstrip(".")
-    text = "0" if text in ("-0", "") else text
-    return f"+{text}" if signed and v > 0 else text
+def figures(summary: Summary, top: bool) -> Figures:
+    """The compared figures of one summary level (the run, or one split of it).
 
-
-def parse_tolerances(text: str | None) -> dict[str, float]:
-    """"noc=0.05,miou=0.005" -> {"noc": 0.05, "miou": 0.005} (keys lower-cased).
-
-    Raises:
-        ValueError: a part is not key=number, a number is negative, or the family is unknown.
+    NoC@t (NoI@t for scribble runs) and NoF@t per threshold, mIoU@k for k in ``MIOU_AT`` and
+    K (those <= K), AuC; at the top level also the failed-sample count and seconds per
+    click (first, later).
     """
-    out: dict[str, float] = {}
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        key = key.strip().lower()
-        if not sep:
-            raise ValueError(f"tolerance {part!r} is not key=value")
-        if key.split("@")[0] not in HIGHER_IS_WORSE:
-            raise ValueError(f"unknown tolerance {key!r}; families: "
-                             f"{', '.join(sorted(HIGHER_IS_WORSE))} (optionally @threshold "
-                             "or @k, e.g. noc@90, miou@5)")
-        out[key] = float(value)
-        if out[key] < 0:
-            raise ValueError(f"tolerance {key!r} must be >= 0, got {value}")
-    return out
-
-
-def load_view(path: Path) -> RunView:
-    """A run folder, or a summary.json file (its folder's config.json is used when next to
-    it). Raises FileNotFoundError when there is no summary."""
-    path = Path(path)
-    _, summary = runs.load_run(path)
-    folder = path.parent if path.is_file() else path
-    stored = runs.read_config(folder) if (folder / runs.CONFIG).exists() else None
-    units = stored.get("units") if stored else None
-    identity = summary.get("config") or {}
-    return RunView(str(path), summary, identity, units)
-
-
-def _norm(v: Any) -> Any:
-    return json.loads(json.dumps(v))
-
-
-def setting_differences(a: RunView, b: RunView) -> list[str]:
-    """Why runs `a` and `b` cannot be compared; [] when they can."""
-    problems = []
-    for key in PROTOCOL_SETTINGS:
-        va, vb = _norm(a.identity.get(key)), _norm(b.identity.get(key))
-        if va != vb:
-            problems.append(f"{key}: baseline {va!r}, candidate {vb!r}")
-    if a.units is not None and b.units is not None:
-        if a.units != b.units:
-            problems.append(f"samples: baseline has {len(a.units)}, candidate "
-                            f"{len(b.units)}, or they differ (dataset, --limit)")
-    else:
-        da, db = a.summary.get("units_sha1"), b.summary.get("units_sha1")
-        if da and db and da != db:
-            problems.append("samples: the sample lists differ (dataset, --limit)")
-        na, nb = a.summary.get("n_units"), b.summary.get("n_units")
-        if na is not None and nb is not None and na != nb and not (da and db and da != db):
-            problems.append(f"samples: baseline has {na}, candidate {nb}")
-    for view, name in ((a, "baseline"), (b, "candidate")):
-        if view.summary.get("complete") is False:
-            problems.append(f"the {name} run {view.label} is incomplete (interrupted or "
-                            "stopped); finish it with `iseg-bench run ... --resume DIR`")
-    return problems
-
-
-def _figures(summary: dict[str, Any], top: bool) -> list[tuple[str, str, float | None]]:
-    """(figure name, family, value) of one summary level."""
-    noc_name = "NoI" if summary.get("interaction") == "scribble" else "NoC"
-    out = []
+    noc_name = count_heading(summary)
+    out: Figures = {}
     for t, v in (summary.get("noc") or {}).items():
-        out.append((f"{noc_name}@{round(float(t) * 100)}", "noc", v))
+        out[f"{noc_name}@{percent_label(t)}"] = ("noc", v)
     for t, v in (summary.get("nof") or {}).items():
-        out.append((f"NoF@{round(float(t) * 100)}", "nof", v))
+        out[f"NoF@{percent_label(t)}"] = ("nof", v)
     miou = summary.get("miou") or []
     for k in sorted(set(MIOU_AT) | ({len(miou)} if miou else set())):
         if k <= len(miou):
-            out.append((f"mIoU@{k}", "miou", miou[k - 1]))
+            out[f"mIoU@{k}"] = ("miou", miou[k - 1])
     if "auc" in summary:
-        out.append(("AuC", "auc", summary["auc"]))
+        out["AuC"] = ("auc", summary["auc"])
     if top:
-        out.append(("failed samples", "failed", summary.get("n_failed", 0)))
+        out["failed samples"] = ("failed", summary.get("n_failed", 0))
         spc = summary.get("seconds_per_click") or {}
         for key in ("first", "later"):
             if spc.get(key) is not None:
-                out.append((f"s/click ({key})", "seconds", spc[key]))
+                out[f"s/click ({key})"] = ("seconds", spc[key])
     return out
 
 
-def _tolerance(tolerances: dict[str, float], figure: str, family: str) -> float | None:
-    suffix = figure.split("@")[1].split()[0] if "@" in figure else None
-    if suffix is not None and f"{family}@{suffix}" in tolerances:
-        return tolerances[f"{family}@{suffix}"]
-    if family in tolerances:
-        return tolerances[family]
-    return 0.0 if family in CHECKED_BY_DEFAULT else None
+def _split(summary: Summary, name: str) -> Summary:
+    """Split `name` of `summary` (empty when it has none), with the run's interaction."""
+    return {"interaction": summary.get("interaction"),
+            **(summary.get("splits") or {}).get(name, {})}
 
 
-def _status(family: str, base: float | None, cand: float | None, tol: float | None) -> str:
-    if base is None or cand is None:
-        return "n/a"
-    delta = cand - base
-    worse = delta if HIGHER_IS_WORSE[family] else -delta
-    if tol is None:
-        return "info"
-    if worse > tol + 1e-12:
-        return "REGRESSION"
-    if worse < -1e-12:
-        return "better"
-    return "ok"
+def _compared(suffix: str, fa: Figures, fb: Figures, tolerances: dict[str, float]
+              ) -> list[ComparedFigure]:
+    """Rows of the figures of either level (baseline's order, then the candidate's own)."""
+    rows = []
+    for name in list(fa) + [n for n in fb if n not in fa]:
+        family = (fa.get(name) or fb[name])[0]
+        base, cand = fa.get(name, (family, None))[1], fb.get(name, (family, None))[1]
+        tol = tolerance_for(tolerances, name, family)
+        rows.append(ComparedFigure(name + suffix, family, base, cand, tol,
+                                   verdict(family, base, cand, tol)))
+    return rows
 
 
-def compare(baseline: Path, candidate: Path, tolerances: dict[str, float] | None = None
+def compare(baseline: RunView, candidate: RunView, tolerances: dict[str, float] | None = None
             ) -> Comparison:
-    """Compare `candidate` against `baseline` (run folders or summary.json files).
+    """Compare `candidate` against `baseline`: the whole runs, then each split by name.
 
     Raises:
         ConfigMismatchError: protocol settings or sample lists differ, or a run is
             incomplete; the message lists every reason.
-        FileNotFoundError: a path holds no summary.
     """
     tolerances = tolerances or {}
-    a, b = load_view(Path(baseline)), load_view(Path(candidate))
-    problems = setting_differences(a, b)
+    problems = setting_differences(baseline, candidate)
     if problems:
         raise ConfigMismatchError("refusing to compare: the runs' protocol settings differ, "
                                   "so their figures are not comparable:\n  - "
                                   + "\n  - ".join(problems))
-    result = Comparison(a, b)
-    levels = [("", a.summary, b.summary, True)]
-    for split in sorted(set(a.summary.get("splits") or {}) | set(b.summary.get("splits") or {})):
-        levels.append((f" [{split}]", {"interaction": a.summary.get("interaction"),
-                                      **(a.summary.get("splits") or {}).get(split, {})},
-                       {"interaction": b.summary.get("interaction"),
-                        **(b.summary.get("splits") or {}).get(split, {})}, False))
-    for suffix, sa, sb in ((s, x, y) for s, x, y, _ in levels):
-        top = suffix == ""
-        fa = {name: (fam, v) for name, fam, v in _figures(sa, top)}
-        fb = {name: (fam, v) for name, fam, v in _figures(sb, top)}
-        for name in list(fa) + [n for n in fb if n not in fa]:
-            family = (fa.get(name) or fb.get(name))[0]
-            base = fa.get(name, (family, None))[1]
-            cand = fb.get(name, (family, None))[1]
-            tol = _tolerance(tolerances, name, family)
-            result.rows.append(Row(name + suffix, family, base, cand, tol,
-                                   _status(family, base, cand, tol)))
+    a, b = baseline.summary, candidate.summary
+    result = Comparison(baseline, candidate)
+    result.rows += _compared("", figures(a, True), figures(b, True), tolerances)
+    for split in sorted(set(a.get("splits") or {}) | set(b.get("splits") or {})):
+        result.rows += _compared(f" [{split}]", figures(_split(a, split), False),
+                                 figures(_split(b, split), False), tolerances)
     return result
 
 
 def compare_paths(baseline: Path, candidate: Path, tolerance: str | None = None) -> Comparison:
-    """:func:`compare` with a tolerance string (see :func:`parse_tolerances`); raises
-    IsegBenchError on a bad tolerance string."""
+    """:func:`compare` of two run folders or summary.json files, with tolerances as text
+    (see :func:`~iseg_bench.reports.tolerances.parse_tolerances`).
+
+    Raises:
+        IsegBenchError: a bad tolerance string.
+        ConfigMismatchError: the runs cannot be compared (see :func:`compare`).
+        FileNotFoundError: a path holds no summary.
+    """
     try:
         tolerances = parse_tolerances(tolerance)
     except ValueError as exc:
         raise IsegBenchError(str(exc)) from exc
-    return compare(baseline, candidate, tolerances)
+    return compare(load_view(Path(baseline)), load_view(Path(candidate)), tolerances)
