@@ -5,7 +5,8 @@ by Considering All Regions Jointly", CVPR 2019, Fig. 5 (mean IoU over all region
 corrective scribbles per region, one point per round from 0: extreme points only).
 
 Constants: ``ROUNDS_AT`` (1, 2, 4, 10), the rounds of the table's "mIoU r{k}" and
-"S/reg r{k}" columns.
+"S/reg r{k}" columns; ``SPLIT_STYLES``, the splits drawn and their line styles (thing
+dashed, stuff dotted).
 """
 
 from __future__ import annotations

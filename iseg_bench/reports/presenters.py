@@ -1,9 +1,8 @@
-"""Presentation per protocol: the one table saying how each protocol's summaries are shown.
+"""Presentation per protocol: the one table of how each protocol's summaries are shown
+(its table row, the plots of one run, the plot of several runs; docs/reports.md).
 
-A :class:`Presenter` gives a summary's table row, the plots a run writes into its
-``plots/`` folder, and the plot of several runs on one figure. Protocols compute figures;
-they never draw. Summaries without a ``protocol`` key, or of a protocol without an entry,
-are shown as single-object summaries.
+Constants: ``PRESENTERS`` (protocol name -> presenter), ``SINGLE_OBJECT`` (the presenter of
+summaries without a known protocol).
 """
 
 from __future__ import annotations

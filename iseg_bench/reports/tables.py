@@ -1,9 +1,8 @@
-"""Tables of figures across runs: one row per run and per thing/stuff split of it.
+"""Tables of figures across runs: one row per run and per split of it, each protocol's row
+from its presenter (columns: docs/reports.md).
 
-NoC is headed NoI for scribble runs (ScribbleSeg, Sec. 3.4), and for every row of a table
-that mixes click and scribble runs (NoI generalises NoC; ScribbleSeg's Tab. 10 compares them
-that way), which then gets an ``interaction`` column. Each protocol's row comes from its
-presenter (:mod:`iseg_bench.reports.presenters`).
+Source of the NoI heading for scribble runs and mixed tables: ScribbleSeg, Sec. 3.4 and
+Tab. 10.
 """
 
 from __future__ import annotations
