@@ -23,7 +23,7 @@ from iseg_bench.config import RunConfig
 from iseg_bench.datasets.full_image import CocoPanopticFullImageDataset
 from iseg_bench.datasets.panoptic import encode_segment_ids
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset
-from iseg_bench.errors import SampleError
+from iseg_bench.errors import SampleError, UsageError
 from iseg_bench.protocols.full_image import FullImageProtocol, image_regions
 from iseg_bench.runner import execute
 from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
@@ -237,13 +237,13 @@ def test_single_object_dataset_is_refused_per_image():
                "x")
     with pytest.raises(SampleError, match="region-id map"):
         image_regions(s)
-    with pytest.raises(ValueError, match="unknown protocol option"):
+    with pytest.raises(UsageError, match="protocol full-image: unknown option.*orders"):
         FullImageProtocol(RunConfig(model="m", dataset="d", protocol="full-image",
                                     protocol_options={"orders": 3}))
 
 
 def test_report_rows_and_plot_from_a_summary(tmp_path):
-    from iseg_bench.protocols.full_image import curve_summary
+    from iseg_bench.protocols.full_image_figures import region_curve
     from iseg_bench.reports.full_image import fig5_plot
     from iseg_bench.reports.tables import summary_frame
 
@@ -252,7 +252,7 @@ def test_report_rows_and_plot_from_a_summary(tmp_path):
         for region, (v, thing) in enumerate(zip(ious, (True, False)), start=1):
             rows.append({"sample_id": "a", "region": region, "round": rnd, "iou": v,
                          "scribbles": rnd * region, "is_thing": thing})
-    s = curve_summary(pd.DataFrame(rows), (0.85, 0.88, 0.90))
+    s = region_curve(pd.DataFrame(rows), (0.85, 0.88, 0.90)).to_json()
     assert s["curve"]["miou"] == pytest.approx([0.6, 0.85, 0.925])
     assert s["curve"]["scribbles_per_region"] == [0, 1.5, 3.0]
     assert s["scribbles_to_reach"] == {"0.85": 1.5, "0.88": 3.0, "0.90": 3.0}

@@ -11,11 +11,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from typing import Protocol as TypingProtocol
 
 import pandas as pd
 
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset
+
+
+class Summary(TypingProtocol):
+    """A protocol's typed summary of a run's records."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary.json dict (JSON-serialisable; thresholds keyed by their labels)."""
 
 
 @dataclass
@@ -66,5 +74,5 @@ class Protocol(ABC):
         """Evaluate one unit; return its record rows. Raise to record the unit as failed."""
 
     @abstractmethod
-    def summarize(self, records: pd.DataFrame) -> dict[str, Any]:
-        """Figures (JSON-serialisable) from the records of the completed units."""
+    def summarize(self, records: pd.DataFrame) -> Summary:
+        """The typed summary of the records of the completed units (at least one row)."""
