@@ -261,3 +261,21 @@ def test_report_rows_and_plot_from_a_summary(tmp_path):
     frame = summary_frame([s])
     assert frame.loc[0, "S@85"] == 1.5 and frame.loc[0, "mIoU X-pts"] == 0.6
     assert fig5_plot([s], ["m"], tmp_path / "f.png").stat().st_size > 0
+
+
+def test_protocol_options_are_typed_and_checked():
+    from iseg_bench.protocols.full_image import FullImageOptions
+
+    def proto(**opts):
+        return FullImageProtocol(RunConfig(model="m", dataset="d", protocol="full-image",
+                                           protocol_options=opts))
+
+    o = proto(rounds="3", reach_thresholds="0.8,0.9", allocation="per-region").options
+    assert o == FullImageOptions(allocation="per-region", rounds=3, reach_thresholds=(0.8, 0.9))
+    assert FullImageProtocol.options_class is FullImageOptions
+    with pytest.raises(UsageError, match="rounds must be >= 0"):
+        proto(rounds=-1)
+    with pytest.raises(UsageError, match="allocation must be one of"):
+        proto(allocation="greedy")
+    with pytest.raises(UsageError, match="tries must be an integer"):
+        proto(tries="2.5")

@@ -404,3 +404,16 @@ def test_figures_are_mean_and_std_over_orders():
     assert lc["position"] == [1, 2, 3, 4, 5] and lc["n_streams"] == [2, 2, 2, 1, 1]
     assert lc["noc"]["0.90"][0] == 1.0  # nothing learned before the first sample
     assert set(summary["per_category"]) == {"a", "b"}
+
+
+def test_options_are_typed_with_their_defaults():
+    from iseg_bench.protocols.sequential import SequentialOptions
+
+    assert SequentialProtocol(_config()).options == SequentialOptions(
+        orders=5, learn_from="gt", learn_delay=1, proposals="both", max_per_category=None)
+    o = SequentialProtocol(_config(orders="2", max_per_category="none", proposals="on")).options
+    assert (o.orders, o.max_per_category, o.proposals) == (2, None, "on")
+    with pytest.raises(UsageError, match="max_per_category must be >= 1"):
+        SequentialProtocol(_config(max_per_category=0))
+    with pytest.raises(UsageError, match="orders must be >= 1"):
+        SequentialProtocol(_config(orders=0))

@@ -26,6 +26,11 @@ class Summary(TypingProtocol):
         """The summary.json dict (JSON-serialisable; thresholds keyed by their labels)."""
 
 
+@dataclass(frozen=True)
+class NoOptions:
+    """The option set of a protocol that takes no options (every key is unknown)."""
+
+
 @dataclass
 class WorkerContext:
     """What a worker process holds for the whole run: the dataset, the model and the robot."""
@@ -46,10 +51,17 @@ class Unit:
 
 
 class Protocol(ABC):
-    """Base class of protocols. Subclasses set ``name`` and implement the three steps."""
+    """Base class of protocols. Subclasses set ``name`` and implement the three steps.
+
+    Class attributes:
+        name: registry name.
+        unit_name: what a unit is, for messages ("sample", "image", "stream").
+        options_class: the typed option set parsed from ``config.protocol_options``.
+    """
 
     name: ClassVar[str] = "protocol"
     unit_name: ClassVar[str] = "sample"
+    options_class: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, config: RunConfig):
         self.config = config

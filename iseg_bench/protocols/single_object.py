@@ -12,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
+from iseg_bench.config import RunConfig
+from iseg_bench.options import parse_options
+from iseg_bench.protocols.base import NoOptions, Protocol, Unit, WorkerContext
 from iseg_bench.protocols.session import ObjectSession, ObjectState, run
 from iseg_bench.protocols.single_object_figures import (
     SingleObjectSummary,
@@ -38,9 +40,18 @@ def run_session(sample: Sample, ctx: WorkerContext) -> list[dict[str, Any]]:
 
 
 class SingleObjectProtocol(Protocol):
-    """Clicks or scribbles on one object at a time; one unit per sample."""
+    """Clicks or scribbles on one object at a time; one unit per sample.
+
+    Raises:
+        UsageError: any protocol option is given (it takes none), at construction.
+    """
 
     name = "single-object"
+
+    def __init__(self, config: RunConfig):
+        super().__init__(config)
+        self.options = parse_options(NoOptions, config.protocol_options,
+                                     "protocol single-object")
 
     def evaluate(self, unit: Unit, ctx: WorkerContext) -> list[dict[str, Any]]:
         (index,) = unit.indices
