@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from iseg_bench.protocols.figures import labelled, split_by_thing
+from iseg_bench.protocols.figures import labelled, mean_or_none, split_by_thing
 
 REACH_THRESHOLDS = (0.85, 0.88, 0.90)
 
@@ -138,7 +138,7 @@ def full_image_summary(records: pd.DataFrame, thresholds: Sequence[float], alloc
         first = per_image["round"] == 0
         seconds = SecondsPerRound(
             float(per_image.loc[first, "model_seconds"].mean()),
-            float(per_image.loc[~first, "model_seconds"].mean()) if (~first).any() else None)
+            mean_or_none(per_image.loc[~first, "model_seconds"]))
     return FullImageSummary(
         curve=region_curve(records, thresholds),
         n_samples=int(records["sample_id"].nunique()), allocation=allocation, rounds=rounds,

@@ -20,6 +20,7 @@ from iseg_bench.protocols.curves import session_curves, user_noc
 from iseg_bench.protocols.figures import (
     SecondsPerClick,
     labelled,
+    mean_or_none,
     mean_std,
     seconds_per_click,
 )
@@ -203,7 +204,7 @@ def arm_figures(records: pd.DataFrame, table: pd.DataFrame, curves: np.ndarray, 
         auc=metrics.auc(user) if len(user) else None,
         miou_after_proposal=float(curves[:, 0].mean()) if len(curves) else None,
         seconds_per_click=seconds_per_click(records),
-        proposal_prediction=float(secs[it == 0].mean()) if (it == 0).any() else None,
+        proposal_prediction=mean_or_none(secs[it == 0]),
         propose_click=float(prop_secs.mean()) if prop_secs.notna().any() else None,
         learn_seconds_per_sample=float(ls.mean()) if learns else None,
         learn_seconds_per_sample_std=(mean_std(table.groupby("order")["learn_seconds"]
