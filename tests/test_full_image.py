@@ -279,3 +279,7 @@ def test_protocol_options_are_typed_and_checked():
         proto(allocation="greedy")
     with pytest.raises(UsageError, match="tries must be an integer"):
         proto(tries="2.5")
+    with pytest.raises(UsageError, match="budget_per_region must be positive"):
+        proto(budget_per_region=0)
+    with pytest.raises(UsageError, match="tolerance must be >= 0"):
+        proto(tolerance=-1)

@@ -46,12 +46,15 @@ class FullImageOptions:
     """Options of the full-image protocol (``--protocol-opt KEY=VALUE``).
 
     Raises:
-        UsageError: ``rounds`` < 0 (from ``__post_init__``).
+        UsageError: ``rounds`` or ``tolerance`` < 0, or ``tries``, ``thickness`` or
+            ``budget_per_region`` not positive (from ``__post_init__``; the same bounds as
+            the robots').
     """
 
     allocation: Literal["free", "per-region"] = option(
-        "free", "how a round's scribbles are spread: free (over the largest error regions "
-        "of the image) or per-region (at most one per region)")
+        "free", "how a round's scribbles are spread: free (budget_per_region x regions "
+        "scribbles over the ranked error regions of the whole image) or per-region (one "
+        "for each region with an error)")
     rounds: int = option(DEFAULT_ROUNDS, "rounds of corrective scribbles after the extreme "
                          "points (>= 0)")
     tolerance: int = option(DEFAULT_TOLERANCE, "extreme-point tolerance in pixels")
@@ -62,8 +65,13 @@ class FullImageOptions:
         REACH_THRESHOLDS, "mean IoUs whose scribbles and rounds to reach are reported")
 
     def __post_init__(self) -> None:
-        if self.rounds < 0:
-            raise UsageError("protocol full-image: rounds must be >= 0")
+        owner = "protocol full-image"
+        for key in ("rounds", "tolerance"):
+            if getattr(self, key) < 0:
+                raise UsageError(f"{owner}: {key} must be >= 0, got {getattr(self, key)}")
+        for key in ("tries", "thickness", "budget_per_region"):
+            if getattr(self, key) <= 0:
+                raise UsageError(f"{owner}: {key} must be positive, got {getattr(self, key)}")
 
 
 @dataclass
