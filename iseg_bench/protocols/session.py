@@ -52,7 +52,9 @@ class Session(ABC, Generic[S, P]):
     `P` is the validated prediction. :func:`step` calls, in this order: :meth:`interact`
     (the robot, on the state before the step), the model through :meth:`predict` (timed),
     :meth:`validate` (outside the timing) and :meth:`score` (records the step's rows and
-    moves the state on).
+    moves the state on). The steps are separate methods so that a batched loop can call
+    :meth:`interact` on many states, make one batched model call, then :meth:`validate` and
+    :meth:`score` each state.
     """
 
     @abstractmethod
