@@ -1,9 +1,9 @@
 """Protocol interface: how a run is cut into units and how a unit is evaluated.
 
 A *unit* is the smallest piece of work whose records are written together: one sample
-(single-object), one image (full-image) or one category stream (sequential). The runner
-(``iseg_bench.runner``) owns processes, durability and failure isolation; a protocol only
-says what to evaluate and how to summarise the records.
+(single-object), one image (full-image) or one category stream (sequential). Execution
+owns processes, durability and failure isolation; a protocol only says what to evaluate and
+how to summarise the records (``docs/protocols/``).
 """
 
 from __future__ import annotations
