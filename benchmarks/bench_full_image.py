@@ -1,4 +1,4 @@
-"""Full-image protocol benchmark (issue 4): the Fig. 5-style curves of the two classical
+"""Full-image protocol benchmark: the Fig. 5-style curves of the two classical
 baselines under both allocation strategies, and the time of one round at 640x480 with 20
 regions.
 

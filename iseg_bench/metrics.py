@@ -1,22 +1,19 @@
-"""The field's figures, computed from per-interaction IoU curves.
+"""The field's click figures on an (S, K) IoU curve array: NoC, NoF, mIoU@k, AuC,
+proportion above and seconds to reach (definitions in ``docs/figures.md``; the array's
+layout in :mod:`iseg_bench.protocols.curves`).
 
-Inputs are an (S, K) float64 matrix ``ious`` of S samples by K interactions (column k-1 is
-the IoU after interaction k) unless stated. Definitions and sources:
+Sources: Xu et al. 2016 "DIOS" (NoC); RITM ``SamsungLabs/ritm_interactive_segmentation``,
+``isegm/inference/utils.py`` ``compute_noc_metric`` (NoC, NoF and the ``compat="ritm"``
+thresholds); ScribbleSeg Sec. 3.4 (NoI); Forte et al. 2020 "Getting to 99%" Sec. 4 (AuC,
+proportion above); EMC-Click (Du et al. 2023) Tab. 2 (seconds to reach).
 
-* NoC@t / NoI@t: the 1-based index of the first interaction with IoU >= t, or K when never
-  reached (Xu et al. 2016 "DIOS"; RITM ``compute_noc_metric``). NoI is the same figure for
-  scribbles (ScribbleSeg, Sec. 3.4).
-* NoF@t (NoF^K_t): the number of samples that never reach t within K interactions.
-  The reference code (RITM) instead counts samples whose NoC equals K, which also counts a
-  sample reaching t exactly at interaction K; ``compat="ritm"`` reproduces that quirk.
-* mIoU@k: the mean IoU over samples after k interactions.
-* AuC: the mean of mIoU@k over k = 1..K (Forte et al. 2020, "Getting to 99%", Sec. 4.2),
-  i.e. the normalised area under the mIoU-vs-interactions curve, in [0, 1].
-* Proportion above t at k: the share of samples whose IoU after k interactions exceeds t
-  (strictly), for t in 0.90, 0.91, ..., 0.99 (Forte et al., Sec. 4, Figs. 10-12).
+Constants: ``RITM_THRESHOLDS`` (RITM's floating-point thresholds), ``PROPORTION_THRESHOLDS``
+(0.90, 0.91, ..., 0.99) and ``PROPORTION_AT`` (after 1, 5, 10 and 20 interactions).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -30,7 +27,11 @@ PROPORTION_AT = (1, 5, 10, 20)
 
 
 def effective_threshold(t: float, compat: str | None = None) -> float:
-    """The threshold actually compared against: `t`, or RITM's float for `compat="ritm"`."""
+    """The threshold actually compared against: `t`, or RITM's float for `compat="ritm"`.
+
+    Raises:
+        ValueError: `compat` is neither None nor "ritm".
+    """
     if compat == "ritm":
         return RITM_THRESHOLDS.get(round(t, 2), t)
     if compat is not None:
@@ -39,32 +40,50 @@ def effective_threshold(t: float, compat: str | None = None) -> float:
 
 
 def noc(ious: np.ndarray, t: float, compat: str | None = None) -> np.ndarray:
-    """(S,) int: the NoC@t of each sample (K when never reached)."""
+    """(S,) int64: the NoC@t of each sample, 1-based (K when never reached).
+
+    Args:
+        ious: (S, K) float64 IoU curves.
+        compat: None or "ritm" (see :func:`effective_threshold`).
+
+    Raises:
+        ValueError: an unknown `compat` mode.
+    """
     reached = ious >= effective_threshold(t, compat)
     first = np.argmax(reached, axis=1) + 1
-    return np.where(reached.any(axis=1), first, ious.shape[1])
+    out: np.ndarray = np.where(reached.any(axis=1), first, ious.shape[1])
+    return out
 
 
 def nof(ious: np.ndarray, t: float, compat: str | None = None) -> int:
-    """Number of samples that fail to reach t within the K interactions (see module doc)."""
+    """Number of samples that never reach `t` within the K interactions; with
+    ``compat="ritm"`` the samples whose NoC@t is K (RITM's count).
+
+    Raises:
+        ValueError: an unknown `compat` mode.
+    """
     if compat == "ritm":
         return int(np.count_nonzero(noc(ious, t, compat) == ious.shape[1]))
     return int(np.count_nonzero(~(ious >= effective_threshold(t, compat)).any(axis=1)))
 
 
 def miou_curve(ious: np.ndarray) -> np.ndarray:
-    """(K,) mIoU@k for k = 1..K."""
-    return ious.mean(axis=0)
+    """(K,) float64 mIoU@k for k = 1..K (NaN for S = 0)."""
+    out: np.ndarray = ious.mean(axis=0)
+    return out
 
 
 def auc(ious: np.ndarray) -> float:
-    """Mean of mIoU@k over k = 1..K, in [0, 1]."""
+    """AuC: the mean of mIoU@k over k = 1..K of the (S, K) curves, in [0, 1] (the
+    normalised area under the mIoU curve)."""
     return float(miou_curve(ious).mean())
 
 
-def proportion_above(ious: np.ndarray, thresholds=PROPORTION_THRESHOLDS,
-                     at=PROPORTION_AT) -> dict[int, dict[float, float]]:
-    """{k: {t: share of samples with IoU > t after k interactions}} for k <= K."""
+def proportion_above(ious: np.ndarray,
+                     thresholds: Sequence[float] = PROPORTION_THRESHOLDS,
+                     at: Sequence[int] = PROPORTION_AT) -> dict[int, dict[float, float]]:
+    """{k: {t: share of samples with IoU > t (strictly) after k interactions}} of the
+    (S, K) curves, for each k in `at` with k <= K, in the order of `at` and `thresholds`."""
     return {k: {t: float(np.mean(ious[:, k - 1] > t)) for t in thresholds}
             for k in at if k <= ious.shape[1]}
 
@@ -72,15 +91,18 @@ def proportion_above(ious: np.ndarray, thresholds=PROPORTION_THRESHOLDS,
 def seconds_to_reach(seconds: np.ndarray, nocs: np.ndarray) -> float:
     """Mean model seconds a sample spends up to and including its NoC click.
 
-    seconds: (S, K) model seconds per interaction; nocs: (S,) 1-based NoC (EMC-Click,
-    Du et al. 2023, Tab. 2 reports time to reach the threshold in this sense)."""
+    Args:
+        seconds: (S, K) float64 model seconds per interaction.
+        nocs: (S,) int 1-based NoC@t of each sample (from :func:`noc`).
+    """
     cum = np.cumsum(seconds, axis=1)
     return float(cum[np.arange(len(nocs)), nocs - 1].mean())
 
 
 def fill_curves(curves: list[np.ndarray], k: int) -> np.ndarray:
-    """Stack per-sample IoU curves into (S, k), carrying the last IoU forward for curves
-    that stopped early (``--stop-at-iou``: the sample keeps its final mask)."""
+    """Stack S per-sample curves (1-D arrays) into an (S, k) float64 array, cut at k and
+    carrying the last value forward for curves that stopped early (``--stop-at-iou``: the
+    sample keeps its final mask); an empty curve gives a row of NaN."""
     out = np.empty((len(curves), k), dtype=np.float64)
     for i, c in enumerate(curves):
         n = min(len(c), k)

@@ -496,7 +496,7 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
     else:
         (out_dir / runs.RECORDS_CSV).write_text("", encoding="utf-8")
     failures.to_csv(out_dir / runs.FAILURES_CSV, index=False)
-    summary = protocol.summarize(records) if len(records) else {"n_samples": 0}
+    summary = protocol.summarize(records).to_json() if len(records) else {"n_samples": 0}
     n_units = len(unit_order) if unit_order is not None else len(results)
     summary.update(n_failed=len(failures), n_units=n_units, complete=bool(complete),
                    protocol=config.protocol, model=config.model, dataset=config.dataset,

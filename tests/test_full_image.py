@@ -23,7 +23,7 @@ from iseg_bench.config import RunConfig
 from iseg_bench.datasets.full_image import CocoPanopticFullImageDataset
 from iseg_bench.datasets.panoptic import encode_segment_ids
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset
-from iseg_bench.errors import SampleError
+from iseg_bench.errors import SampleError, UsageError
 from iseg_bench.protocols.full_image import FullImageProtocol, image_regions
 from iseg_bench.runner import execute
 from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
@@ -237,13 +237,13 @@ def test_single_object_dataset_is_refused_per_image():
                "x")
     with pytest.raises(SampleError, match="region-id map"):
         image_regions(s)
-    with pytest.raises(ValueError, match="unknown protocol option"):
+    with pytest.raises(UsageError, match="protocol full-image: unknown option.*orders"):
         FullImageProtocol(RunConfig(model="m", dataset="d", protocol="full-image",
                                     protocol_options={"orders": 3}))
 
 
 def test_report_rows_and_plot_from_a_summary(tmp_path):
-    from iseg_bench.protocols.full_image import curve_summary
+    from iseg_bench.protocols.full_image_figures import region_curve
     from iseg_bench.reports.full_image import fig5_plot
     from iseg_bench.reports.tables import summary_frame
 
@@ -252,7 +252,7 @@ def test_report_rows_and_plot_from_a_summary(tmp_path):
         for region, (v, thing) in enumerate(zip(ious, (True, False)), start=1):
             rows.append({"sample_id": "a", "region": region, "round": rnd, "iou": v,
                          "scribbles": rnd * region, "is_thing": thing})
-    s = curve_summary(pd.DataFrame(rows), (0.85, 0.88, 0.90))
+    s = region_curve(pd.DataFrame(rows), (0.85, 0.88, 0.90)).to_json()
     assert s["curve"]["miou"] == pytest.approx([0.6, 0.85, 0.925])
     assert s["curve"]["scribbles_per_region"] == [0, 1.5, 3.0]
     assert s["scribbles_to_reach"] == {"0.85": 1.5, "0.88": 3.0, "0.90": 3.0}
@@ -261,3 +261,25 @@ def test_report_rows_and_plot_from_a_summary(tmp_path):
     frame = summary_frame([s])
     assert frame.loc[0, "S@85"] == 1.5 and frame.loc[0, "mIoU X-pts"] == 0.6
     assert fig5_plot([s], ["m"], tmp_path / "f.png").stat().st_size > 0
+
+
+def test_protocol_options_are_typed_and_checked():
+    from iseg_bench.protocols.full_image import FullImageOptions
+
+    def proto(**opts):
+        return FullImageProtocol(RunConfig(model="m", dataset="d", protocol="full-image",
+                                           protocol_options=opts))
+
+    o = proto(rounds="3", reach_thresholds="0.8,0.9", allocation="per-region").options
+    assert o == FullImageOptions(allocation="per-region", rounds=3, reach_thresholds=(0.8, 0.9))
+    assert FullImageProtocol.options_class is FullImageOptions
+    with pytest.raises(UsageError, match="rounds must be >= 0"):
+        proto(rounds=-1)
+    with pytest.raises(UsageError, match="allocation must be one of"):
+        proto(allocation="greedy")
+    with pytest.raises(UsageError, match="tries must be an integer"):
+        proto(tries="2.5")
+    with pytest.raises(UsageError, match="budget_per_region must be positive"):
+        proto(budget_per_region=0)
+    with pytest.raises(UsageError, match="tolerance must be >= 0"):
+        proto(tolerance=-1)

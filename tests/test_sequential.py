@@ -12,16 +12,13 @@ import pytest
 
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset, SampleRef
+from iseg_bench.errors import UsageError
 from iseg_bench.protocols.base import WorkerContext
-from iseg_bench.protocols.sequential import (
-    ARM_OFF,
-    ARM_ON,
-    SequentialProtocol,
-    proposal_accepted,
-    stream_order,
-    user_noc,
-)
+from iseg_bench.protocols.curves import user_noc
+from iseg_bench.protocols.sequential import SequentialProtocol
+from iseg_bench.protocols.sequential_session import proposal_accepted
 from iseg_bench.protocols.single_object import run_session
+from iseg_bench.protocols.streams import ARM_OFF, ARM_ON, stream_order
 from iseg_bench.robots.clicker import CenterOfErrorClicker
 from iseg_bench.types import Sample
 
@@ -174,7 +171,7 @@ def test_noc_zero_when_proposal_suffices():
     assert list(prop.position) == [2, 3] and (prop.iou == 1.0).all()
     assert (prop.source == "proposal").all() and (prop.step == 1).all()
     off = pd.DataFrame(proto.run_stream(stream, _ctx(cfg, ds, LearningBrightAdapter()), ARM_OFF))
-    summary = proto.summarize(pd.concat([off, df], ignore_index=True))
+    summary = proto.summarize(pd.concat([off, df], ignore_index=True)).to_json()
     assert summary["noc"]["0.90"] == pytest.approx(1 / 3)  # (1 + 0 + 0) / 3
     assert summary["arms"][ARM_OFF]["noc"]["0.90"] == pytest.approx(1.0)
     assert summary["delta_noc"]["0.90"] == pytest.approx(2 / 3)
@@ -192,7 +189,7 @@ def test_stop_at_iou_after_sufficient_proposal_keeps_noc_zero():
                             ARM_ON)
     df = pd.DataFrame(rows)
     assert list(df[df.position == 2].interaction) == [0]  # no user click at all
-    summary = proto.summarize(df)
+    summary = proto.summarize(df).to_json()
     assert summary["per_category"]["a"]["noc"]["0.85"] == pytest.approx(0.5)
 
 
@@ -261,11 +258,11 @@ def test_learning_delay(delay):
 
 
 def test_invalid_options():
-    with pytest.raises(ValueError, match="learn_delay"):
+    with pytest.raises(UsageError, match="learn_delay"):
         SequentialProtocol(_config(learn_delay=0))
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(UsageError, match="unknown"):
         SequentialProtocol(_config(rounds=3))
-    with pytest.raises(ValueError, match="learn_from"):
+    with pytest.raises(UsageError, match="learn_from"):
         SequentialProtocol(_config(learn_from="nothing"))
 
 
@@ -394,7 +391,7 @@ def test_figures_are_mean_and_std_over_orders():
     proto = SequentialProtocol(cfg)
     ctx = _ctx(cfg, ds, LearningBrightAdapter())
     df = pd.DataFrame([r for u in proto.units(ds) for r in proto.evaluate(u, ctx)])
-    summary = proto.summarize(df)
+    summary = proto.summarize(df).to_json()
     on = df[df.arm == ARM_ON]
     first = on.groupby("session").first()
     zero = on[on.interaction == 0].groupby("session").iou.max().reindex(first.index)
@@ -407,3 +404,16 @@ def test_figures_are_mean_and_std_over_orders():
     assert lc["position"] == [1, 2, 3, 4, 5] and lc["n_streams"] == [2, 2, 2, 1, 1]
     assert lc["noc"]["0.90"][0] == 1.0  # nothing learned before the first sample
     assert set(summary["per_category"]) == {"a", "b"}
+
+
+def test_options_are_typed_with_their_defaults():
+    from iseg_bench.protocols.sequential import SequentialOptions
+
+    assert SequentialProtocol(_config()).options == SequentialOptions(
+        orders=5, learn_from="gt", learn_delay=1, proposals="both", max_per_category=None)
+    o = SequentialProtocol(_config(orders="2", max_per_category="none", proposals="on")).options
+    assert (o.orders, o.max_per_category, o.proposals) == (2, None, "on")
+    with pytest.raises(UsageError, match="max_per_category must be >= 1"):
+        SequentialProtocol(_config(max_per_category=0))
+    with pytest.raises(UsageError, match="orders must be >= 1"):
+        SequentialProtocol(_config(orders=0))

@@ -92,3 +92,30 @@ def test_empty_target_outside_ignore_is_a_sample_error():
     s.ignore[:] = True
     with pytest.raises(SampleError, match="empty target"):
         run_session(s, ctx(Scripted([np.zeros(s.shape, np.float32)])))
+
+
+def test_stray_protocol_option_is_a_usage_error():
+    from iseg_bench.errors import UsageError
+    from iseg_bench.protocols.single_object import SingleObjectProtocol
+
+    with pytest.raises(UsageError, match="protocol single-object: unknown option.*rounds"):
+        SingleObjectProtocol(RunConfig(model="m", dataset="d", protocol_options={"rounds": 2}))
+
+
+def test_summary_keys_distinct_thresholds_apart():
+    """0.99 and 0.995 shared the key "0.99" when keys were formatted with two decimals."""
+    import pandas as pd
+
+    from iseg_bench.protocols.single_object_figures import single_object_summary
+
+    s = make_sample()
+    near = s.target.astype(np.float32)
+    near[5, 8] = 0.0                      # IoU 139/140 = 0.9929: above 0.99, below 0.995
+    rows = run_session(s, ctx(Scripted([near, s.target.astype(np.float32)]),
+                              max_interactions=3))
+    summary = single_object_summary(pd.DataFrame(rows), 3, (0.99, 0.995), None, None)
+    out = summary.to_json()
+    assert out["noc"] == {"0.99": 1.0, "0.995": 2.0}
+    assert out["nof"] == {"0.99": 0, "0.995": 0}
+    assert set(out["seconds_to_reach"]) == {"0.99", "0.995"}
+    assert summary.figures.noc == {0.99: 1.0, 0.995: 2.0}   # held as floats

@@ -1,9 +1,9 @@
 """Protocol interface: how a run is cut into units and how a unit is evaluated.
 
 A *unit* is the smallest piece of work whose records are written together: one sample
-(single-object), one image (full-image) or one category stream (sequential). The runner
-(``iseg_bench.runner``) owns processes, durability and failure isolation; a protocol only
-says what to evaluate and how to summarise the records.
+(single-object), one image (full-image) or one category stream (sequential). Execution
+owns processes, durability and failure isolation; a protocol only says what to evaluate and
+how to summarise the records (``docs/protocols/``).
 """
 
 from __future__ import annotations
@@ -11,11 +11,24 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from typing import Protocol as TypingProtocol
 
 import pandas as pd
 
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset
+
+
+class Summary(TypingProtocol):
+    """A protocol's typed summary of a run's records."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary.json dict (JSON-serialisable; thresholds keyed by their labels)."""
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The option set of a protocol that takes no options (every key is unknown)."""
 
 
 @dataclass
@@ -38,10 +51,17 @@ class Unit:
 
 
 class Protocol(ABC):
-    """Base class of protocols. Subclasses set ``name`` and implement the three steps."""
+    """Base class of protocols. Subclasses set ``name`` and implement the three steps.
+
+    Class attributes:
+        name: registry name.
+        unit_name: what a unit is, for messages ("sample", "image", "stream").
+        options_class: the typed option set parsed from ``config.protocol_options``.
+    """
 
     name: ClassVar[str] = "protocol"
     unit_name: ClassVar[str] = "sample"
+    options_class: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, config: RunConfig):
         self.config = config
@@ -66,5 +86,5 @@ class Protocol(ABC):
         """Evaluate one unit; return its record rows. Raise to record the unit as failed."""
 
     @abstractmethod
-    def summarize(self, records: pd.DataFrame) -> dict[str, Any]:
-        """Figures (JSON-serialisable) from the records of the completed units."""
+    def summarize(self, records: pd.DataFrame) -> Summary:
+        """The typed summary of the records of the completed units (at least one row)."""

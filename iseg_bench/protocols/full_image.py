@@ -1,69 +1,36 @@
 """Full-image protocol: extreme points for every region, then rounds of corrective scribbles
-allocated over the whole image, scored per region.
+allocated over the whole image, scored per region; ``docs/protocols/full-image.md``.
 
 Source: Agustsson, Uijlings and Ferrari, "Interactive Full Image Segmentation by Considering
 All Regions Jointly", CVPR 2019: Sec. 3.2 (annotations), Sec. 4 (simulated annotator),
-Sec. 5.3 and Fig. 5 (the evaluation: mean IoU against corrective scribbles per region).
-
-One unit = one image (a Sample whose target is an (H, W) int32 region-id map, 0 = no region,
-with ``meta["regions"] = {id: {"category", "is_thing"}}``). The session:
-
-* round 0: ``ExtremePointsRobot`` gives the four extreme points of every region
-  (robots.extreme_points); the model predicts all regions from them;
-* rounds 1..``rounds`` (default 10): ``FullImageScribbleAllocator`` (robots.
-  full_image_allocator) places this round's scribbles on the current prediction
-  (``allocation`` "free", the default, or "per-region"); the model predicts again from the
-  whole history.
-
-The regions of an image are the ids of ``meta["regions"]`` (plus any other non-zero id of the
-target) that have at least one non-ignored pixel, in increasing id order. After every model
-call each region is scored with IoU on non-ignored pixels (``masks.iou``'s definition).
-
-Randomness: every image draws from ``numpy.random.SeedSequence([config.seed,
-crc32(sample_id)])``, spawned into one generator for the extreme points and one for the
-scribbles, so an image's records do not depend on the other images, the order or the
-number of workers.
-
-Records: one row per region per round: sample_id, region, category, is_thing, area (px),
-round, iou, scribbles (received by the region so far), scribbles_round (received in this
-round), n_regions, image_scribbles (given in the image so far), model_seconds (the round's
-model call, the same on every row of the round; the runner keeps it in timings.csv, out of
-records.csv) and ``annotation`` (JSON of the extreme
-points on round 0, of this round's scribbles of the region on later rounds).
-
-Figures (``summarize``), over all regions of all images (each region weighs the same, as
-the paper's "IoU averaged over all instances"):
-* ``curve``: per round r, mean IoU and mean scribbles received per region (the Fig. 5 axes),
-  also for things and stuff; ``miou_extreme_points`` = the round-0 value;
-* ``scribbles_to_reach``: for 85/88/90 % mean IoU (Sec. 5.3 quotes 85 % and 88 %; 90 % is
-  the headline) the scribbles per region of the first round whose mean IoU reaches it
-  (None if none does), and ``rounds_to_reach`` the round;
-* ``miou``: mean IoU after rounds 1..R (so the generic tables show mIoU@k as "after k
-  rounds"), ``seconds_per_round``.
-
-Options (``--protocol-opt`` / flags): allocation, rounds, tolerance (extreme points, px),
-tries, thickness, budget_per_region, reach_thresholds.
+Sec. 5.3 and Fig. 5 (evaluation). Constant: ``DEFAULT_ROUNDS`` = 10.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from iseg_bench.adapters.multi_region import build_multi_region_adapter, to_region_map
-from iseg_bench.errors import SampleError
+from iseg_bench.config import RunConfig
+from iseg_bench.datasets.base import Dataset
+from iseg_bench.errors import SampleError, UsageError
+from iseg_bench.options import option, parse_options
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
+from iseg_bench.protocols.full_image_figures import (
+    REACH_THRESHOLDS,
+    FullImageSummary,
+    full_image_summary,
+)
+from iseg_bench.protocols.session import Session, run
 from iseg_bench.robots.extreme_points import DEFAULT_TOLERANCE, ExtremePointsRobot
 from iseg_bench.robots.full_image_allocator import (
-    ALLOCATIONS,
     THICKNESS,
     TRIES,
     FullImageScribbleAllocator,
@@ -72,9 +39,39 @@ from iseg_bench.robots.full_image_allocator import (
 from iseg_bench.types import Interaction, Sample
 
 DEFAULT_ROUNDS = 10
-REACH_THRESHOLDS = (0.85, 0.88, 0.90)  # Sec. 5.3: 85 % and 88 % quoted, 90 % the headline
-OPTIONS = ("allocation", "rounds", "tolerance", "tries", "thickness", "budget_per_region",
-           "reach_thresholds")
+
+
+@dataclass(frozen=True)
+class FullImageOptions:
+    """Options of the full-image protocol (``--protocol-opt KEY=VALUE``).
+
+    Raises:
+        UsageError: ``rounds`` or ``tolerance`` < 0, or ``tries``, ``thickness`` or
+            ``budget_per_region`` not positive (from ``__post_init__``; the same bounds as
+            the robots').
+    """
+
+    allocation: Literal["free", "per-region"] = option(
+        "free", "how a round's scribbles are spread: free (budget_per_region x regions "
+        "scribbles over the ranked error regions of the whole image) or per-region (one "
+        "for each region with an error)")
+    rounds: int = option(DEFAULT_ROUNDS, "rounds of corrective scribbles after the extreme "
+                         "points (>= 0)")
+    tolerance: int = option(DEFAULT_TOLERANCE, "extreme-point tolerance in pixels")
+    tries: int = option(TRIES, "scribble curves drawn per scribble")
+    thickness: int = option(THICKNESS, "scribble width in pixels")
+    budget_per_region: float = option(1.0, "scribbles per region per round (free allocation)")
+    reach_thresholds: tuple[float, ...] = option(
+        REACH_THRESHOLDS, "mean IoUs whose scribbles and rounds to reach are reported")
+
+    def __post_init__(self) -> None:
+        owner = "protocol full-image"
+        for key in ("rounds", "tolerance"):
+            if getattr(self, key) < 0:
+                raise UsageError(f"{owner}: {key} must be >= 0, got {getattr(self, key)}")
+        for key in ("tries", "thickness", "budget_per_region"):
+            if getattr(self, key) <= 0:
+                raise UsageError(f"{owner}: {key} must be positive, got {getattr(self, key)}")
 
 
 @dataclass
@@ -85,20 +82,23 @@ class FullImageRobots:
     allocator: FullImageScribbleAllocator
     rounds: int
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"extreme_points": self.extreme.describe(),
                 "allocator": self.allocator.describe(), "rounds": self.rounds}
 
 
 def image_rngs(seed: int, sample_id: str) -> tuple[np.random.Generator, np.random.Generator]:
-    """(extreme-point generator, scribble generator) of one image (module docstring)."""
+    """(extreme-point generator, scribble generator) of one image: the two children of
+    ``SeedSequence([seed, crc32(sample_id utf-8)])``."""
     ss = np.random.SeedSequence([int(seed), zlib.crc32(str(sample_id).encode("utf-8"))])
     a, b = ss.spawn(2)
     return np.random.default_rng(a), np.random.default_rng(b)
 
 
 def image_regions(sample: Sample) -> tuple[list[int], dict[int, dict[str, Any]]]:
-    """(region ids, {id: info}) of a full-image sample (module docstring).
+    """(region ids, {id: info}) of a full-image sample: the non-zero ids with a non-ignored
+    pixel, increasing; info is ``meta["regions"][id]`` or {"category": None,
+    "is_thing": None}.
 
     Raises:
         SampleError: the target is not an integer region-id map, or no region is left.
@@ -117,108 +117,132 @@ def image_regions(sample: Sample) -> tuple[list[int], dict[int, dict[str, Any]]]
     return ids, {r: info.get(r, {"category": None, "is_thing": None}) for r in ids}
 
 
-def _annotation_json(items: Sequence[Interaction]) -> str:
-    return json.dumps([i.to_json() for i in items])
+def region_of(interaction: Interaction) -> int:
+    """The region id an interaction of full-image work is tagged with.
+
+    Raises:
+        SampleError: the interaction has no region.
+    """
+    if interaction.region is None:
+        raise SampleError(f"{interaction.kind} without a region in full-image work")
+    return int(interaction.region)
 
 
-def _predict(adapter, history, regions, prev, shape) -> tuple[np.ndarray, float]:
-    t0 = time.perf_counter()
-    raw = adapter.predict(list(history), list(regions), prev)
-    seconds = time.perf_counter() - t0
-    return to_region_map(raw, regions, shape), seconds
+@dataclass
+class ImageState:
+    """The evolving state of one image's session.
+
+    Attributes:
+        sample: the image (target: (H, W) int region-id map).
+        regions, info: from :func:`image_regions`; areas: {id: non-ignored pixels}.
+        rng_points, rng_scribbles: from :func:`image_rngs`.
+        round: the next round (0 = extreme points).
+        pred: (H, W) int32 current prediction, None before round 0.
+        received: {id: scribbles received so far}.
+        history, records: interactions so far; one record row per region per round.
+    """
+
+    sample: Sample
+    regions: list[int]
+    info: dict[int, dict[str, Any]]
+    areas: dict[int, int]
+    rng_points: np.random.Generator
+    rng_scribbles: np.random.Generator
+    round: int = 0
+    pred: np.ndarray | None = None
+    received: dict[int, int] = field(default_factory=dict)
+    history: list[Interaction] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, sample: Sample, seed: int) -> ImageState:
+        """The state before round 0. Raises SampleError (see :func:`image_regions`)."""
+        regions, info = image_regions(sample)
+        areas = {r: int(np.count_nonzero((sample.target == r) & ~sample.ignore))
+                 for r in regions}
+        return cls(sample, regions, info, areas, *image_rngs(seed, sample.sample_id),
+                   received={r: 0 for r in regions})
+
+
+@dataclass
+class ImageSession(Session[ImageState, np.ndarray]):
+    """One multi-region model driven by the extreme-point robot (round 0) and the scribble
+    allocator (later rounds); each round scores every region by IoU."""
+
+    adapter: Any
+    extreme: ExtremePointsRobot
+    allocator: FullImageScribbleAllocator
+
+    def interact(self, state: ImageState) -> list[Interaction]:
+        s = state.sample
+        if state.pred is None:
+            return list(self.extreme.annotate(s.target, s.ignore, state.regions,
+                                              state.rng_points))
+        return list(self.allocator.allocate(s.target, s.ignore, state.pred, state.regions,
+                                            state.rng_scribbles))
+
+    def predict(self, state: ImageState) -> Any:
+        return self.adapter.predict(list(state.history), list(state.regions), state.pred)
+
+    def validate(self, state: ImageState, raw: Any) -> np.ndarray:
+        return to_region_map(raw, state.regions, state.sample.shape)
+
+    def score(self, state: ImageState, new: Sequence[Interaction], pred: np.ndarray,
+              seconds: float) -> float:
+        """Record one row per region; returns the mean IoU over the regions."""
+        s, rnd = state.sample, state.round
+        given: dict[int, list[Interaction]] = {}
+        if rnd == 0:
+            given = {region_of(e): [e] for e in new}
+        else:
+            for i in new:
+                given.setdefault(region_of(i), []).append(i)
+                state.received[region_of(i)] += 1
+        ious = region_ious(s.target, pred, s.ignore, state.regions)
+        total = sum(state.received.values())
+        for r, v in zip(state.regions, ious):
+            state.records.append({
+                "sample_id": s.sample_id, "region": r, "category": state.info[r].get("category"),
+                "is_thing": state.info[r].get("is_thing"), "area": state.areas[r],
+                "round": rnd, "iou": float(v), "scribbles": state.received[r],
+                "scribbles_round": len(given.get(r, [])) if rnd else 0,
+                "n_regions": len(state.regions), "image_scribbles": total,
+                "model_seconds": seconds,
+                "annotation": json.dumps([i.to_json() for i in given.get(r, [])])})
+        state.pred, state.round = pred, rnd + 1
+        return float(np.mean(ious))
 
 
 def run_full_image(sample: Sample, ctx: WorkerContext) -> list[dict[str, Any]]:
-    """Run one image's whole session; return its records (one per region per round)."""
+    """Run one image's whole session; its records, one per region per round.
+
+    Raises:
+        SampleError: not a region-id map, no region, or an invalid model output.
+    """
     robots: FullImageRobots = ctx.robot
-    regions, info = image_regions(sample)
-    target, ignore, shape = sample.target, sample.ignore, sample.shape
-    rng_points, rng_scribbles = image_rngs(ctx.config.seed, sample.sample_id)
-    areas = {r: int(np.count_nonzero((target == r) & ~ignore)) for r in regions}
+    state = ImageState.start(sample, ctx.config.seed)
     ctx.adapter.set_image(sample.image)
-    history: list[Interaction] = robots.extreme.annotate(target, ignore, regions, rng_points)
-    pred, seconds = _predict(ctx.adapter, history, regions, None, shape)
-    received = {r: 0 for r in regions}
-    rows: list[dict[str, Any]] = []
-
-    def score(rnd: int, given: dict[int, list[Interaction]]) -> None:
-        ious = region_ious(target, pred, ignore, regions)
-        total = sum(received.values())
-        for r, v in zip(regions, ious):
-            rows.append({"sample_id": sample.sample_id, "region": r,
-                         "category": info[r].get("category"),
-                         "is_thing": info[r].get("is_thing"), "area": areas[r],
-                         "round": rnd, "iou": float(v), "scribbles": received[r],
-                         "scribbles_round": len(given.get(r, [])) if rnd else 0,
-                         "n_regions": len(regions), "image_scribbles": total,
-                         "model_seconds": seconds,
-                         "annotation": _annotation_json(given.get(r, []))})
-
-    score(0, {e.region: [e] for e in history})
-    for rnd in range(1, robots.rounds + 1):
-        scribbles = robots.allocator.allocate(target, ignore, pred, regions, rng_scribbles)
-        given: dict[int, list[Interaction]] = {}
-        for s in scribbles:
-            given.setdefault(int(s.region), []).append(s)
-            received[int(s.region)] += 1
-        history.extend(scribbles)
-        pred, seconds = _predict(ctx.adapter, history, regions, pred, shape)
-        score(rnd, given)
-    return rows
-
-
-def _first_reach(values: Sequence[float], t: float) -> int | None:
-    hit = [i for i, v in enumerate(values) if v >= t]
-    return hit[0] if hit else None
-
-
-def curve_summary(records: pd.DataFrame, thresholds: Sequence[float]) -> dict[str, Any]:
-    """The Fig. 5 curve of a set of region rows (see the module docstring)."""
-    by_round = records.groupby("round")
-    miou = by_round["iou"].mean()
-    spr = by_round["scribbles"].mean()
-    rounds = [int(r) for r in miou.index]
-    out: dict[str, Any] = {
-        "n_regions": int((records["round"] == rounds[0]).sum()),
-        "curve": {"round": rounds, "scribbles_per_region": [float(v) for v in spr],
-                  "miou": [float(v) for v in miou]},
-        "miou_extreme_points": float(miou.iloc[0]),
-        "miou": [float(v) for v in miou.iloc[1:]]}
-    reach = {f"{t:.2f}": _first_reach(out["curve"]["miou"], t) for t in thresholds}
-    out["rounds_to_reach"] = {k: (None if i is None else rounds[i]) for k, i in reach.items()}
-    out["scribbles_to_reach"] = {k: (None if i is None else float(spr.iloc[i]))
-                                 for k, i in reach.items()}
-    return out
+    run(ImageSession(ctx.adapter, robots.extreme, robots.allocator), state, robots.rounds + 1)
+    return state.records
 
 
 class FullImageProtocol(Protocol):
-    """All regions of an image at once (Agustsson et al. 2019); one unit per image."""
+    """All regions of an image at once (Agustsson et al. 2019); one unit per image.
+
+    Raises:
+        UsageError: an unknown or invalid protocol option (at construction).
+    """
 
     name = "full-image"
     unit_name = "image"
+    options_class = FullImageOptions
 
-    def __init__(self, config):
+    def __init__(self, config: RunConfig):
         super().__init__(config)
-        opts = dict(config.protocol_options)
-        unknown = sorted(set(opts) - set(OPTIONS))
-        if unknown:
-            raise ValueError(f"full-image: unknown protocol option(s) {', '.join(unknown)}; "
-                             f"allowed: {', '.join(OPTIONS)}")
-        self.allocation = opts.get("allocation", "free")
-        if self.allocation not in ALLOCATIONS:
-            raise ValueError(f"full-image: allocation must be one of {ALLOCATIONS}, got "
-                             f"{self.allocation!r}")
-        self.rounds = int(opts.get("rounds", DEFAULT_ROUNDS))
-        self.tolerance = int(opts.get("tolerance", DEFAULT_TOLERANCE))
-        self.tries = int(opts.get("tries", TRIES))
-        self.thickness = int(opts.get("thickness", THICKNESS))
-        self.budget_per_region = float(opts.get("budget_per_region", 1.0))
-        self.reach_thresholds = tuple(float(t) for t in
-                                      opts.get("reach_thresholds", REACH_THRESHOLDS))
-        if self.rounds < 0:
-            raise ValueError("full-image: rounds must be >= 0")
+        self.options = parse_options(FullImageOptions, config.protocol_options,
+                                     "protocol full-image")
 
-    def build_context(self, dataset) -> WorkerContext:
+    def build_context(self, dataset: Dataset) -> WorkerContext:
         """The multi-region model (a single-object model is composed, see
         adapters.multi_region) and the two robots; ``config.robot`` is not used."""
         cfg = self.config
@@ -227,44 +251,17 @@ class FullImageProtocol(Protocol):
                              self._robots())
 
     def _robots(self) -> FullImageRobots:
+        o = self.options
         return FullImageRobots(
-            ExtremePointsRobot(self.tolerance),
-            FullImageScribbleAllocator(self.allocation, self.tries, self.thickness,
-                                       self.budget_per_region),
-            self.rounds)
+            ExtremePointsRobot(o.tolerance),
+            FullImageScribbleAllocator(o.allocation, o.tries, o.thickness, o.budget_per_region),
+            o.rounds)
 
     def evaluate(self, unit: Unit, ctx: WorkerContext) -> list[dict[str, Any]]:
         (index,) = unit.indices
         return run_full_image(ctx.dataset.load(index), ctx)
 
-    def summarize(self, records: pd.DataFrame) -> dict[str, Any]:
-        out = curve_summary(records, self.reach_thresholds)
-        out.update(n_samples=int(records["sample_id"].nunique()), interaction="scribble",
-                   allocation=self.allocation, rounds=self.rounds,
-                   reach_thresholds=list(self.reach_thresholds),
-                   robots=self._robots().describe())
-        per_image = records.drop_duplicates(["sample_id", "round"])
-        if "model_seconds" in per_image:   # absent when records come without timings.csv
-            first = per_image["round"] == 0
-            out["seconds_per_round"] = {
-                "extreme_points": float(per_image.loc[first, "model_seconds"].mean()),
-                "scribbles": (float(per_image.loc[~first, "model_seconds"].mean())
-                              if (~first).any() else None)}
-        out["scribbles_given"] = int(per_image.groupby("sample_id")["image_scribbles"].max()
-                                     .sum())
-        splits = {}
-        if "is_thing" in records and records["is_thing"].notna().any():
-            for key, name in ((True, "thing"), (False, "stuff")):
-                part = records[records["is_thing"] == key]
-                if len(part):
-                    splits[name] = curve_summary(part, self.reach_thresholds)
-        if splits:
-            out["splits"] = splits
-            for name, figs in splits.items():
-                out["curve"][f"miou_{name}"] = figs["curve"]["miou"]
-                out["curve"][f"scribbles_per_region_{name}"] = figs["curve"][
-                    "scribbles_per_region"]
-        return out
-
-
-        return write_full_image_outputs(summary, Path(out_dir))
+    def summarize(self, records: pd.DataFrame) -> FullImageSummary:
+        o = self.options
+        return full_image_summary(records, o.reach_thresholds, o.allocation, o.rounds,
+                                  self._robots().describe())

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from iseg_bench.config import RunConfig
+from iseg_bench.protocols.base import Protocol
 from iseg_bench.registry import Registry
 
 PROTOCOLS = Registry("protocol", {
@@ -14,11 +13,21 @@ PROTOCOLS = Registry("protocol", {
 })
 
 
-def protocol_class(name: str) -> Any:
-    """The protocol class registered as `name`; raises UnknownNameError listing known names."""
-    return PROTOCOLS.resolve(name)
+def protocol_class(name: str) -> type[Protocol]:
+    """The protocol class registered as `name`.
+
+    Raises:
+        UnknownNameError: `name` is not registered (the message lists the known names).
+    """
+    cls: type[Protocol] = PROTOCOLS.resolve(name)
+    return cls
 
 
-def build_protocol(config: RunConfig) -> Any:
-    """The protocol object for ``config.protocol``; raises UnknownNameError for an unknown name."""
+def build_protocol(config: RunConfig) -> Protocol:
+    """The protocol object for ``config.protocol``.
+
+    Raises:
+        UnknownNameError: an unknown protocol name.
+        UsageError: an unknown or invalid protocol option.
+    """
     return protocol_class(config.protocol)(config)
