@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from iseg_bench.config import RunConfig
-from iseg_bench.runner import execute
+from iseg_bench.execution import execute
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -138,7 +138,7 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
     """
     from iseg_bench.config import RunConfig
     from iseg_bench.reports.tables import summary_frame
-    from iseg_bench.runner import execute
+    from iseg_bench.execution import execute
 
     config = RunConfig(model=model, dataset=dataset, robot=robot, protocol=protocol,
                        max_interactions=max_interactions, prob_threshold=prob_threshold,
@@ -187,7 +187,7 @@ def run(model, dataset, protocol, robot, max_interactions, iou_thresholds, prob_
 def report(runs, fmt):
     """One table of figures across RUNS (run folders or summary.json files)."""
     from iseg_bench.reports.tables import summary_frame, to_markdown
-    from iseg_bench.runs import load_run
+    from iseg_bench.execution import load_run
 
     frame = summary_frame([load_run(Path(r))[1] for r in runs])
     text = {"table": lambda: frame.to_string(index=False), "md": lambda: to_markdown(frame),
@@ -205,7 +205,7 @@ def plot(runs, output):
     Full-image runs are drawn on the axes of Agustsson et al. Fig. 5 (mean IoU against
     scribbles per region)."""
     from iseg_bench.reports.plots import miou_curves
-    from iseg_bench.runs import load_run
+    from iseg_bench.execution import load_run
 
     summaries = [load_run(Path(r))[1] for r in runs]
     labels = [f"{s.get('model')} / {s.get('dataset')} / {s.get('robot')}" for s in summaries]

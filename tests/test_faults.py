@@ -16,7 +16,7 @@ from iseg_bench.adapters.faulty import FaultyAdapter, parse_faults
 from iseg_bench.adapters.registry import build_adapter
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.registry import get_dataset
-from iseg_bench.runner import execute
+from iseg_bench.execution import execute
 from iseg_bench.types import Click
 
 SIZE = [48, 64]

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iseg_bench import runs
 from iseg_bench.errors import ConfigMismatchError, IsegBenchError
+from iseg_bench.execution import run_folder as runs
 
 #: settings of ``RunConfig.identity()`` that must match for a comparison
 PROTOCOL_SETTINGS = ("protocol", "robot", "robot_options", "max_interactions", "iou_thresholds",
