@@ -24,8 +24,6 @@ from iseg_bench.execution.run_folder import (
     write_records,
 )
 from iseg_bench.protocols.base import Protocol
-from iseg_bench.reports.presenters import write_plots
-from iseg_bench.reports.tables import summary_markdown
 
 
 @dataclass
@@ -94,6 +92,10 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
         RunOutcome; the figures cover the completed units, and the summary states how many
         units there are (``n_units``), completed (``n_samples``) and failed (``n_failed``).
     """
+    # imported here, not at the top: worker processes import this package and never plot
+    from iseg_bench.reports.presenters import write_plots
+    from iseg_bench.reports.tables import summary_markdown
+
     out_dir = Path(out_dir)
     if unit_order is None:
         unit_order = (read_config(out_dir) or {}).get("units")
