@@ -1,4 +1,4 @@
-"""Fault injection (issue 6): a model that raises, returns NaN/inf, the wrong shape, the
+"""Fault injection: a model that raises, returns NaN/inf, the wrong shape, the
 wrong dtype, values outside [0, 1] or nothing costs that sample only; the run goes on, the
 exit status is 1, the summary counts failures and its figures cover completed samples."""
 

@@ -1,5 +1,5 @@
-"""Resume (issue 6): a real `iseg-bench run` killed with SIGKILL (and stopped with SIGTERM)
-mid-run is resumed to records byte-identical to an uninterrupted run; mismatching settings
+"""Resume (docs/execution.md): a real `iseg-bench run` killed with SIGKILL (and stopped with
+SIGTERM) mid-run is resumed to records byte-identical to an uninterrupted run; mismatching settings
 are refused naming the setting; failed units are re-tried."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Runner (issue 6): determinism serial vs workers, timing split, interruption, fail-fast,
-dead workers, time limits, torn journal lines and start-up errors."""
+"""Execution (docs/execution.md): determinism serial vs workers, timing split, interruption,
+fail-fast, dead workers, time limits, torn journal lines and start-up errors."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def test_start_up_errors_leave_no_run(tmp_path):
 
 def test_distance_transform_is_stable_inside_a_run():
     """OpenCV's IPP precise distance transform varies between calls (opencv#24082); the
-    runner switches IPP off, after which the reference clicker's transform is stable."""
+    run switches IPP off, after which the reference clicker's transform is stable."""
     import hashlib
 
     from iseg_bench.datasets.registry import get_dataset
