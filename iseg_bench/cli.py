@@ -42,23 +42,25 @@ class _Group(click.Group):
             _fail(str(exc))
 
 
+def _option_value(text: str) -> Any:
+    """The value of a KEY=VALUE option: JSON when it parses (numbers, true/false), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 class _KeyValue(click.ParamType[tuple[str, Any]]):
-    """A KEY=VALUE pair; the value is read as JSON when it parses (numbers, true/false)."""
+    """A KEY=VALUE pair: (key with '-' read as '_', :func:`_option_value` of the value)."""
 
     name = "KEY=VALUE"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> tuple[str, Any]:
-        if isinstance(value, tuple):
-            return value
         key, sep, text = str(value).partition("=")
         if not sep:
             self.fail(f"{value!r} is not key=value", param, ctx)
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError:
-            parsed = text
-        return key.replace("-", "_"), parsed
+        return key.replace("-", "_"), _option_value(text)
 
 
 class _Thresholds(click.ParamType[tuple[float, ...]]):
@@ -124,28 +126,20 @@ def _with_aliases(command: Any) -> Any:
                                    help=help_text)(command)
         else:
             command = click.option(alias.flag, _alias_param(alias), metavar=alias.metavar,
-                                   default=None, help=help_text,
-                                   callback=_alias_value(alias.key))(command)
+                                   default=None, help=help_text)(command)
     return command
-
-
-def _alias_value(key: str) -> Any:
-    """A click callback turning an alias's value into the pair (key, parsed value)."""
-    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        return None if value is None else _KeyValue().convert(f"{key}={value}", param, ctx)
-    return callback
 
 
 def _options(pairs: tuple[tuple[str, Any], ...], target: str,
              aliases: dict[str, Any]) -> dict[str, Any]:
-    """The KEY=VALUE pairs of ``--<target>-opt`` updated by the given alias flags of `target`."""
+    """The KEY=VALUE pairs of ``--<target>-opt``, updated by the alias flags of `target`
+    that were given (an alias wins over a pair of the same key)."""
     out = dict(pairs)
     for alias in RUN_ALIASES:
-        value = aliases.get(_alias_param(alias))
+        value = aliases[_alias_param(alias)]
         if alias.target != target or value is None or value is False:
             continue
-        key, parsed = value if alias.metavar is not None else (alias.key, True)
-        out[key] = parsed
+        out[alias.key] = True if alias.metavar is None else _option_value(value)
     return out
 
 
