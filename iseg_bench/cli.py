@@ -263,20 +263,17 @@ def run(model: str, dataset: str, protocol: str, robot: str, max_interactions: i
 
 
 def _run_folder(config: RunConfig, out: str | None, resume: str | None) -> Path:
-    """The folder of a new run (--out, or a fresh name under runs/) or of the resumed one.
+    """The folder of a new run (--out, or :func:`~iseg_bench.api.default_run_folder`) or of
+    the resumed one (``execute`` refuses a new run into a folder that holds one).
 
     Raises:
-        click.UsageError: --out and --resume differ, or a new run's folder holds a run.
+        click.UsageError: --out and --resume name different folders.
     """
-    if resume is not None:
-        if out is not None and Path(out) != Path(resume):
-            raise click.UsageError("--out and --resume name different folders; give one")
-        return Path(resume)
-    out_dir = Path(out) if out else default_run_folder(config)
-    if (out_dir / "records.jsonl").exists():
-        raise click.UsageError(f"{out_dir} already holds a run; choose another --out or "
-                               f"continue it with --resume {out_dir}")
-    return out_dir
+    if resume is None:
+        return Path(out) if out else default_run_folder(config)
+    if out is not None and Path(out) != Path(resume):
+        raise click.UsageError("--out and --resume name different folders; give one")
+    return Path(resume)
 
 
 def _execute(config: RunConfig, out_dir: Path, resume: bool, fail_fast: bool,
