@@ -18,6 +18,12 @@ import click
 from iseg_bench.api import default_run_folder
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import IsegBenchError, UsageError
+from iseg_bench.execution import execute, load_run
+from iseg_bench.options import options_help
+from iseg_bench.protocols.registry import PROTOCOLS, protocol_class
+from iseg_bench.registry import Registry
+from iseg_bench.robots.registry import ROBOTS
+from iseg_bench.thresholds import parse_thresholds
 
 #: exit status of a usage error (click's own convention)
 USAGE_EXIT = 2
@@ -70,8 +76,6 @@ class _Thresholds(click.ParamType[tuple[float, ...]]):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> tuple[float, ...]:
-        from iseg_bench.thresholds import parse_thresholds
-
         try:
             return parse_thresholds(value)
         except UsageError as exc:
@@ -143,10 +147,8 @@ def _options(pairs: tuple[tuple[str, Any], ...], target: str,
     return out
 
 
-def _options_section(kind: str, registry: Any) -> list[tuple[str, str]]:
+def _options_section(kind: str, registry: Registry) -> list[tuple[str, str]]:
     """(name, options help) of every `registry` entry whose class has an ``options_class``."""
-    from iseg_bench.options import options_help
-
     rows = []
     for name in registry.names():
         options_class = getattr(registry.resolve(name), "options_class", None)
@@ -159,9 +161,6 @@ class _RunCommand(click.Command):
     """`run`, whose help ends with the options of every protocol and robot."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from iseg_bench.protocols.registry import PROTOCOLS
-        from iseg_bench.robots.registry import ROBOTS
-
         for title, kind, registry in (("Protocol options (--protocol-opt KEY=VALUE)",
                                        "protocol", PROTOCOLS),
                                       ("Robot options (--robot-opt KEY=VALUE)", "robot",
@@ -279,8 +278,6 @@ def _run_folder(config: RunConfig, out: str | None, resume: str | None) -> Path:
 def _execute(config: RunConfig, out_dir: Path, resume: bool, fail_fast: bool,
              sample_timeout: float | None, progress: bool) -> None:
     """Run `config`, print its table and folder; exit 130 when interrupted, 1 on failures."""
-    from iseg_bench.execution import execute
-    from iseg_bench.protocols.registry import protocol_class
     from iseg_bench.reports.tables import summary_frame
 
     outcome = execute(config, out_dir, progress=progress, resume=resume, fail_fast=fail_fast,
@@ -304,7 +301,6 @@ def _execute(config: RunConfig, out_dir: Path, resume: bool, fail_fast: bool,
               show_default=True)
 def report(runs: tuple[str, ...], fmt: str) -> None:
     """One table of figures across RUNS (run folders or summary.json files)."""
-    from iseg_bench.execution import load_run
     from iseg_bench.reports.tables import summary_frame, to_markdown
 
     frame = summary_frame([load_run(Path(r))[1] for r in runs])
@@ -325,7 +321,6 @@ def plot(runs: tuple[str, ...], output: str) -> None:
 
     Full-image runs are drawn on the axes of Agustsson et al. Fig. 5 (mean IoU against
     scribbles per region)."""
-    from iseg_bench.execution import load_run
     from iseg_bench.reports.plots import miou_curves
 
     summaries = [load_run(Path(r))[1] for r in runs]
