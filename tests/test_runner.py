@@ -3,6 +3,7 @@ fail-fast, dead workers, time limits, torn journal lines and start-up errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from iseg_bench.config import RunConfig
-from iseg_bench.errors import AdapterError, IsegBenchError
+from iseg_bench.errors import AdapterError, IsegBenchError, UnknownNameError, UsageError
 from iseg_bench.execution import execute, journal, run_folder
 from iseg_bench.protocols.single_object import SingleObjectProtocol
 
@@ -149,6 +150,23 @@ def test_start_up_errors_leave_no_run(tmp_path):
     execute(cfg(2), tmp_path / "ok", progress=False)
     with pytest.raises(IsegBenchError, match="already holds a run"):
         execute(cfg(2), tmp_path / "ok", progress=False)
+
+
+def test_usage_errors_of_the_model_or_robot_pass_through_unchanged(tmp_path, monkeypatch):
+    """A bad option or name is the user's: it must not become an AdapterError blaming the
+    model, neither in this process nor when a worker process reports it."""
+    with pytest.raises(UnknownNameError, match="unknown robot 'nope'"):
+        execute(dataclasses.replace(cfg(3, workers=2), robot="nope"), tmp_path / "w",
+                progress=False)
+    assert not (tmp_path / "w" / "config.json").exists()
+
+    def bad_option(self, dataset):
+        raise UsageError("robot clicker: unknown option(s) bogus; allowed: none")
+
+    monkeypatch.setattr(SingleObjectProtocol, "build_context", bad_option)
+    with pytest.raises(UsageError) as info:
+        execute(cfg(3), tmp_path / "s", progress=False)
+    assert not isinstance(info.value, AdapterError) and "robot clicker" in str(info.value)
 
 
 def test_distance_transform_is_stable_inside_a_run():
