@@ -40,6 +40,7 @@ sys.path.insert(0, str(REPO))
 from iseg_bench.adapters.multi_region import build_multi_region_adapter, to_region_map  # noqa: E402
 from iseg_bench.config import RunConfig  # noqa: E402
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset  # noqa: E402
+from iseg_bench.execution import execute  # noqa: E402
 from iseg_bench.protocols.full_image import image_regions  # noqa: E402
 from iseg_bench.reports.full_image import curve_frame, fig5_plot  # noqa: E402
 from iseg_bench.reports.tables import summary_frame  # noqa: E402
@@ -50,7 +51,6 @@ from iseg_bench.robots.full_image_allocator import (  # noqa: E402
     region_ious,
     simulate_scribble,
 )
-from iseg_bench.runner import execute  # noqa: E402
 
 MODELS = ("random-walker-multi", "random-walker")
 ALLOCATIONS = ("free", "per-region")

@@ -1,7 +1,7 @@
 """Benchmark of the harness itself: robot + scoring + bookkeeping per click.
 
 The model is ``instant`` (a disk painted per click), so what is timed is everything
-iseg-bench does around a model call. Targets (issue 2): at most 5 ms per click on DAVIS
+iseg-bench does around a model call. Targets: at most 5 ms per click on DAVIS
 854x480 samples on a 2-core machine, and ``--workers 2`` at least 1.7x faster than serial.
 
     python benchmarks/bench_harness.py [--data-root ../shared/datasets] [--samples 345]
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from iseg_bench.config import RunConfig
-from iseg_bench.runner import execute
+from iseg_bench.execution import execute
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,8 @@ def main() -> None:
     parallel, parallel_cpu = timed_run(args.data_root, args.samples, 2, args.clicks)
     print(f"DAVIS 854x480, {args.samples} samples x {args.clicks} clicks, model 'instant', "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    for name, wall, cpu in (("serial", serial, serial_cpu), ("--workers 2", parallel, parallel_cpu)):
+    for name, wall, cpu in (("serial", serial, serial_cpu),
+                            ("--workers 2", parallel, parallel_cpu)):
         print(f"{name:<12}: {wall:7.2f} s wall = {1000 * wall / n:6.2f} ms per click; "
               f"{cpu:7.2f} s CPU = {1000 * cpu / n:6.2f} ms per click")
     print(f"speed-up    : {serial / parallel:5.2f}x (wall)")

@@ -1,7 +1,8 @@
 """Run configuration: every setting that determines a run's records.
 
-``identity()`` is the part that must match for a resume or a comparison; execution
-settings (data root, workers, output folder) are left out of it.
+``identity()`` is the part that must match for a resume or a comparison; the execution
+settings in ``EXECUTION_FIELDS`` are left out of it (a resume checks the unit list instead
+of ``limit``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from typing import Any
 
 from iseg_bench.thresholds import DEFAULT_IOU_THRESHOLDS
 
+#: settings that do not change a run's records, left out of ``RunConfig.identity()``
 EXECUTION_FIELDS = ("data_root", "workers", "limit")
+#: distributions whose versions are stored with a run (those installed)
+VERSIONED_PACKAGES = ("iseg-bench", "numpy", "opencv-python-headless", "scikit-image", "scipy",
+                      "torch")
 
 
 @dataclass
@@ -31,6 +36,8 @@ class RunConfig:
         compat: None (correct definitions) or "ritm" (reference-code quirks, see metrics).
         seed: seed of randomised robots and orderings.
         limit: evaluate only the first N samples (None = all).
+        data_root: folder holding the datasets (None: ``$ISEG_BENCH_DATA``).
+        workers: worker processes (1 = evaluate in this process).
         *_options: keyword options of the model, robot, dataset and protocol.
     """
 
@@ -53,12 +60,15 @@ class RunConfig:
     protocol_options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """Every field as JSON-ready values (``iou_thresholds`` as a list)."""
         d = dataclasses.asdict(self)
         d["iou_thresholds"] = list(self.iou_thresholds)
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RunConfig:
+        """The config of a ``to_json`` dict (keys that are not fields, e.g. the ``versions``
+        and ``units`` of config.json, are ignored)."""
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
         kwargs["iou_thresholds"] = tuple(kwargs.get("iou_thresholds", DEFAULT_IOU_THRESHOLDS))
@@ -74,8 +84,7 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("iseg-bench", "numpy", "opencv-python-headless", "scikit-image", "scipy",
-                "torch"):
+    for pkg in VERSIONED_PACKAGES:
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

@@ -1,11 +1,16 @@
 """End to end: `iseg-bench run/report/plot` on the real GrabCut data."""
 
 import json
+from dataclasses import dataclass
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from iseg_bench.cli import main
+from iseg_bench.options import option
+from iseg_bench.protocols.registry import protocol_class
+from iseg_bench.robots.registry import ROBOTS
 
 
 def invoke(*args):
@@ -77,3 +82,67 @@ def test_report_puts_click_and_scribble_runs_of_one_model_in_one_table(tmp_path)
     stroke = pd.read_csv(runs[1] / "records.csv")
     assert stroke["kind"].eq("scribble").all() and (stroke["pixels"] > 0).all()
     assert stroke["points"].str.startswith("[[").all()
+
+
+def _usage_error(*args):
+    """`run` on a synthetic sample with `args`: the one-line error output (exit status 2)."""
+    res = CliRunner().invoke(main, ["run", "--model", "random-walker", "--dataset", "synthetic",
+                                    "--limit", "1", "--max-clicks", "1", "--no-progress",
+                                    *map(str, args)])
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 2 and len(lines) == 1, res.output + repr(res.exception)
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_usage_errors_are_one_line_with_exit_status_2(tmp_path):
+    assert "unknown protocol 'nope'" in _usage_error("--protocol", "nope", "--out", tmp_path / "p")
+    robot = _usage_error("--robot", "nope", "--out", tmp_path / "r")
+    assert "unknown robot 'nope'" in robot and "model" not in robot
+    assert "'abc'" in _usage_error("--iou-thresholds", "abc", "--out", tmp_path / "t")
+    assert "(0, 1]" in _usage_error("--iou-thresholds", "0.5,1.5", "--out", tmp_path / "t")
+    assert "bogus" in _usage_error("--model-opt", "bogus=1", "--out", tmp_path / "m")
+    assert "not key=value" in _usage_error("--robot-opt", "thickness", "--out", tmp_path / "k")
+    assert "--limit" in _usage_error("--limit", "0", "--out", tmp_path / "l")
+    for name in "prtmkl":
+        assert not (tmp_path / name).exists()   # nothing was started
+
+
+@pytest.mark.skipif(getattr(protocol_class("sequential"), "options_class", None) is None,
+                    reason="the sequential protocol checks its options with typed options")
+def test_learn_delay_zero_is_a_usage_error(tmp_path):
+    line = _usage_error("--protocol", "sequential", "--dataset", "synthetic-categories",
+                        "--learn-delay", 0, "--out", tmp_path / "s")
+    assert "learn_delay" in line
+
+
+def test_protocol_and_model_flags_are_aliases_of_their_option_pairs(tmp_path):
+    args = ["--protocol", "full-image", "--model", "random-walker-multi", "--model-opt",
+            "max_side=48", "--dataset", "synthetic-panoptic", "--dataset-opt", "n_samples=1",
+            "--no-progress"]
+    flags = ["--rounds", 1, "--allocation", "per-region"]
+    pairs = ["--protocol-opt", "rounds=1", "--protocol-opt", "allocation=per-region"]
+    configs = []
+    for name, extra in (("flags", flags), ("pairs", pairs)):
+        assert invoke("run", *args, *extra, "--out", tmp_path / name).exit_code == 0
+        configs.append(json.loads((tmp_path / name / "summary.json").read_text())["config"])
+    assert configs[0] == configs[1]
+    assert configs[0]["protocol_options"] == {"rounds": 1, "allocation": "per-region"}
+    # the model flags: the model takes neither option, and says so the same way
+    errors = [_usage_error("--model-opt", "device=cpu", "--model-opt", "random_init=true",
+                           "--out", tmp_path / "m1"),
+              _usage_error("--device", "cpu", "--random-init", "--out", tmp_path / "m2")]
+    assert errors[0] == errors[1] and "device" in errors[0]
+
+
+def test_run_help_lists_the_options_of_protocols_and_robots(monkeypatch):
+    @dataclass(frozen=True)
+    class ThicknessOptions:
+        thickness: int = option(3, "stroke width in pixels")
+
+    monkeypatch.setattr(ROBOTS.resolve("scribbler"), "options_class", ThicknessOptions,
+                        raising=False)
+    res = CliRunner().invoke(main, ["run", "--help"])
+    assert res.exit_code == 0
+    text = res.output[res.output.index("Robot options"):]
+    assert "robot scribbler:" in text and "thickness (default 3): stroke width in pixels" in text

@@ -1,4 +1,4 @@
-"""Fault injection (issue 6): a model that raises, returns NaN/inf, the wrong shape, the
+"""Fault injection: a model that raises, returns NaN/inf, the wrong shape, the
 wrong dtype, values outside [0, 1] or nothing costs that sample only; the run goes on, the
 exit status is 1, the summary counts failures and its figures cover completed samples."""
 
@@ -16,7 +16,7 @@ from iseg_bench.adapters.faulty import FaultyAdapter, parse_faults
 from iseg_bench.adapters.registry import build_adapter
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.registry import get_dataset
-from iseg_bench.runner import execute
+from iseg_bench.execution import execute
 from iseg_bench.types import Click
 
 SIZE = [48, 64]

@@ -24,8 +24,8 @@ from iseg_bench.datasets.full_image import CocoPanopticFullImageDataset
 from iseg_bench.datasets.panoptic import encode_segment_ids
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset
 from iseg_bench.errors import SampleError, UsageError
+from iseg_bench.execution import execute
 from iseg_bench.protocols.full_image import FullImageProtocol, image_regions
-from iseg_bench.runner import execute
 from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
 
 SMALL = {"n_samples": 2, "size": [64, 80]}

@@ -1,5 +1,5 @@
-"""Resume (issue 6): a real `iseg-bench run` killed with SIGKILL (and stopped with SIGTERM)
-mid-run is resumed to records byte-identical to an uninterrupted run; mismatching settings
+"""Resume (docs/execution.md): a real `iseg-bench run` killed with SIGKILL (and stopped with
+SIGTERM) mid-run is resumed to records byte-identical to an uninterrupted run; mismatching settings
 are refused naming the setting; failed units are re-tried."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from iseg_bench import runs
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import ConfigMismatchError, IsegBenchError
-from iseg_bench.runner import execute
+from iseg_bench import run_folder
+from iseg_bench.execution import execute, journal
 
 SIZE = [48, 64]
 N, K = 10, 3
@@ -36,7 +36,7 @@ def config(**changes) -> RunConfig:
 
 
 def journal_lines(run_dir: Path) -> int:
-    path = run_dir / runs.RECORDS
+    path = run_dir / run_folder.RECORDS
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
@@ -64,7 +64,7 @@ def test_sigkill_then_resume_gives_identical_records(tmp_path, uninterrupted):
     out = tmp_path / "run"
     proc = start_and_stop(out, signal.SIGKILL, 3)
     assert proc.returncode == -signal.SIGKILL
-    done = list(runs.read_results(out))
+    done = list(journal.read_results(out))
     assert 3 <= len(done) < N                        # finished units survived the kill
     assert not (out / "summary.json").exists()
     res = subprocess.run(cli_args(out, "--resume", str(out)), capture_output=True, text=True,
@@ -85,7 +85,7 @@ def test_sigterm_writes_incomplete_summary(tmp_path, uninterrupted):
     assert proc.returncode == 130, proc.communicate()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["complete"] is False
-    assert summary["n_samples"] == len(list(runs.read_results(out))) < N
+    assert summary["n_samples"] == len(list(journal.read_results(out))) < N
     outcome = execute(config(), out, progress=False, resume=True)
     assert outcome.complete and outcome.n_skipped == summary["n_samples"]
     assert (out / "records.csv").read_bytes() == (uninterrupted / "records.csv").read_bytes()
@@ -141,5 +141,5 @@ def test_resume_retries_failed_units(tmp_path):
     assert (out / "records.csv").read_bytes() == \
         (tmp_path / "clean" / "records.csv").read_bytes()
     # the journal keeps both attempts; the newest counts
-    lines = list(runs.read_results(out))
+    lines = list(journal.read_results(out))
     assert len(lines) == 4 + first.n_failed

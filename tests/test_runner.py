@@ -1,8 +1,9 @@
-"""Runner (issue 6): determinism serial vs workers, timing split, interruption, fail-fast,
-dead workers, time limits, torn journal lines and start-up errors."""
+"""Execution (docs/execution.md): determinism serial vs workers, timing split, interruption,
+fail-fast, dead workers, time limits, torn journal lines and start-up errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iseg_bench import runs
 from iseg_bench.config import RunConfig
-from iseg_bench.errors import AdapterError, IsegBenchError
+from iseg_bench.errors import AdapterError, IsegBenchError, UnknownNameError, UsageError
+from iseg_bench import run_folder
+from iseg_bench.execution import execute, journal
 from iseg_bench.protocols.single_object import SingleObjectProtocol
-from iseg_bench.runner import execute
 
 SIZE = [48, 64]
 
@@ -41,7 +42,7 @@ def test_serial_and_workers_give_identical_records(tmp_path):
     timings = pd.read_csv(tmp_path / "a" / "timings.csv")
     assert list(timings.columns) == ["sample_id", "interaction", "model_seconds"]
     assert len(timings) == len(records)
-    joined = runs.load_records(tmp_path / "a")
+    joined = run_folder.load_records(tmp_path / "a")
     assert joined["model_seconds"].notna().all()
     # records are in unit order: the sample ids appear as in config.json
     units = json.loads((tmp_path / "a" / "config.json").read_text())["units"]
@@ -85,7 +86,7 @@ def test_keyboard_interrupt_keeps_finished_units_and_marks_incomplete(tmp_path, 
 def test_fail_fast_stops_at_first_failure(tmp_path):
     out = execute(cfg(10, faults="raise:0.3"), tmp_path / "r", progress=False, fail_fast=True)
     assert out.n_failed == 1 and not out.complete
-    results = list(runs.read_results(tmp_path / "r"))
+    results = list(journal.read_results(tmp_path / "r"))
     assert results[-1]["status"] == "failed"
     assert all(r["status"] == "ok" for r in results[:-1])
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["complete"] is False
@@ -118,23 +119,23 @@ def test_sample_timeout_kills_and_records(tmp_path):
 
 def test_torn_last_line_is_dropped_and_repaired(tmp_path):
     execute(cfg(3), tmp_path / "r", progress=False)
-    journal = tmp_path / "r" / runs.RECORDS
-    data = journal.read_bytes()
+    path = tmp_path / "r" / run_folder.RECORDS
+    data = path.read_bytes()
     torn = data[:-40]                       # the last line loses its end (and newline)
-    journal.write_bytes(torn)
-    assert [r["unit_id"] for r in runs.read_results(tmp_path / "r")] == \
+    path.write_bytes(torn)
+    assert [r["unit_id"] for r in journal.read_results(tmp_path / "r")] == \
         json.loads((tmp_path / "r" / "config.json").read_text())["units"][:2]
     # a line cut just before its newline is dropped too, even though it parses
-    journal.write_bytes(data[:-1])
-    assert len(list(runs.read_results(tmp_path / "r"))) == 2
-    writer = runs.RecordWriter(journal)     # cuts the partial line before appending
+    path.write_bytes(data[:-1])
+    assert len(list(journal.read_results(tmp_path / "r"))) == 2
+    writer = journal.RecordWriter(path)     # cuts the partial line before appending
     writer.write({"unit_id": "x", "status": "failed", "error": "e", "records": [],
                   "value": np.float32(0.5), "arr": np.arange(2)})
     writer.close()
-    lines = journal.read_text().splitlines()
+    lines = path.read_text().splitlines()
     assert len(lines) == 3 and json.loads(lines[-1])["value"] == 0.5
     # resume re-evaluates the dropped unit and ends identical to an uninterrupted run
-    journal.write_bytes(torn)
+    path.write_bytes(torn)
     out = execute(cfg(3), tmp_path / "r", progress=False, resume=True)
     assert out.complete and out.n_skipped == 2
     execute(cfg(3), tmp_path / "full", progress=False)
@@ -152,14 +153,31 @@ def test_start_up_errors_leave_no_run(tmp_path):
         execute(cfg(2), tmp_path / "ok", progress=False)
 
 
+def test_usage_errors_of_the_model_or_robot_pass_through_unchanged(tmp_path, monkeypatch):
+    """A bad option or name is the user's: it must not become an AdapterError blaming the
+    model, neither in this process nor when a worker process reports it."""
+    with pytest.raises(UnknownNameError, match="unknown robot 'nope'"):
+        execute(dataclasses.replace(cfg(3, workers=2), robot="nope"), tmp_path / "w",
+                progress=False)
+    assert not (tmp_path / "w" / "config.json").exists()
+
+    def bad_option(self, dataset):
+        raise UsageError("robot clicker: unknown option(s) bogus; allowed: none")
+
+    monkeypatch.setattr(SingleObjectProtocol, "build_context", bad_option)
+    with pytest.raises(UsageError) as info:
+        execute(cfg(3), tmp_path / "s", progress=False)
+    assert not isinstance(info.value, AdapterError) and "robot clicker" in str(info.value)
+
+
 def test_distance_transform_is_stable_inside_a_run():
     """OpenCV's IPP precise distance transform varies between calls (opencv#24082); the
-    runner switches IPP off, after which the reference clicker's transform is stable."""
+    run switches IPP off, after which the reference clicker's transform is stable."""
     import hashlib
 
     from iseg_bench.datasets.registry import get_dataset
+    from iseg_bench.masks import deterministic_opencv
     from iseg_bench.robots.clicker import padded_distance
-    from iseg_bench.runner import deterministic_opencv
 
     ds = get_dataset("synthetic", None, size=SIZE)
     masks = [ds.load(i).target for i in range(20)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from iseg_bench import runs
+from iseg_bench import run_folder
 from iseg_bench.reports.rows import Summary
 
 PROTOCOL_SETTINGS = ("protocol", "robot", "robot_options", "max_interactions", "iou_thresholds",
@@ -46,8 +46,8 @@ def load_view(path: Path) -> RunView:
         FileNotFoundError: `path` holds no summary.
     """
     path = Path(path)
-    _, summary = runs.load_run(path)
-    stored = runs.read_config(path.parent if path.is_file() else path)
+    _, summary = run_folder.load_run(path)
+    stored = run_folder.read_config(path.parent if path.is_file() else path)
     return RunView(str(path), summary, stored.get("units") if stored else None)
 
 

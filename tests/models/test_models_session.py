@@ -15,7 +15,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 def test_run_loop_end_to_end(tmp_path, model, variant):
     try:
         from iseg_bench.config import RunConfig
-        from iseg_bench.runner import execute
+        from iseg_bench.execution import execute
     except ImportError as exc:  # the run loop lives in another issue's modules
         pytest.skip(f"run loop not available: {exc}")
     config = RunConfig(model=model, dataset="synthetic", max_interactions=3, limit=2,

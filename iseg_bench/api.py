@@ -1,0 +1,60 @@
+"""The Python entry point: :func:`evaluate` runs a benchmark in this process into a run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from iseg_bench.config import RunConfig
+from iseg_bench.execution import RunOutcome, execute
+from iseg_bench.options import reject_unknown
+from iseg_bench.thresholds import parse_thresholds
+
+#: the folder under which runs without an explicit folder are written
+RUNS_ROOT = Path("runs")
+
+
+def default_run_folder(config: RunConfig) -> Path:
+    """runs/<model>_<dataset>_<robot>_<YYYYmmdd-HHMMSS> (':' and '/' of a model path -> '-')."""
+    model = config.model.replace(":", "-").replace("/", "-")
+    return RUNS_ROOT / f"{model}_{config.dataset}_{config.robot}_{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def evaluate(model: str, dataset: str, robot: str = "clicker", *,
+             out_dir: str | Path | None = None, progress: bool = False,
+             fail_fast: bool = False, **settings: Any) -> RunOutcome:
+    """Evaluate `model` on `dataset` with the robot user `robot`, write the run folder and
+    return its outcome (figures in ``outcome.summary``, records in ``out_dir/records.csv``).
+
+    Args:
+        model: a registered model name or an importable "package.module:Factory".
+        dataset: a registered dataset name (its folder under ``data_root`` or
+            ``$ISEG_BENCH_DATA``).
+        robot: a registered robot name.
+        out_dir: the run folder to create (default: :func:`default_run_folder`).
+        progress: show a progress bar.
+        fail_fast: stop at the first failed sample.
+        **settings: any other :class:`~iseg_bench.config.RunConfig` field, e.g.
+            ``protocol="full-image"``, ``max_interactions=10``,
+            ``iou_thresholds=(0.85, 0.9)``, ``limit=5``, ``model_options={"max_side": 120}``.
+            ``workers > 1`` evaluates in worker processes.
+
+    Returns:
+        RunOutcome: the folder, the summary dict, counts of completed and failed samples.
+
+    Raises:
+        UsageError: an unknown setting, bad IoU thresholds; UnknownNameError: an unknown
+            model, dataset, robot or protocol.
+        DatasetError / AdapterError: the dataset or the model cannot be loaded.
+        IsegBenchError: `out_dir` already holds a run.
+    """
+    fields = [f.name for f in dataclasses.fields(RunConfig)]
+    reject_unknown(settings, [f for f in fields if f not in ("model", "dataset", "robot")],
+                   "evaluate")
+    if "iou_thresholds" in settings:
+        settings["iou_thresholds"] = parse_thresholds(settings["iou_thresholds"])
+    config = RunConfig(model=model, dataset=dataset, robot=robot, **settings)
+    folder = Path(out_dir) if out_dir is not None else default_run_folder(config)
+    return execute(config, folder, progress=progress, fail_fast=fail_fast)

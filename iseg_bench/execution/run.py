@@ -1,0 +1,188 @@
+"""Run orchestration: prepare the run folder, stream unit results into the journal (in this
+process or the worker pool), stop cleanly on Ctrl-C, SIGTERM or fail-fast, then write the
+outputs from the journal.
+
+Failure isolation, interruption, resume and determinism are described in
+``docs/execution.md``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Generator
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, Literal
+
+from tqdm import tqdm
+
+from iseg_bench.config import RunConfig, versions
+from iseg_bench.datasets.base import Dataset
+from iseg_bench.errors import IsegBenchError
+from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
+from iseg_bench.execution.journal import (
+    RecordWriter,
+    UnitResult,
+    latest_results,
+    order_results,
+    read_results,
+)
+from iseg_bench.execution.outputs import RunOutcome, finalize
+from iseg_bench.execution.resume import check_resume
+from iseg_bench.run_folder import CONFIG, RECORDS, write_json
+from iseg_bench.execution.workers import process_results
+from iseg_bench.masks import deterministic_opencv
+from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
+from iseg_bench.protocols.registry import build_protocol
+
+
+class _TerminateAsInterrupt:
+    """Within the block, SIGTERM raises KeyboardInterrupt in the main thread."""
+
+    def __enter__(self) -> _TerminateAsInterrupt:
+        self._old: Any = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+        return False
+
+
+def in_process(config: RunConfig, sample_timeout: float | None, n_units: int) -> bool:
+    """Whether units are evaluated in this process: one worker (or one unit) and no time
+    limit. Otherwise they run in worker processes."""
+    return sample_timeout is None and (config.workers <= 1 or n_units <= 1)
+
+
+def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
+                    units: list[Unit], sample_timeout: float | None = None,
+                    ctx: WorkerContext | None = None) -> Generator[UnitResult, None, None]:
+    """Unit results: from this process in unit order (see :func:`in_process`; `ctx` is
+    built when not given) or from worker processes in completion order.
+
+    Raises:
+        IsegBenchError: the model or robot cannot be built, or a worker cannot start
+            (see :func:`iseg_bench.execution.workers.process_results`).
+    """
+    if not in_process(config, sample_timeout, len(units)):
+        yield from process_results(config, units, max(1, config.workers), sample_timeout)
+        return
+    if not units:
+        return
+    ctx = ctx if ctx is not None else build_context(protocol, dataset)
+    for unit in units:
+        yield evaluate_unit(protocol, ctx, unit)
+
+
+def _done_units(out_dir: Path, config: RunConfig, units: list[Unit],
+                resume: bool) -> dict[str, UnitResult]:
+    """The units with an "ok" result in the folder being resumed ({} for a new run).
+
+    Raises:
+        IsegBenchError: a new run into a folder that holds one, or a resume of a folder
+            that holds none.
+        ConfigMismatchError: a resume with different settings.
+    """
+    if resume:
+        check_resume(out_dir, config, units)
+        return {k: r for k, r in latest_results(out_dir).items() if r["status"] == "ok"}
+    if (out_dir / RECORDS).exists() or (out_dir / CONFIG).exists():
+        raise IsegBenchError(f"{out_dir} already holds a run; continue it with --resume "
+                             f"{out_dir} or choose another --out")
+    return {}
+
+
+def _start_folder(out_dir: Path, config: RunConfig, units: list[Unit]) -> None:
+    """Create the run folder and write config.json (settings, versions, unit ids)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / CONFIG, {**config.to_json(), "versions": versions(),
+                                  "units": [u.unit_id for u in units]})
+
+
+def _journal(stream: Generator[UnitResult, None, None], writer: RecordWriter, bar: tqdm[Any],
+             fail_fast: bool) -> tuple[bool, bool]:
+    """Write every result of `stream` to the journal; (interrupted, stopped by fail-fast).
+    Closes `stream` (which kills the workers)."""
+    interrupted, stopped = False, False
+    with _TerminateAsInterrupt(), deterministic_opencv():
+        try:
+            for result in stream:
+                writer.write(result)
+                bar.update(1)
+                if fail_fast and result["status"] != "ok":
+                    stopped = True
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            stream.close()
+    return interrupted, stopped
+
+
+def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: bool = False,
+            fail_fast: bool = False, sample_timeout: float | None = None) -> RunOutcome:
+    """Run `config` into the folder `out_dir` (created) and write every output.
+
+    Args:
+        config: the run's settings.
+        out_dir: the run folder (``docs/execution.md``).
+        progress: show a progress bar.
+        resume: continue the run already in `out_dir`.
+        fail_fast: stop at the first failed unit.
+        sample_timeout: seconds one unit may take (None = no limit); units then run in
+            worker processes.
+
+    Returns:
+        RunOutcome. Ctrl-C / SIGTERM do not raise: the outcome says ``interrupted``.
+
+    Raises:
+        UsageError: an unknown name or a bad option (before any work).
+        DatasetError / AdapterError: before any work, when the dataset or model is wrong.
+        ConfigMismatchError: a resume with different settings.
+        IsegBenchError: `sample_timeout` is not > 0; `out_dir` already holds a run and
+            `resume` is False, or holds none and `resume` is True.
+    """
+    if sample_timeout is not None and not sample_timeout > 0:
+        raise IsegBenchError(f"--sample-timeout must be > 0 seconds, got {sample_timeout}")
+    dataset = load_dataset(config)
+    protocol = build_protocol(config)
+    units = protocol.units(dataset)
+    out_dir = Path(out_dir)
+    done = _done_units(out_dir, config, units, resume)
+    todo = [u for u in units if u.unit_id not in done]
+    ctx = None
+    if sample_timeout is None and config.workers <= 1 and todo:
+        ctx = build_context(protocol, dataset)   # a broken model fails before any work
+    if not resume:
+        _start_folder(out_dir, config, units)
+    writer = RecordWriter(out_dir / RECORDS)
+    bar = tqdm(total=len(units), initial=len(units) - len(todo), unit=protocol.unit_name,
+               desc=f"{config.model} on {config.dataset}", disable=not progress)
+    stream = iterate_results(config, protocol, dataset, todo, sample_timeout, ctx=ctx)
+    try:
+        interrupted, stopped = _journal(stream, writer, bar, fail_fast)
+    except IsegBenchError:
+        writer.close()
+        if not resume and (out_dir / RECORDS).stat().st_size == 0:
+            for name in (RECORDS, CONFIG):   # nothing ran (a worker could not start):
+                (out_dir / name).unlink(missing_ok=True)   # leave no run behind
+        raise
+    finally:
+        writer.close()
+        bar.close()
+    unit_ids = [u.unit_id for u in units]
+    results = order_results(read_results(out_dir), unit_ids)
+    outcome = finalize(config, protocol, out_dir, results, unit_order=unit_ids,
+                       complete=not (interrupted or stopped) and len(results) == len(units))
+    outcome.interrupted = interrupted
+    outcome.n_skipped = len(units) - len(todo)
+    return outcome

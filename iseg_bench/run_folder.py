@@ -1,0 +1,108 @@
+"""The run folder: its file names, atomic JSON files, and the records/timings CSV split.
+
+The layout of a run folder and the meaning of every file are in ``docs/execution.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: the run's settings, library versions and ordered unit ids (written once)
+CONFIG = "config.json"
+#: the journal: one JSON line per finished unit attempt
+RECORDS = "records.jsonl"
+#: the figures
+SUMMARY = "summary.json"
+#: the figures as a Markdown table
+SUMMARY_MD = "summary.md"
+#: tidy records of the completed units, without timing columns
+RECORDS_CSV = "records.csv"
+#: the timing columns of records.csv, keyed by unit and row
+TIMINGS_CSV = "timings.csv"
+#: unit id and reason of every failed unit
+FAILURES_CSV = "failures.csv"
+#: the protocol's standard plots
+PLOTS = "plots"
+
+
+def json_default(obj: Any) -> Any:
+    """JSON for numpy scalars and arrays a protocol may leave in its records or figures.
+
+    Raises:
+        TypeError: `obj` is neither a numpy scalar nor an array.
+    """
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"record value of type {type(obj).__name__} is not JSON-serialisable")
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write `obj` as indented JSON, atomically (temporary file, fsync, then rename)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(obj, indent=2, allow_nan=True, default=json_default))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_config(run_dir: Path) -> dict[str, Any] | None:
+    """config.json of a run folder, or None when there is none."""
+    path = Path(run_dir) / CONFIG
+    if not path.exists():
+        return None
+    config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return config
+
+
+def load_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(config, summary) of a finished run folder, or of a summary.json file itself.
+
+    The config is the summary's ``config`` (the settings identity).
+
+    Raises:
+        FileNotFoundError: the folder has no summary.json.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.is_file():
+        summary: dict[str, Any] = json.loads(run_dir.read_text(encoding="utf-8"))
+        return summary.get("config", {}), summary
+    if not (run_dir / SUMMARY).exists():
+        raise FileNotFoundError(f"{run_dir} is not a finished run folder (no {SUMMARY}); "
+                                "run `iseg-bench run ... --out DIR` first")
+    summary = json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
+    return summary.get("config", {}), summary
+
+
+def is_timing_column(name: object) -> bool:
+    """Timing columns (wall-clock, never reproducible) end in ``seconds``."""
+    return str(name).endswith("seconds")
+
+
+def write_records(records: pd.DataFrame, out_dir: Path) -> None:
+    """records.csv without the timing columns, timings.csv with them, in the same row order
+    (keyed by ``sample_id``, ``unit_id`` and ``interaction`` where present)."""
+    timing = [c for c in records.columns if is_timing_column(c)]
+    records.drop(columns=timing).to_csv(Path(out_dir) / RECORDS_CSV, index=False)
+    keys = [c for c in ("sample_id", "unit_id", "interaction") if c in records.columns]
+    records[keys + timing].to_csv(Path(out_dir) / TIMINGS_CSV, index=False)
+
+
+def load_records(run_dir: Path) -> pd.DataFrame:
+    """records.csv of a run folder with its timing columns joined back (row by row)."""
+    run_dir = Path(run_dir)
+    records = pd.read_csv(run_dir / RECORDS_CSV)
+    if (run_dir / TIMINGS_CSV).exists():
+        timings = pd.read_csv(run_dir / TIMINGS_CSV)
+        for c in timings.columns:
+            if is_timing_column(c) and len(timings) == len(records):
+                records[c] = timings[c].to_numpy()
+    return records

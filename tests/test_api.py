@@ -1,0 +1,34 @@
+"""The public API: `iseg_bench.evaluate` runs in-process and writes what `iseg-bench run` writes."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import iseg_bench
+from iseg_bench.cli import main
+
+
+def test_evaluate_writes_the_records_of_the_command_line(tmp_path):
+    outcome = iseg_bench.evaluate("random-walker", "synthetic", robot="scribbler", limit=2,
+                                  max_interactions=2, iou_thresholds="0.8,0.9",
+                                  model_options={"max_side": 48}, out_dir=tmp_path / "api")
+    assert isinstance(outcome, iseg_bench.RunOutcome)
+    assert (outcome.n_ok, outcome.n_failed, outcome.complete) == (2, 0, True)
+    assert outcome.summary["config"]["iou_thresholds"] == [0.8, 0.9]
+    res = CliRunner().invoke(main, ["run", "--model", "random-walker", "--model-opt",
+                                    "max_side=48", "--dataset", "synthetic", "--robot",
+                                    "scribbler", "--limit", "2", "--max-clicks", "2",
+                                    "--iou-thresholds", "0.8,0.9", "--no-progress",
+                                    "--out", str(tmp_path / "cli")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "api" / "records.csv").read_text() == \
+        (tmp_path / "cli" / "records.csv").read_text()
+
+
+def test_evaluate_rejects_unknown_settings_and_names(tmp_path):
+    with pytest.raises(iseg_bench.errors.UsageError, match="bogus"):
+        iseg_bench.evaluate("random-walker", "synthetic", bogus=1, out_dir=tmp_path / "a")
+    with pytest.raises(iseg_bench.errors.UnknownNameError, match="robot 'nope'"):
+        iseg_bench.evaluate("random-walker", "synthetic", robot="nope", out_dir=tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
