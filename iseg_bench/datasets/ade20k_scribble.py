@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,12 @@ from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.datasets.panoptic import (
     Ade20kPanopticDataset,
     PanopticImage,
+    SegmentInfo,
     load_panoptic_json,
     load_segment_sample,
 )
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 MANIFEST_FORMAT = "iseg-bench/ade20k-scribble-manifest/1"
@@ -75,7 +78,7 @@ def select_segments(images: list[PanopticImage], seed: int = DEFAULT_SEED,
     """
     if per_category < 1:
         raise ValueError(f"per_category must be >= 1, got {per_category}")
-    by_cat: dict[int, list] = {}
+    by_cat: dict[int, list[tuple[PanopticImage, SegmentInfo]]] = {}
     for entry in sorted(images, key=lambda e: e.image_path.name):
         for seg in sorted(entry.segments, key=lambda s: s.id):
             if not seg.iscrowd and seg.area >= min_area:
@@ -167,6 +170,14 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass(frozen=True)
+class ManifestOptions:
+    """Options of ``ade20k-scribble``."""
+
+    manifest: str | None = option(None, "path of the manifest (default: MANIFEST_NAME inside "
+                                        "the ADE20K panoptic folder)")
+
+
 class Ade20kScribbleDataset(Dataset):
     """The ScribbleSeg ADE20K benchmark (Sec. 3.4): the segments listed in the manifest.
 
@@ -177,6 +188,7 @@ class Ade20kScribbleDataset(Dataset):
     """
 
     name = "ade20k-scribble"
+    options_class = ManifestOptions
     layout = (Ade20kPanopticDataset.layout + "\nplus the manifest " + MANIFEST_NAME
               + " (build it with `iseg-bench datasets build ade20k-scribble`)")
     source = Ade20kPanopticDataset.source
@@ -187,16 +199,14 @@ class Ade20kScribbleDataset(Dataset):
         self.manifest = manifest
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> Ade20kScribbleDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> Ade20kScribbleDataset:
         """Read the manifest (no image is opened).
 
         Raises:
-            DatasetError: no data root, missing layout or manifest, unknown options.
+            UsageError: an unknown option.
+            DatasetError: no data root, missing layout or manifest.
         """
-        manifest = options.pop("manifest", None)
-        if options:
-            raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
-                               "allowed: manifest")
+        manifest = cls.parse_options(options).manifest
         if data_root is None:
             raise DatasetError(f"{cls.name}: no data root given; pass --data-root or set "
                                "ISEG_BENCH_DATA")
@@ -218,7 +228,7 @@ class Ade20kScribbleDataset(Dataset):
                  "category_id": int(r["category_id"])}))
         return cls(refs, folder, path)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         things = sum(bool(r.meta["is_thing"]) for r in self.refs)
         return {**super().describe(), "path": str(self.root), "manifest": str(self.manifest),
                 "n_thing": things, "n_stuff": len(self.refs) - things}

@@ -57,22 +57,17 @@ instances_attributes_val2020.json and val_test2020.zip)::
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from iseg_bench.datasets.base import SampleRef, read_image, read_mask
-from iseg_bench.datasets.click_benchmarks import (
-    IMAGE_EXTS,
-    MASK_EXTS,
-    ClickBenchmark,
-    _reject_options,
-    colour_channels,
-    dataset_dir,
-    decode_nonzero_mask,
-)
+from iseg_bench.datasets.benchmark_base import IMAGE_EXTS, MASK_EXTS, ClickBenchmark, dataset_dir
+from iseg_bench.datasets.decoders import colour_channels, decode_nonzero_mask
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 OBJECT_THRESHOLD = 128  # object-level masks: object where any channel >= this
@@ -85,11 +80,29 @@ LEEDS_SPECIES = {
 }
 
 
+@dataclass(frozen=True)
+class LevelOptions:
+    """Options of the category-folder datasets (CoSOD3k, CoCA)."""
+
+    level: Literal["object", "instance"] = option(
+        "object", "object: the binary mask, one sample per image; instance: one sample per "
+        "instance of the instance PNG")
+
+
+@dataclass(frozen=True)
+class FashionpediaOptions:
+    """Options of Fashionpedia: the two paths under its folder."""
+
+    annotations: str = option("instances_attributes_val2020.json",
+                              "the COCO-format annotation file")
+    image_dir: str = option("test", "the folder of the val images")
+
+
 def decode_object_mask(mask: np.ndarray) -> np.ndarray:
     """(H, W) bool object mask: any colour channel >= OBJECT_THRESHOLD (alpha ignored).
 
     mask: (H, W) or (H, W, C) integer array."""
-    return (colour_channels(mask) >= OBJECT_THRESHOLD).any(axis=2)
+    return np.asarray((colour_channels(mask) >= OBJECT_THRESHOLD).any(axis=2))
 
 
 def instance_ids(mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -111,7 +124,8 @@ def instance_ids(mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
     return ids, [int(v) for v in np.unique(ids) if v != 0]
 
 
-def _find_dir(cls, root: Path, candidates: tuple[str, ...], what: str) -> Path:
+def _find_dir(cls: type[ClickBenchmark], root: Path, candidates: tuple[str, ...],
+              what: str) -> Path:
     """The first sub-folder of root whose name matches a candidate (case-insensitive)."""
     subs = {p.name.lower(): p for p in sorted(root.iterdir()) if p.is_dir()}
     for name in candidates:
@@ -135,22 +149,20 @@ class CategoryFolderDataset(ClickBenchmark):
     "instance" (one sample per instance of the instance PNG).
     """
 
+    options_class = LevelOptions
     image_dirs: ClassVar[tuple[str, ...]] = ("Image", "image", "images", "img")
     mask_dirs: ClassVar[tuple[str, ...]] = ("GroundTruth", "binary", "gt", "GT")
     instance_dirs: ClassVar[tuple[str, ...]] = ("Instance", "instance")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> CategoryFolderDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> CategoryFolderDataset:
         """Scan ``data_root/<folder>``.
 
         Raises:
             DatasetError: no data root, a missing folder, an unknown option, unpaired
                 files, or no sample at all.
         """
-        _reject_options(cls, options, ("level",))
-        level = options.get("level", "object")
-        if level not in ("object", "instance"):
-            raise DatasetError(f"{cls.name}: level must be 'object' or 'instance', got {level!r}")
+        level = cls.parse_options(options).level
         root = dataset_dir(cls, data_root)
         img_root = _find_dir(cls, root, cls.image_dirs, "image")
         mask_root = _find_dir(cls, root, cls.instance_dirs if level == "instance"
@@ -240,9 +252,9 @@ class LeedsButterflyDataset(ClickBenchmark):
         return f"species{code}"
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> LeedsButterflyDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> LeedsButterflyDataset:
         """Scan images/ and segmentations/; raises DatasetError on a bad layout."""
-        _reject_options(cls, options)
+        cls.parse_options(options)
         root = dataset_dir(cls, data_root)
         for sub in ("images", "segmentations"):
             if not (root / sub).is_dir():
@@ -272,6 +284,7 @@ class FashionpediaDataset(ClickBenchmark):
     """Fashionpedia val: one sample per COCO-format annotation (module doc)."""
 
     name = "fashionpedia"
+    options_class = FashionpediaOptions
     folder = "Fashionpedia"
     layout = ("Fashionpedia/instances_attributes_val2020.json   COCO-format instances\n"
               "Fashionpedia/test/<file_name>                    val images (val_test2020.zip)")
@@ -279,16 +292,16 @@ class FashionpediaDataset(ClickBenchmark):
               "instances_attributes_val2020.json and val_test2020.zip")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> FashionpediaDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> FashionpediaDataset:
         """Read the annotation JSON; options ``annotations`` (file name) and ``image_dir``.
 
         Raises:
             DatasetError: no data root, missing folder/JSON/images, or a malformed JSON.
         """
-        _reject_options(cls, options, ("annotations", "image_dir"))
+        opts: FashionpediaOptions = cls.parse_options(options)
         root = dataset_dir(cls, data_root)
-        ann_path = root / options.get("annotations", "instances_attributes_val2020.json")
-        img_dir = root / options.get("image_dir", "test")
+        ann_path = root / opts.annotations
+        img_dir = root / opts.image_dir
         if not ann_path.is_file():
             raise cls.layout_error(root, f"annotation file {ann_path.name} not found")
         if not img_dir.is_dir():

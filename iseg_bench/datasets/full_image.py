@@ -14,7 +14,7 @@ sample_id = the image file's stem; meta {"regions": {id: {"category", "category_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.datasets.panoptic import (
@@ -43,15 +43,14 @@ class PanopticFullImageDataset(Dataset):
         self.root = root
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> PanopticFullImageDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> PanopticFullImageDataset:
         """Index the images of the split (reads the JSON only).
 
         Raises:
-            DatasetError: missing layout, malformed JSON, or any option.
+            UsageError: any option.
+            DatasetError: missing layout or malformed JSON.
         """
-        if options:
-            raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
-                               "this dataset takes none")
+        cls.parse_options(options)
         try:
             root, image_dir, png_dir, js = cls.base.locate(data_root)
         except DatasetError as exc:      # name this dataset, not the single-object one
@@ -70,14 +69,15 @@ class PanopticFullImageDataset(Dataset):
             DatasetError: unreadable files or a PNG whose size differs from its image.
         """
         ref = self.refs[index]
-        image, seg = read_panoptic_pair(*ref.paths, self.name)
+        image_path, png_path = ref.paths
+        image, seg = read_panoptic_pair(image_path, png_path, self.name)
         view = full_image_view(seg, ref.meta["segments"])
         return Sample(image=image, target=view.regions, ignore=view.ignore,
                       sample_id=ref.sample_id, dataset=self.name,
                       meta={"regions": view.region_info, "image_id": ref.meta["image_id"],
                             "full_image": True})
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "path": str(self.root)}
 
 

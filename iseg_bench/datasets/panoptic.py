@@ -45,6 +45,7 @@ import numpy as np
 
 from iseg_bench.datasets.base import Dataset, SampleRef, read_image, read_mask
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 #: The id multipliers of the RGB encoding: id = R + 256 G + 256^2 B.
@@ -71,7 +72,7 @@ class SegmentInfo:
     is_thing: bool
     iscrowd: bool
     area: int
-    bbox: tuple
+    bbox: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def read_segment_map(path: Path) -> np.ndarray:
 
 
 def load_panoptic_json(json_path: Path, image_dir: Path,
-                       png_dir: Path) -> tuple[list[PanopticImage], dict[int, dict]]:
+                       png_dir: Path) -> tuple[list[PanopticImage], dict[int, dict[str, Any]]]:
     """Parse a COCO-panoptic JSON file.
 
     Args:
@@ -253,6 +254,14 @@ def full_image_view(segment_map: np.ndarray, segments: tuple[SegmentInfo, ...]
 # Datasets
 # ---------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class PanopticOptions:
+    """Options of the single-object panoptic datasets."""
+
+    ignore_crowd: bool = option(False, "mark crowd pixels as ignore in every sample of the "
+                                       "image")
+
+
 class PanopticDataset(Dataset):
     """Single-object samples from a COCO-panoptic-format dataset (one per non-crowd segment).
 
@@ -263,6 +272,7 @@ class PanopticDataset(Dataset):
     ignore in every sample of the image.
     """
 
+    options_class = PanopticOptions
     layouts: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
 
     def __init__(self, refs: list[SampleRef], root: Path, ignore_crowd: bool = False):
@@ -288,22 +298,20 @@ class PanopticDataset(Dataset):
         raise cls.layout_error(data_root, "no complete panoptic layout found")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> PanopticDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> PanopticDataset:
         """Index every non-crowd segment of the split (reads the JSON only).
 
         Raises:
-            DatasetError: missing layout, malformed JSON, or unknown options.
+            UsageError: an unknown option.
+            DatasetError: missing layout or malformed JSON.
         """
-        ignore_crowd = bool(options.pop("ignore_crowd", False))
-        if options:
-            raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
-                               "allowed: ignore_crowd")
+        ignore_crowd = cls.parse_options(options).ignore_crowd
         root, image_dir, png_dir, js = cls.locate(data_root)
         images, _ = load_panoptic_json(js, image_dir, png_dir)
         refs = [ref for entry in images for ref in segment_refs(entry)]
         return cls(refs, root, ignore_crowd)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         things = sum(bool(r.meta.get("is_thing")) for r in self.refs)
         return {**super().describe(), "path": str(self.root), "n_thing": things,
                 "n_stuff": len(self.refs) - things, "ignore_crowd": self.ignore_crowd}
@@ -348,7 +356,8 @@ def read_panoptic_pair(image_path: Path, png_path: Path,
 
 def load_segment_sample(ref: SampleRef, dataset: str, ignore_crowd: bool = False) -> Sample:
     """Read the single-object Sample of `ref` (see ``segment_refs``)."""
-    image, seg = read_panoptic_pair(*ref.paths, dataset)
+    image_path, png_path = ref.paths
+    image, seg = read_panoptic_pair(image_path, png_path, dataset)
     target = seg == int(ref.meta["segment_id"])
     if not target.any():
         raise DatasetError(f"{dataset}: segment {ref.meta['segment_id']} listed in the JSON "
