@@ -15,7 +15,7 @@ from iseg_bench.registry import Registry
 MODELS = Registry("model", {
     "grabcut": "iseg_bench.adapters.classical:GrabCutAdapter",
     "random-walker": "iseg_bench.adapters.classical:RandomWalkerAdapter",
-    "random-walker-multi": "iseg_bench.adapters.multi_region:RandomWalkerMulti",
+    "random-walker-multi": "iseg_bench.adapters.random_walker_multi:RandomWalkerMulti",
     "faulty": "iseg_bench.adapters.faulty:FaultyAdapter",
     "instant": "iseg_bench.adapters.instant:InstantAdapter",
     "color-prior": "iseg_bench.adapters.color_prior:ColorPriorAdapter",

@@ -32,12 +32,16 @@ class WorkingResolution:
 
     @property
     def work_shape(self) -> tuple[int, int]:
-        return (max(1, round(self.shape[0] * self.scale)), max(1, round(self.shape[1] * self.scale)))
+        return (max(1, round(self.shape[0] * self.scale)),
+                max(1, round(self.shape[1] * self.scale)))
 
     def down(self, array: np.ndarray, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
         """Resize an (H, W[, C]) array to the working shape."""
         h, w = self.work_shape
-        return array if (h, w) == self.shape else cv2.resize(array, (w, h), interpolation=interpolation)
+        if (h, w) == self.shape:
+            return array
+        small: np.ndarray = cv2.resize(array, (w, h), interpolation=interpolation)
+        return small
 
     def up(self, prob: np.ndarray) -> np.ndarray:
         """Resize a working-resolution float map back to (H, W) float32 in [0, 1]."""

@@ -58,7 +58,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from iseg_bench.adapters.multi_region import build_multi_region_adapter, to_region_map
+from iseg_bench.adapters.multi_region import to_region_map
+from iseg_bench.adapters.single_region import build_multi_region_adapter
 from iseg_bench.errors import SampleError
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.robots.extreme_points import DEFAULT_TOLERANCE, ExtremePointsRobot
