@@ -20,9 +20,9 @@ MODELS = Registry("model", {
     "instant": "iseg_bench.adapters.instant:InstantAdapter",
     "color-prior": "iseg_bench.adapters.color_prior:ColorPriorAdapter",
     # bundled PyTorch models (optional extra `models`)
-    "emc-click": "iseg_bench.adapters.torch_models:emc_click",
-    "emc-click-b3": "iseg_bench.adapters.torch_models:emc_click_b3",
-    "acc99net": "iseg_bench.adapters.torch_models:acc99net",
+    "emc-click": "iseg_bench.adapters.torch_models:EMCClickAdapter",
+    "emc-click-b3": "iseg_bench.adapters.torch_models:EMCClickB3Adapter",
+    "acc99net": "iseg_bench.adapters.torch_models:Acc99NetAdapter",
 }, entry_point_group="iseg_bench.models", allow_paths=True, load_error=AdapterError)
 
 

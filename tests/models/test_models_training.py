@@ -60,8 +60,8 @@ def _first_click_ious(adapter, ds) -> list[float]:
 
 
 @pytest.mark.parametrize("variant,factory,lr,batch,steps", [
-    ("emc-click-tiny", "emc_click", 5e-3, 3, 60),
-    ("acc99net-tiny", "acc99net", 3e-3, 1, 160),
+    ("emc-click-tiny", "EMCClickAdapter", 5e-3, 3, 60),
+    ("acc99net-tiny", "Acc99NetAdapter", 3e-3, 1, 160),
 ])
 def test_overfit_reaches_iou_090(tmp_path, variant, factory, lr, batch, steps):
     from iseg_bench.adapters import torch_models
