@@ -92,11 +92,13 @@ def test_resume_continues_and_logs(tmp_path):
 
 
 def test_paper_augmentations_keep_the_object(tmp_path):
-    from iseg_bench.training import _augment_and_crop
+    from iseg_bench.training import recipe_for
+    from iseg_bench.training.data import augment_and_crop
 
     s = BlobDataset(n=1, h=40, w=50).load(0)
     for seed in range(5):
         for mt in ("emc-click", "acc99net"):
-            img, t, ig = _augment_and_crop(s, (24, 28), mt, np.random.default_rng(seed), True)
+            img, t, ig = augment_and_crop(s, (24, 28), recipe_for(mt),
+                                          np.random.default_rng(seed), True)
             assert img.shape == (24, 28, 3) and img.dtype == np.float32
             assert 0 <= img.min() and img.max() <= 1 and t.any()
