@@ -1,24 +1,12 @@
-"""The ScribbleSeg ADE20K stuff/thing benchmark: a fixed manifest of segments and its dataset.
+"""The ScribbleSeg ADE20K stuff/thing benchmark: a fixed, seeded manifest of segments and
+the ``ade20k-scribble`` dataset that reads it.
 
-Source: Chen et al., "ScribbleSeg: Scribble-based Interactive Image Segmentation", Sec. 3.4
-("Evaluation benchmark"): on the ADE20K panoptic val split, "for each category, we randomly
-pick 5 samples (we take the max number if there are fewer than 5 samples)", giving 246
-stuff and 499 thing samples; figures are reported for ADE-Stuff, ADE-Thing and ADE-Full
-(Tab. 2). The paper's random draw was not published and cannot be reproduced: ours is
-fixed by its seed and written to a manifest, and a run on the manifest is reproducible.
+Source: Chen et al., "ScribbleSeg: Scribble-based Interactive Image Segmentation",
+Sec. 3.4 and Tab. 2. Selection rule and manifest format: ``docs/datasets.md``.
 
-Selection rule (``select_segments``): the candidates of a category are its non-crowd
-segments with at least ``min_area`` pixels (0 by default: the paper states no filter),
-ordered by (image file name, segment id). Categories with at most ``per_category``
-candidates contribute all of them; otherwise ``per_category`` distinct candidates are drawn
-with ``numpy.random.default_rng([seed, category_id]).choice(n, per_category,
-replace=False)`` — one generator per category, so a category's pick does not depend on the
-others. Defaults: seed 0, per_category 5.
-
-Manifest: JSON (or CSV when the file name ends in .csv) with one row per sample, ordered by
-(image file name, segment id): ``image`` and ``panoptic`` (paths relative to the ADE20K
-panoptic folder), ``image_id``, ``segment_id``, ``category_id``, ``category``, ``is_thing``.
-The JSON form also records the seed, per_category, min_area and the source JSON.
+Constants: ``MANIFEST_FORMAT``, ``MANIFEST_NAME`` (default manifest file inside the ADE20K
+panoptic folder), ``DEFAULT_SEED`` = 0, ``DEFAULT_PER_CATEGORY`` = 5, ``FIELDS`` (manifest
+columns).
 """
 
 from __future__ import annotations
@@ -65,7 +53,7 @@ def _ade_folder(ade_root: Path) -> tuple[Path, Path, Path, Path]:
 def select_segments(images: list[PanopticImage], seed: int = DEFAULT_SEED,
                     per_category: int = DEFAULT_PER_CATEGORY,
                     min_area: int = 0) -> list[tuple[PanopticImage, Any]]:
-    """The benchmark's segments (see the module docstring for the rule).
+    """The benchmark's segments (the rule: ``docs/datasets.md``).
 
     Args:
         images: the split's images (``load_panoptic_json`` order).
@@ -181,9 +169,7 @@ class ManifestOptions:
 class Ade20kScribbleDataset(Dataset):
     """The ScribbleSeg ADE20K benchmark (Sec. 3.4): the segments listed in the manifest.
 
-    Options (``from_root``): ``manifest`` (path; default
-    ``<ADE20K panoptic folder>/iseg_bench_ade20k_scribble.json``, written by
-    ``iseg-bench datasets build ade20k-scribble``). Samples carry ``is_thing`` for the
+    Options: ``ManifestOptions``. Samples carry ``is_thing`` for the
     ADE-Stuff / ADE-Thing / ADE-Full split (Tab. 2).
     """
 

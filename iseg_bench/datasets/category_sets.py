@@ -1,57 +1,11 @@
-"""Loaders for the category-structured test sets of SIIS (Lin et al., "Sequential
-Interactive Image Segmentation", Sec. 4.1): CoSOD3k, CoCA, LeedsButterfly and Fashionpedia.
+"""The category-structured test sets of SIIS: ``cosod3k``, ``coca``, ``leeds-butterfly`` and
+``fashionpedia``.
 
-Every sample carries ``meta["category"]`` (str), which the sequential protocol streams by;
-``Sample.image`` is (H, W, 3) uint8 RGB, ``target`` and ``ignore`` (H, W) bool (ignore is
-all False: none of these formats marks void pixels). Samples are ordered by category, then
-file name, then instance/annotation id.
+Source: Lin et al., "Sequential Interactive Image Segmentation", Sec. 4.1; the datasets'
+papers and archives are listed in ``docs/datasets.md`` with their layouts.
 
-Layouts expected under the data root (folder names are matched exactly unless stated):
-
-CoSOD3k (Fan et al., CVPR 2020, "Taking a Deeper Look at Co-salient Object Detection";
-official source: the CoSOD3k page linked from github.com/DengPingFan/CoSOD3k; the co-saliency
-benchmark packaging used by the CoSOD community)::
-
-    CoSOD3k/Image/<category>/<name>.jpg
-    CoSOD3k/GroundTruth/<category>/<name>.png     object level: 0 background, 255 object
-    CoSOD3k/Instance/<category>/<name>.png        (option level="instance") instance level
-
-CoCA (Zhang et al., ECCV 2020, "Gradient-Induced Co-Saliency Detection"; official source:
-the CoCA page of the authors, zhaozhang.net/coca.html)::
-
-    CoCA/image/<category>/<name>.jpg
-    CoCA/binary/<category>/<name>.png             object level: 0 background, 255 object
-    CoCA/instance/<category>/<name>.png           (option level="instance") instance level
-
-    The image and mask sub-folder names are matched case-insensitively against the
-    candidates in ``image_dirs`` / ``mask_dirs`` / ``instance_dirs`` (CoSOD benchmark copies
-    spell them Image/image, GroundTruth/groundtruth/gt/binary). Object-level masks: a pixel
-    is object when any colour channel is >= 128 (masks saved as JPEG stay usable); one
-    sample per image. Instance-level masks: every distinct non-zero grey value (or RGB
-    colour, for colour PNGs) is one instance; one sample per instance, ids in increasing
-    value order. The instance encoding is this loader's assumption about the released
-    instance PNGs; check ``iseg-bench datasets`` counts against the paper (CoSOD3k 4874
-    instances in 160 categories, CoCA 2143 in 80).
-
-LeedsButterfly (Wang, Markert & Everingham, BMVC 2009; official source: the Leeds Butterfly
-Dataset page, josiahwang.com/dataset/leedsbutterfly, archive leedsbutterfly_dataset_v1.0)::
-
-    leedsbutterfly/images/<sss><nnnn>.png               sss = species code 001..010
-    leedsbutterfly/segmentations/<sss><nnnn>_seg0.png   0 background, non-zero butterfly
-
-    The category is the species of the 3-digit code (``LEEDS_SPECIES``); an unknown code
-    gives ``"species<sss>"``. 832 images, one sample each.
-
-Fashionpedia (Jia et al., ECCV 2020; official source: fashionpedia.github.io, files
-instances_attributes_val2020.json and val_test2020.zip)::
-
-    Fashionpedia/instances_attributes_val2020.json   COCO-format instances
-    Fashionpedia/test/<file_name>                    the val images (val_test2020.zip)
-
-    One sample per annotation (``iscrowd`` = 1 skipped), category = the annotation's
-    category name; segmentations (polygons, uncompressed or compressed RLE) are decoded
-    with pycocotools (polygons of one annotation are merged). Options ``annotations`` and
-    ``image_dir`` rename the two paths.
+Constants: ``OBJECT_THRESHOLD`` = 128 (object-level masks: object where any channel is at
+least this), ``LEEDS_SPECIES`` (Leeds Butterfly species code -> scientific name).
 """
 
 from __future__ import annotations
@@ -143,7 +97,7 @@ def _stems(folder: Path, exts: frozenset[str]) -> dict[str, Path]:
 
 
 class CategoryFolderDataset(ClickBenchmark):
-    """A folder per category of images and masks (CoSOD3k, CoCA); see the module doc.
+    """A folder per category of images and masks (CoSOD3k, CoCA) (``docs/datasets.md``).
 
     Option ``level``: "object" (default; the binary mask, one sample per image) or
     "instance" (one sample per instance of the instance PNG).
@@ -194,7 +148,7 @@ class CategoryFolderDataset(ClickBenchmark):
         return cls(refs, root)
 
     def load(self, index: int) -> Sample:
-        """Sample `index` (see module doc). Raises DatasetError naming a bad file."""
+        """Sample `index` (``docs/datasets.md``). Raises DatasetError naming a bad file."""
         ref = self.refs[index]
         image_path, mask_path = ref.paths
         image = read_image(image_path)
@@ -207,7 +161,7 @@ class CategoryFolderDataset(ClickBenchmark):
 
 
 class CoSOD3kDataset(CategoryFolderDataset):
-    """CoSOD3k: 3316 images in 160 categories (module doc gives layout and source)."""
+    """CoSOD3k: 3316 images in 160 categories."""
 
     name = "cosod3k"
     folder = "CoSOD3k"
@@ -220,7 +174,7 @@ class CoSOD3kDataset(CategoryFolderDataset):
 
 
 class CocaDataset(CategoryFolderDataset):
-    """CoCA: 1295 images in 80 categories (module doc gives layout and source)."""
+    """CoCA: 1295 images in 80 categories."""
 
     name = "coca"
     folder = "CoCA"
@@ -232,7 +186,7 @@ class CocaDataset(CategoryFolderDataset):
 
 
 class LeedsButterflyDataset(ClickBenchmark):
-    """Leeds Butterfly: 832 images of 10 species, one butterfly mask each (module doc)."""
+    """Leeds Butterfly: 832 images of 10 species, one butterfly mask each."""
 
     name = "leeds-butterfly"
     folder = "leedsbutterfly"
@@ -281,7 +235,7 @@ class LeedsButterflyDataset(ClickBenchmark):
 
 
 class FashionpediaDataset(ClickBenchmark):
-    """Fashionpedia val: one sample per COCO-format annotation (module doc)."""
+    """Fashionpedia val: one sample per COCO-format annotation."""
 
     name = "fashionpedia"
     options_class = FashionpediaOptions

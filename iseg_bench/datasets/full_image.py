@@ -1,14 +1,8 @@
-"""Full-image views of the COCO-panoptic-format datasets: one sample per image, for the
-full-image protocol (Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 5: COCO panoptic
-val2017; ADE20K panoptic val is read the same way).
+"""Full-image views of the COCO-panoptic-format datasets, one sample per image:
+``coco-panoptic-full`` and ``ade20k-panoptic-full``.
 
-A thin wrapper over ``datasets.panoptic``: the folder layout, the JSON parsing and the
-full-image view (``panoptic.full_image_view``: regions 1..R for the non-crowd segments in
-``segments_info`` order, 0 elsewhere; ignore = unlabelled + crowd pixels) are that module's.
-
-Sample: image (H, W, 3) uint8 RGB; target (H, W) int32 region ids; ignore (H, W) bool;
-sample_id = the image file's stem; meta {"regions": {id: {"category", "category_id",
-"is_thing", "segment_id"}}, "image_id", "full_image": True}. Images are ordered by file name.
+Source: the full-image protocol's data, Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 5
+(COCO panoptic val2017). Samples: ``docs/datasets.md``.
 """
 
 from __future__ import annotations

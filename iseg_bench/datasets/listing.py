@@ -1,4 +1,5 @@
-"""What `iseg-bench datasets` prints: every registered dataset and whether it is usable."""
+"""What ``iseg-bench datasets`` prints: every registered dataset and whether it is usable
+(``docs/datasets.md``)."""
 
 from __future__ import annotations
 

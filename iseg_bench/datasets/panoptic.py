@@ -1,35 +1,12 @@
-"""COCO-panoptic-format annotations: parsing, segment-id maps, single-object and full-image
-views; datasets for COCO panoptic val2017 and ADE20K panoptic val.
+"""COCO-panoptic-format annotations (JSON parsing, segment-id maps, single-object and
+full-image views) and the single-object datasets ``coco-panoptic`` (COCO panoptic val2017)
+and ``ade20k-panoptic`` (ADE20K panoptic val).
 
-Format (Kirillov et al., "Panoptic Segmentation", CVPR 2019, and the COCO panoptic format of
-the ``panopticapi`` tools): a JSON file with
-    images:      [{id, file_name, height, width}, ...]
-    annotations: [{image_id, file_name (the PNG), segments_info: [{id, category_id,
-                   iscrowd, area, bbox [x, y, w, h]}, ...]}, ...]
-    categories:  [{id, name, isthing (0/1), ...}, ...]
-and one RGB PNG per image whose pixel value encodes the segment id as
-``id = R + 256 * G + 256**2 * B``; id 0 (and any id not listed in ``segments_info``) is
-unlabelled. ADE20K panoptic val is the same format as written by the common conversion
-script (Mask2Former's ``prepare_ade20k_pan_seg.py``), with 150 categories (100 things,
-50 stuff). ScribbleSeg (Chen et al., Sec. 3.4) evaluates on the ADE20K panoptic val split.
+Source: Kirillov et al., "Panoptic Segmentation", CVPR 2019, and the COCO panoptic format of
+the ``panopticapi`` tools; ADE20K as converted by Mask2Former's
+``prepare_ade20k_pan_seg.py``. Format, layouts and samples: ``docs/datasets.md``.
 
-Layouts (under the data root):
-    COCO_panoptic/val2017/*.jpg
-    COCO_panoptic/annotations/panoptic_val2017.json
-    COCO_panoptic/panoptic_val2017/*.png   (or COCO_panoptic/annotations/panoptic_val2017/)
-
-    ADEChallengeData2016/images/validation/*.jpg       (Mask2Former conversion output)
-    ADEChallengeData2016/ade20k_panoptic_val.json
-    ADEChallengeData2016/ade20k_panoptic_val/*.png
-  or
-    ADE20K_panoptic/images/*.jpg
-    ADE20K_panoptic/panoptic_val.json
-    ADE20K_panoptic/panoptic/*.png
-
-Single-object samples: one per non-crowd segment, ordered by image file name then by segment
-id; target = (segment map == segment id); ignore = nothing by default, or the pixels of crowd
-segments with ``ignore_crowd=True``; meta = {"category": name, "is_thing": bool,
-"segment_id": id, "image_id": ..., "category_id": ...}. Crowd segments never become samples.
+Constants: ``ID_BASE`` = 256 (segment id = R + ID_BASE * G + ID_BASE**2 * B).
 """
 
 from __future__ import annotations
@@ -268,8 +245,7 @@ class PanopticDataset(Dataset):
     Class attributes: ``layouts``, candidate (folder, image dir, PNG dir, JSON file) tuples,
     relative to the data root, tried in order.
 
-    Options (``from_root``): ``ignore_crowd`` (bool, default False): mark crowd pixels as
-    ignore in every sample of the image.
+    Options: ``PanopticOptions``.
     """
 
     options_class = PanopticOptions

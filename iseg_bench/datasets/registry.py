@@ -1,8 +1,7 @@
-"""Dataset registry: names -> dataset classes, and data-root resolution.
+"""The dataset registry (name -> "module:Class", imported on use) and data-root
+resolution (``docs/datasets.md``).
 
-Each entry is "module:Class"; the class is imported only when used. A dataset class is
-built as ``Class.from_root(data_root, **options)`` and must raise DatasetError with the
-expected layout when its folder is missing or malformed.
+Constants: ``DATA_ENV`` = "ISEG_BENCH_DATA", the environment variable of the data root.
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
-"""A synthetic single-object dataset: textured shapes on textured backgrounds.
+"""``synthetic``: a generated single-object dataset of textured shapes on textured
+backgrounds, so tests, examples and smoke runs need no files (``docs/datasets.md``).
 
-It needs no files, so tests, examples and smoke runs work without the benchmark data. Every
-sample is drawn from ``numpy.random.default_rng(seed + index)`` inside ``load``, so any
-index loads on its own and the same options always give the same arrays.
-
-The object's colour differs from the background's by a random offset, but both carry
-low-frequency mottling and pixel noise, the background holds distractor blobs tinted
-towards the object's colour, and the edges are softened: a colour-only method needs a few
-clicks to get an object right, not one.
+Constants: ``SHAPES``, the shape kinds (also the sample categories).
 """
 
 from __future__ import annotations
@@ -122,8 +116,7 @@ class SyntheticOptions:
 class SyntheticDataset(Dataset):
     """Deterministic synthetic single-object samples (no files needed).
 
-    Options (``from_root``): seed=0, n_samples=20, size=(240, 320) as (H, W), ignore_band=0
-    (width in pixels of an ignore band straddling the object boundary; 0 = none).
+    Options: ``SyntheticOptions``.
 
     Each sample: image (H, W, 3) uint8 RGB, target (H, W) bool (the whole object, band
     included), ignore (H, W) bool (the band), meta {"category": shape kind, "is_thing":

@@ -1,29 +1,10 @@
-"""A synthetic dataset with categories, for the sequential protocol (SIIS, Lin et al.).
+"""``synthetic-categories``: generated objects in categories that share a colour model, for
+the sequential protocol (SIIS, Lin et al., Sec. 3.2-3.3). Scene and random streams:
+``docs/datasets.md``.
 
-The objects of one category share a colour model: every object of category c is painted
-with the same two category colours mixed by low-frequency noise, so a per-category colour
-model learned from finished annotations (``color-prior``) finds new objects of c -- the
-situation SIIS Sec. 3.2-3.3 exploit on CoSOD3k, CoCA or LeedsButterfly. Backgrounds and
-distractor blobs take random colours at least ``MIN_COLOUR_GAP`` away from both category
-colours, so a colour-only method still needs clicks to get the exact boundary. Some
-images hold two objects of their category (two samples sharing one image), which
-exercises the proposal ignore mask (SIIS Sec. 3.2, I <- I u A).
-
-Everything is drawn from ``numpy.random.default_rng`` with explicit seeds: category
-colours from ``[seed, c]``, the layout of image i of category c (number of objects,
-positions) from ``[seed, c, i, 0]`` and its pixels from ``[seed, c, i, 1]``; no files are
-read, any index loads on its own and the same options always give the same arrays.
-
-Constants (pixel values are 0..255 RGB):
-    MIN_COLOUR_GAP = 90     Euclidean RGB distance between a background/distractor base
-                            colour and either category colour (resampled until it holds)
-    TWO_OBJECT_PROB = 0.3   chance that an image holds two objects of its category
-    object radius           0.14..0.2 x the shorter side; centres at 0.3..0.7 of each side
-                            (one object) or at 0.27 / 0.73 of the width (two objects, which
-                            cannot overlap: their centres are 0.46 x width apart)
-    textures                mottling noise blurred with sigma 6 px; pixel noise std 10
-                            (objects) and 12 (background); final Gaussian blur sigma 0.8
-    distractors             1..3 ellipses of 0.08..0.16 x the shorter side
+Constants: ``MIN_COLOUR_GAP`` = 90 (RGB distance of background colours from the category
+colours), ``TWO_OBJECT_PROB`` = 0.3, ``MOTTLE_SIGMA`` = 6 px, ``OBJECT_GRAIN`` = 10 and
+``BACKGROUND_GRAIN`` = 12 (pixel-noise std), ``FINAL_BLUR_SIGMA`` = 0.8.
 """
 
 from __future__ import annotations
@@ -149,8 +130,7 @@ class SyntheticCategoriesOptions:
 class SyntheticCategoriesDataset(Dataset):
     """Seeded synthetic objects in categories that share a colour model (no files).
 
-    Options (``from_root``): seed=0, n_categories=4, per_category=10 (images per category;
-    each image gives one sample per object, 1 or 2), size=(160, 200) as (H, W).
+    Options: ``SyntheticCategoriesOptions``.
 
     Samples are ordered by category, image, object. Each: image (H, W, 3) uint8 RGB, target
     (H, W) bool, ignore all False, meta {"category": "cat<cc>", "is_thing": True,

@@ -1,35 +1,10 @@
-"""A synthetic full-image (panoptic) dataset: textured stuff regions with textured objects
-on top, every pixel labelled, so the full-image protocol (Agustsson et al., CVPR 2019) runs
-end to end without downloads.
+"""``synthetic-panoptic``: a generated full-image (panoptic) dataset of textured stuff
+regions and objects, every pixel labelled, so the full-image protocol (Agustsson et al.,
+CVPR 2019) runs without downloads. The scene step by step: ``docs/datasets.md``.
 
-Every image is drawn from ``numpy.random.default_rng(seed + index)`` inside ``load``, so any
-index loads on its own and the same options always give the same arrays. Scene, step by step
-(all constants stated):
-
-1. Stuff: K ~ U{n_stuff[0]..n_stuff[1]} (default 2..4) seed points uniform in the image;
-   each pixel goes to the seed of smallest warped distance |p - s_k| + A n_k(p), with
-   n_k smooth noise in [0, 1] (``synthetic.smooth_noise``, sigma 12 px) and A = 0.35 x the
-   shorter side, which gives wavy, occasionally disconnected stuff regions. Categories are
-   drawn from STUFF_CATEGORIES.
-2. Things: T ~ U{n_things[0]..n_things[1]} (default 3..8) shapes (``synthetic.draw_shape``,
-   kind uniform over ellipse/polygon/compound, scale U(0.3, 0.8)), each translated so that
-   its centre is uniform in the image (no wrap-around), painted in order (later ones
-   occlude earlier ones). Category = the shape kind; is_thing = True.
-3. Crowd: with probability ``crowd`` (default 0.3) one more shape (scale U(0.2, 0.35)) is
-   painted last as a crowd region: target 0 and ignore True there, as panoptic crowd
-   segments.
-4. Regions whose visible area is below MIN_AREA_FRACTION = 0.2 % of the image (at least
-   40 px) are removed: a removed thing's pixels go back to the stuff beneath it, a removed
-   stuff region's pixels become unlabelled (target 0, ignored). Remaining regions are
-   numbered 1..N, stuff first, in drawing order.
-5. Texture: every stuff region gets ``synthetic.textured_layer`` of a colour uniform in
-   [40, 215]^3 (spread 40, grain 12); every thing a colour offset from the stuff colour at
-   its centre by U(45, 80) in a random direction (spread 35, grain 14); then a 3x3 Gaussian
-   blur (sigma 0.8) softens the edges.
-
-Sample: image (H, W, 3) uint8 RGB; target (H, W) int32 region ids (0 = unlabelled/crowd);
-ignore (H, W) bool (unlabelled and crowd pixels); meta {"regions": {id: {"category": str,
-"is_thing": bool}}, "seed": seed + index, "full_image": True}.
+Constants: ``STUFF_CATEGORIES``, ``MIN_AREA_FRACTION`` = 0.002 and ``MIN_AREA_PX`` = 40
+(smallest kept region), ``WARP`` = 0.35 (warp amplitude of the stuff partition x the
+shorter side), ``WARP_SIGMA`` = 12 px (smoothness of the warp noise).
 """
 
 from __future__ import annotations
@@ -77,7 +52,7 @@ def render_panoptic(rng: np.random.Generator, shape: tuple[int, int],
                     n_stuff: tuple[int, int] = (2, 4), n_things: tuple[int, int] = (3, 8),
                     crowd: float = 0.3
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, dict[str, Any]]]:
-    """Draw one scene (module docstring).
+    """Draw one scene (``docs/datasets.md``).
 
     Returns:
         (image (H, W, 3) uint8 RGB, target (H, W) int32, ignore (H, W) bool, regions info).
@@ -157,10 +132,9 @@ class SyntheticPanopticOptions:
 
 
 class SyntheticPanopticDataset(Dataset):
-    """Deterministic synthetic full-image samples (no files needed; module docstring).
+    """Deterministic synthetic full-image samples (no files needed; ``docs/datasets.md``).
 
-    Options (``from_root``): seed=0, n_samples=20, size=(240, 320) as (H, W),
-    n_stuff=(2, 4), n_things=(3, 8), crowd=0.3.
+    Options: ``SyntheticPanopticOptions``.
     """
 
     name = "synthetic-panoptic"
