@@ -166,7 +166,8 @@ def test_broken_torchvision_is_hidden(tmp_path):
     """A torchvision that raises on import must not break the backbones' transformers import."""
     fake = tmp_path / "torchvision"
     fake.mkdir()
-    (fake / "__init__.py").write_text("raise RuntimeError('operator torchvision::nms does not exist')\n")
+    (fake / "__init__.py").write_text(
+        "raise RuntimeError('operator torchvision::nms does not exist')\n")
     code = textwrap.dedent("""
         import sys
         from iseg_bench.models.hf_backbones import transformers_modules, build_segformer
@@ -208,7 +209,8 @@ def test_adapter_rejects_scribbles():
     ad = Acc99NetAdapter(device="cpu", random_init=True, variant="acc99net-tiny")
     ad.set_image(np.zeros((20, 20, 3), np.uint8))
     with pytest.raises(AdapterError, match="clicks only"):
-        ad.predict([Scribble(np.array([[1.0, 1.0], [5.0, 5.0]]), True)], np.zeros((20, 20), np.float32))
+        ad.predict([Scribble(np.array([[1.0, 1.0], [5.0, 5.0]]), True)],
+                   np.zeros((20, 20), np.float32))
 
 
 def test_emc_zoom_resamples_cached_features_on_the_crop_grid():

@@ -70,7 +70,8 @@ def test_overfit_reaches_iou_090(tmp_path, variant, factory, lr, batch, steps):
     res = train(variant, ds, epochs=10_000, batch_size=batch, lr=lr, device="cpu", out_dir=tmp_path,
                 max_steps=steps, crop_size=(32, 32), augment=False, progress=False)
     assert res.steps == steps
-    adapter = getattr(torch_models, factory)(checkpoint=str(tmp_path), device="cpu", short_side=None)
+    adapter = getattr(torch_models, factory)(checkpoint=str(tmp_path), device="cpu",
+                                             short_side=None)
     ious = _first_click_ious(adapter, ds)
     assert min(ious) >= 0.9, ious
 
