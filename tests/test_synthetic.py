@@ -108,3 +108,13 @@ def test_registry_and_options(monkeypatch):
         SyntheticDataset.from_root(None, colour="red")
     with pytest.raises(DatasetError):
         SyntheticDataset.from_root(None, ignore_band=-1)
+
+
+def test_options_are_typed_and_listed():
+    ds = get_dataset("synthetic", None, n_samples="2", size="40,48")
+    assert len(ds) == 2 and ds.load(0).image.shape == (40, 48, 3)
+    with pytest.raises(UsageError, match=r"dataset synthetic: unknown option\(s\) colour; "
+                                         r"allowed: ignore_band, n_samples, seed, size"):
+        get_dataset("synthetic", None, colour="red")
+    with pytest.raises(UsageError, match="option n_samples must be an integer"):
+        get_dataset("synthetic", None, n_samples="2.5")

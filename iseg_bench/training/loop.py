@@ -1,7 +1,7 @@
 """The training loop behind ``iseg-bench train``, common to every bundled click model: data
 order, batches, the learning-rate schedule, the loss log, checkpoints and resume. Each
 model's recipe (``training.emc_click``, ``training.acc99net``) supplies the rest; the loop,
-its files and the resume rules are specified in ``docs/models/emc-click.md`` ("Training").
+its files and the resume rules are specified in ``docs/models/torch-models.md`` ("Training").
 
 Constants: ``RECIPES``, model type -> recipe.
 """
