@@ -37,7 +37,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from iseg_bench.adapters.multi_region import build_multi_region_adapter, to_region_map  # noqa: E402
+from iseg_bench.adapters.multi_region import to_region_map  # noqa: E402
+from iseg_bench.adapters.single_region import build_multi_region_adapter  # noqa: E402
 from iseg_bench.config import RunConfig  # noqa: E402
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset  # noqa: E402
 from iseg_bench.execution import execute  # noqa: E402

@@ -33,9 +33,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-VARIANTS = {"emc-click": ("emc_click", "emc-click"), "emc-click-b3": ("emc_click", "emc-click-b3"),
-            "acc99net": ("acc99net", "acc99net"), "emc-click-tiny": ("emc_click", "emc-click-tiny"),
-            "acc99net-tiny": ("acc99net", "acc99net-tiny")}
+VARIANTS = {"emc-click": ("EMCClickAdapter", "emc-click"),
+            "emc-click-b3": ("EMCClickAdapter", "emc-click-b3"),
+            "acc99net": ("Acc99NetAdapter", "acc99net"),
+            "emc-click-tiny": ("EMCClickAdapter", "emc-click-tiny"),
+            "acc99net-tiny": ("Acc99NetAdapter", "acc99net-tiny")}
 
 
 def _clicks(h: int, w: int, n: int):
@@ -101,8 +103,8 @@ def main(argv=None) -> int:
     rows = []
     for name in args.variants.split(","):
         factory, variant = VARIANTS[name]
-        adapter = getattr(torch_models, factory)(device=str(device), random_init=True, variant=variant,
-                                                 short_side=None, bf16=args.bf16)
+        adapter = getattr(torch_models, factory)(device=str(device), random_init=True,
+                                                 variant=variant, short_side=None, bf16=args.bf16)
         model = adapter.model
         params = sum(p.numel() for p in model.parameters())
         corr = (sum(p.numel() for p in model.correction.parameters())
@@ -113,7 +115,8 @@ def main(argv=None) -> int:
                          params_M=round(params / 1e6, 3),
                          correction_params_M=None if corr is None else round(corr / 1e6, 3),
                          gflops_first=round(f1 / 1e9, 2), gflops_later=round(f2 / 1e9, 2),
-                         later_over_first=round(f2 / f1, 3), s_first=round(s1, 4), s_later=round(s2, 4),
+                         later_over_first=round(f2 / f1, 3), s_first=round(s1, 4),
+                         s_later=round(s2, 4),
                          threads=torch.get_num_threads(), bf16=args.bf16))
         print(json.dumps(rows[-1]), flush=True)
     head = ["variant", "device", "size", "params_M", "correction_params_M", "gflops_first",

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iseg_bench.adapters.multi_region import paint_annotation
+from iseg_bench.adapters.annotation_maps import paint_annotation
 from iseg_bench.masks import iou
 from iseg_bench.robots.full_image_allocator import (
     FullImageScribbleAllocator,

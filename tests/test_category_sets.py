@@ -19,7 +19,7 @@ from iseg_bench.datasets.category_sets import (
     instance_ids,
 )
 from iseg_bench.datasets.registry import get_dataset
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, UsageError
 
 H, W = 24, 32
 
@@ -80,7 +80,7 @@ def test_category_folders_errors(tmp_path):
     (tmp_path / "CoSOD3k" / "GroundTruth" / "apple" / "img1.png").unlink()
     with pytest.raises(DatasetError, match="without a mask"):
         CoSOD3kDataset.from_root(tmp_path)
-    with pytest.raises(DatasetError, match="level"):
+    with pytest.raises(UsageError, match="level"):
         CoSOD3kDataset.from_root(tmp_path, level="parts")
 
 

@@ -11,6 +11,7 @@ from iseg_bench.adapters.base import has_hook
 from iseg_bench.adapters.classical import RandomWalkerAdapter
 from iseg_bench.adapters.color_prior import ColorPriorAdapter
 from iseg_bench.adapters.registry import build_adapter
+from iseg_bench.errors import UsageError
 from iseg_bench.types import Click
 
 
@@ -107,3 +108,19 @@ def test_segmentation_equals_random_walker():
         b.set_image(img)
         prev = np.zeros(m.shape, np.float32)
         assert np.array_equal(a.predict(clicks[:k], prev), b.predict(clicks[:k], prev))
+
+
+@pytest.mark.parametrize("name,known", [("grabcut", "iterations"), ("random-walker", "beta"),
+                                        ("color-prior", "bins"), ("instant", "radius"),
+                                        ("faulty", "faults"), ("random-walker-multi", "beta")])
+def test_unknown_model_option_is_a_usage_error_naming_the_model(name, known):
+    with pytest.raises(UsageError, match=rf"model {name}: unknown option\(s\) nope; "
+                                         rf"allowed: .*\b{known}\b"):
+        build_adapter(name, nope=1)
+
+
+def test_model_options_are_typed():
+    a = build_adapter("color-prior", max_side="64", bins="8")
+    assert a.max_side == 64 and a.bins == 8 and a.describe()["seed_radius"] == 5.0
+    with pytest.raises(UsageError, match="model grabcut: option iterations must be an integer"):
+        build_adapter("grabcut", iterations="2.5")

@@ -12,20 +12,18 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from iseg_bench.datasets.click_benchmarks import (
+from iseg_bench.datasets.decoders import decode_band_mask, decode_nonzero_mask
+from iseg_bench.datasets.folder_pairs import (
     BerkeleyDataset,
     CocoMValDataset,
     DavisDataset,
     GrabCutDataset,
-    PascalVocDataset,
-    SbdDataset,
     coco_mval_category,
-    decode_band_mask,
-    decode_nonzero_mask,
 )
+from iseg_bench.datasets.instance_lists import PascalVocDataset, SbdDataset
 from iseg_bench.datasets.listing import list_datasets
 from iseg_bench.datasets.registry import DATASETS, get_dataset
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, UsageError
 
 H, W = 6, 8
 
@@ -283,7 +281,7 @@ def test_sbd_split_option(tmp_path):
     sbd = make_sbd(tmp_path)
     (sbd / "train.txt").write_text("2008_000001\n")
     assert SbdDataset.from_root(tmp_path, split="train").sample_ids() == ["2008_000001_1"]
-    with pytest.raises(DatasetError, match="unknown option"):
+    with pytest.raises(UsageError, match="unknown option"):
         SbdDataset.from_root(tmp_path, subset="train")
 
 
@@ -415,7 +413,7 @@ def test_empty_target_is_an_error(tmp_path):
 
 def test_unknown_option_is_rejected(tmp_path):
     make_grabcut(tmp_path)
-    with pytest.raises(DatasetError, match="unknown option.*split"):
+    with pytest.raises(UsageError, match="unknown option.*split"):
         GrabCutDataset.from_root(tmp_path, split="val")
 
 

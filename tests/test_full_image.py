@@ -9,16 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from iseg_bench.adapters.annotation_maps import annotation_maps, paint_scribble, region_boxes
 from iseg_bench.adapters.base import Adapter
-from iseg_bench.adapters.multi_region import (
-    RandomWalkerMulti,
-    SingleRegionComposition,
-    annotation_maps,
-    build_multi_region_adapter,
-    paint_scribble,
-    region_boxes,
-    to_region_map,
-)
+from iseg_bench.adapters.multi_region import to_region_map
+from iseg_bench.adapters.random_walker_multi import RandomWalkerMulti
+from iseg_bench.adapters.single_region import SingleRegionComposition, build_multi_region_adapter
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.full_image import CocoPanopticFullImageDataset
 from iseg_bench.datasets.panoptic import encode_segment_ids

@@ -27,7 +27,7 @@ from iseg_bench.datasets.panoptic import (
     read_segment_map,
 )
 from iseg_bench.datasets.registry import get_dataset
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, UsageError
 
 H, W = 12, 16
 THING_ID, STUFF_ID, BIG_ID, CROWD_ID = 3, 300, 70000, 9
@@ -166,7 +166,7 @@ def test_ignore_crowd_option(coco_root: Path):
     ds = get_dataset("coco-panoptic", coco_root, ignore_crowd=True)
     s = ds.load(0)
     assert np.array_equal(s.ignore, _segments_image_a() == CROWD_ID)
-    with pytest.raises(DatasetError, match="unknown option"):
+    with pytest.raises(UsageError, match="unknown option"):
         get_dataset("coco-panoptic", coco_root, nope=1)
 
 

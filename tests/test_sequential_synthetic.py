@@ -12,7 +12,7 @@ from iseg_bench.datasets.synthetic_categories import (
     SyntheticCategoriesDataset,
     category_colours,
 )
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, UsageError
 
 
 def test_seeded_and_independent_of_load_order():
@@ -47,7 +47,7 @@ def test_categories_share_a_colour_model_and_instances_share_images():
 
 
 def test_bad_options():
-    with pytest.raises(DatasetError, match="unknown"):
+    with pytest.raises(UsageError, match="unknown"):
         get_dataset("synthetic-categories", colour=1)
     with pytest.raises(DatasetError):
         SyntheticCategoriesDataset(n_categories=0)

@@ -8,7 +8,7 @@ from scipy import ndimage
 
 from iseg_bench.datasets.registry import get_dataset
 from iseg_bench.datasets.synthetic import SHAPES, SyntheticDataset, boundary_band
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, UsageError
 
 
 def assert_same(a, b):
@@ -104,7 +104,17 @@ def test_registry_and_options(monkeypatch):
     assert isinstance(ds, SyntheticDataset) and ds.sample_ids() == ["synthetic_5_0000",
                                                                       "synthetic_5_0001"]
     assert ds.describe()["seed"] == 5
-    with pytest.raises(DatasetError, match="unknown option"):
+    with pytest.raises(UsageError, match="unknown option"):
         SyntheticDataset.from_root(None, colour="red")
     with pytest.raises(DatasetError):
         SyntheticDataset.from_root(None, ignore_band=-1)
+
+
+def test_options_are_typed_and_listed():
+    ds = get_dataset("synthetic", None, n_samples="2", size="40,48")
+    assert len(ds) == 2 and ds.load(0).image.shape == (40, 48, 3)
+    with pytest.raises(UsageError, match=r"dataset synthetic: unknown option\(s\) colour; "
+                                         r"allowed: ignore_band, n_samples, seed, size"):
+        get_dataset("synthetic", None, colour="red")
+    with pytest.raises(UsageError, match="option n_samples must be an integer"):
+        get_dataset("synthetic", None, n_samples="2.5")

@@ -1,35 +1,44 @@
-"""The adapter protocol: how a model sees the session loop (see DESIGN.md, "adapter").
+"""The single-object adapter interface (how a model sees the session loop), its optional
+hooks and the check of a model's output. Specified in ``docs/adapters.md``.
 
-An adapter is built once per worker process and reused for every sample. For each sample
-the loop calls ``set_image`` once, then ``predict`` after every interaction with the full
-interaction history and the previous probability map.
-
-Optional hooks (the loop checks for them with :func:`has_hook`):
-
-* ``propose_click(image, category, ignore) -> (y, x) | None`` -- SIIS initial-click proposal
-  (Lin et al., Sec. 3.2);
-* ``learn(image, category, mask) -> None`` -- online learning after a finished annotation
-  (Lin et al., Sec. 3.3);
-* ``predict_batch(list of (interactions, prev_prob)) -> list of prob maps`` -- batched GPU call.
-
-An adapter that learns (``learn``) may also offer ``reset_learning()``, which forgets what it
-learned: the sequential protocol calls it before each category stream so that streams stay
-independent (and identical across worker processes); without it the protocol evaluates
-each stream on a deep copy of the untouched adapter.
+Constants: ``OPTIONAL_HOOKS``, the hook names the loop looks for.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from iseg_bench.errors import SampleError
+from iseg_bench.options import parse_options
 from iseg_bench.types import Interaction
 
 OPTIONAL_HOOKS = ("propose_click", "learn", "predict_batch")
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The option set of a model that takes no option."""
+
+
+def parse_model_options(options_class: type[Any], options: Mapping[str, Any],
+                        name: str) -> Any:
+    """The `options_class` instance of a model's keyword options.
+
+    Args:
+        options_class: the model's option dataclass (its factory's ``options_class``).
+        options: key -> value (``--model-opt`` strings or typed values).
+        name: the model's registry name, for messages.
+
+    Raises:
+        UsageError: an unknown key (the message names the model and lists the allowed
+            keys), a value of the wrong type or one the option class rejects.
+    """
+    return parse_options(options_class, options, f"model {name}")
 
 
 class Adapter(ABC):
@@ -39,10 +48,12 @@ class Adapter(ABC):
         name: registry name.
         accepts: interaction kinds understood, a subset of {"click", "scribble",
             "extreme_points"}.
+        options_class: the dataclass of the keyword options the adapter is built with.
     """
 
     name: ClassVar[str] = "adapter"
     accepts: ClassVar[frozenset[str]] = frozenset({"click"})
+    options_class: ClassVar[type[Any]] = NoOptions
 
     @abstractmethod
     def set_image(self, image: np.ndarray) -> None:
@@ -61,7 +72,7 @@ class Adapter(ABC):
             failure for the sample when they are wrong.
         """
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """Settings that identify this adapter in a run's configuration (JSON-serialisable)."""
         return {"name": self.name}
 

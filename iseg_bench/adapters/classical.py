@@ -1,44 +1,64 @@
-"""Classical baselines that need no weights: OpenCV GrabCut and the scikit-image random
-walker, seeded by click disks (radius 5 px) or scribble strokes.
-
-Both run at a working resolution (longest side ``max_side`` px, see adapters.seeds) and
-return a probability map at full resolution.
-
-* ``grabcut`` -- GrabCut (Rother et al. 2004) via ``cv2.grabCut`` with mask initialisation.
-  Seeds are definite foreground/background. The rest is "probable foreground" where the
-  previous prediction is foreground (prob > 0.49) and "probable background" elsewhere;
-  before any foreground exists, a disk of radius ``init_radius`` x the image diagonal
-  around each positive seed is probable foreground (GrabCut needs a foreground guess).
-  ``iterations`` rounds of GMM re-estimation and graph cut (5 by default). Output is hard:
-  1.0 for (probable) foreground, 0.0 otherwise.
-* ``random-walker`` -- Grady's random walker (2006) via
-  ``skimage.segmentation.random_walker`` with ``beta`` (130, scikit-image's default),
-  conjugate gradient with a Jacobi preconditioner (tolerance 1e-3). Output is the
-  foreground probability. The walker needs a background label: until the first negative
-  interaction, the 1-px image frame (outside the positive seeds) is background seed.
+"""Classical baselines that need no weights: OpenCV GrabCut (Rother et al. 2004) and the
+scikit-image random walker (Grady 2006), seeded by click disks or scribble strokes at a
+working resolution. Every constant and rule: ``docs/models/baselines.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 from skimage.segmentation import random_walker
 
-from iseg_bench.adapters.base import Adapter
+from iseg_bench.adapters.base import Adapter, parse_model_options
 from iseg_bench.adapters.seeds import SEED_RADIUS, WorkingResolution, seed_masks
+from iseg_bench.options import option
 from iseg_bench.types import Interaction
 
 
-class _SeededAdapter(Adapter):
-    """Shared part: keeps the working-resolution image; subclasses solve from seeds."""
+@dataclass(frozen=True)
+class SeededOptions:
+    """Options shared by the seeded classical baselines."""
+
+    max_side: int = option(320, "longest side in px of the working resolution")
+    seed_radius: float = option(float(SEED_RADIUS), "click-disk radius in original px")
+
+
+@dataclass(frozen=True)
+class GrabCutOptions(SeededOptions):
+    """Options of ``grabcut``."""
+
+    iterations: int = option(5, "rounds of GMM re-estimation and graph cut")
+    init_radius: float = option(0.1, "radius of the initial foreground guess around each "
+                                     "positive seed, as a fraction of the image diagonal")
+
+
+@dataclass(frozen=True)
+class RandomWalkerOptions(SeededOptions):
+    """Options of ``random-walker``."""
+
+    beta: float = option(130.0, "random-walker edge weight parameter")
+    tol: float = option(1e-3, "tolerance of the conjugate-gradient solver")
+
+
+class SeededAdapter(Adapter):
+    """Shared part of the classical baselines: parses the options (``options_class``),
+    keeps the working-resolution image and rasterises the seeds; subclasses solve.
+
+    Raises:
+        UsageError: an unknown option or a value of the wrong type.
+    """
 
     accepts = frozenset({"click", "scribble"})
+    options_class = SeededOptions
 
-    def __init__(self, max_side: int = 320, seed_radius: float = SEED_RADIUS):
-        self.max_side = int(max_side)
-        self.seed_radius = float(seed_radius)
+    def __init__(self, **options: Any):
+        self.options = parse_model_options(self.options_class, options, self.name)
+        self.max_side: int = self.options.max_side
+        self.seed_radius: float = self.options.seed_radius
         self._work: WorkingResolution | None = None
         self._image: np.ndarray | None = None
 
@@ -46,31 +66,40 @@ class _SeededAdapter(Adapter):
         self._work = WorkingResolution(image.shape[:2], self.max_side)
         self._image = self._work.down(image)
 
+    def _working(self) -> tuple[WorkingResolution, np.ndarray]:
+        if self._work is None or self._image is None:
+            raise RuntimeError(f"{self.name}: predict called before set_image")
+        return self._work, self._image
+
     def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> np.ndarray:
-        pos, neg = seed_masks(interactions, self._work, self.seed_radius)
-        prev = self._work.down(prev_prob.astype(np.float32), cv2.INTER_LINEAR) > 0.49
-        return self._work.up(self.solve(self._image, pos, neg, prev))
+        """(H, W) float32 foreground probability after `interactions` (see Adapter)."""
+        work, image = self._working()
+        pos, neg = seed_masks(interactions, work, self.seed_radius)
+        prev = work.down(prev_prob.astype(np.float32), cv2.INTER_LINEAR) > 0.49
+        return work.up(self.solve(image, pos, neg, prev))
 
     def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
               prev: np.ndarray) -> np.ndarray:
         """(h, w) float foreground probability from seeds at the working resolution."""
         raise NotImplementedError
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"name": self.name, "max_side": self.max_side, "seed_radius": self.seed_radius}
 
 
-class GrabCutAdapter(_SeededAdapter):
-    """OpenCV GrabCut seeded by interactions (see module docstring for every constant)."""
+class GrabCutAdapter(SeededAdapter):
+    """OpenCV GrabCut seeded by interactions; options: ``GrabCutOptions``."""
 
     name = "grabcut"
+    options_class = GrabCutOptions
 
-    def __init__(self, iterations: int = 5, init_radius: float = 0.1, **kwargs):
-        super().__init__(**kwargs)
-        self.iterations = int(iterations)
-        self.init_radius = float(init_radius)
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.iterations: int = self.options.iterations
+        self.init_radius: float = self.options.init_radius
 
-    def solve(self, image, pos, neg, prev):
+    def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
+              prev: np.ndarray) -> np.ndarray:
         if not pos.any():
             return np.zeros(pos.shape, np.float32)
         guess = prev if prev.any() else self._initial_guess(pos)
@@ -80,31 +109,35 @@ class GrabCutAdapter(_SeededAdapter):
         if (mask == cv2.GC_BGD).any() or (mask == cv2.GC_PR_BGD).any():
             bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
             cv2.setRNGSeed(0)
-            cv2.grabCut(np.ascontiguousarray(image[..., ::-1]), mask, None, bgd, fgd,
+            no_rect: Any = None   # the mask initialises GrabCut; no rectangle
+            cv2.grabCut(np.ascontiguousarray(image[..., ::-1]), mask, no_rect, bgd, fgd,
                         self.iterations, cv2.GC_INIT_WITH_MASK)
-        return ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
+        fg: np.ndarray = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
+        return fg
 
     def _initial_guess(self, pos: np.ndarray) -> np.ndarray:
         r = max(1, int(round(self.init_radius * float(np.hypot(*pos.shape)))))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         return cv2.dilate(pos.astype(np.uint8), kernel).astype(bool)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "iterations": self.iterations,
                 "init_radius": self.init_radius}
 
 
-class RandomWalkerAdapter(_SeededAdapter):
-    """scikit-image random walker seeded by interactions (constants in module docstring)."""
+class RandomWalkerAdapter(SeededAdapter):
+    """scikit-image random walker seeded by interactions; options: ``RandomWalkerOptions``."""
 
     name = "random-walker"
+    options_class = RandomWalkerOptions
 
-    def __init__(self, beta: float = 130.0, tol: float = 1e-3, **kwargs):
-        super().__init__(**kwargs)
-        self.beta = float(beta)
-        self.tol = float(tol)
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.beta: float = self.options.beta
+        self.tol: float = self.options.tol
 
-    def solve(self, image, pos, neg, prev):
+    def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
+              prev: np.ndarray) -> np.ndarray:
         if not pos.any():
             return np.zeros(pos.shape, np.float32)
         labels = np.zeros(pos.shape, np.int32)
@@ -117,7 +150,8 @@ class RandomWalkerAdapter(_SeededAdapter):
             return pos.astype(np.float32)
         prob = random_walker(image.astype(np.float64) / 255.0, labels, beta=self.beta,
                              mode="bf", channel_axis=-1, return_full_prob=True)
-        return prob[0].astype(np.float32)
+        fg_prob: np.ndarray = prob[0].astype(np.float32)
+        return fg_prob
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "beta": self.beta, "tol": self.tol}

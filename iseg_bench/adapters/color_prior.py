@@ -1,48 +1,27 @@
-"""``color-prior``: a classical learner for the sequential protocol (no torch needed).
+"""``color-prior``: the random walker plus a per-category colour model that proposes the
+first click of each object, a classical learner for the sequential protocol (no torch).
 
-It keeps, per category, a colour model learned from finished annotations and uses it for
-the SIIS initial-click proposal (Lin et al., "Sequential Interactive Image Segmentation",
-Sec. 3.2, Eq. 2, with the click bank's feature similarity replaced by a colour likelihood);
-segmentation is the plain random walker of ``adapters.classical.RandomWalkerAdapter``
-(subclassed, not copied), so with proposals off it gives exactly the random walker's masks.
+Source: Lin et al., "Sequential Interactive Image Segmentation" (SIIS), Sec. 3.2 (initial-
+click proposal, Eq. 2, with the click bank's feature similarity replaced by a colour
+likelihood) and Sec. 3.3 (learning after every finished annotation, here by counting).
+The colour model, likelihood and proposal rule: ``docs/models/baselines.md``.
 
-Colour model (``learn(image, category, mask)``; SIIS Sec. 3.3's "learn after every finished
-annotation", here by counting instead of gradient steps)
-    At the working resolution (longest side ``max_side`` = 320 px, the random walker's,
-    image by area interpolation, mask by nearest neighbour) every pixel's RGB colour is
-    quantised to ``bins`` = 16 levels per channel (bin = value * bins // 256, so 16^3 =
-    4096 bins). The category's foreground histogram counts the pixels inside the
-    annotation, its background histogram the pixels outside; histograms accumulate over
-    every annotation learned for the category.
-
-Object likelihood and proposal (``propose_click(image, category, ignore)``)
-    With Laplace smoothing ``alpha`` = 1 count per bin, P(c | fg) = (n_fg(c) + alpha) /
-    (N_fg + alpha * B) and likewise for the background; the object likelihood of a pixel
-    is P(c | fg) / (P(c | fg) + P(c | bg)) (equal priors), in [0, 1]. The map is mean
-    filtered with a square box of side ``filter_frac`` = 0.05 x the working image's longer
-    side (rounded to an odd number >= 1 px, reflected border) -- SIIS Sec. 3.2: "a mean
-    filtering on the confidence map before selecting the maximum point to prevent the
-    occasional extreme points". Working pixels touched by the ignore mask (any covered
-    original pixel) are excluded. A uniformly coloured object gives a plateau of equal
-    maxima, where the first row-major maximum would sit on the object's top edge; so the
-    proposal is the interior-most pixel (largest padded Euclidean distance to the
-    plateau's border, ``robots.clicker.padded_distance``, first row-major on ties) of the
-    near-maximal region {conf >= max - ``tie_tol``}, ``tie_tol`` = 0.02, mapped to the
-    original pixel under its centre. No proposal (None) when the category has no
-    learned annotation yet (SIIS's bank starts empty), when the category is None, or when
-    every pixel is ignored.
-
-``reset_learning()`` forgets every category; the sequential protocol calls it at the start
-of each stream so streams stay independent.
+Constants: ``DEFAULT_BINS`` = 16 levels per RGB channel (4096 bins), ``DEFAULT_ALPHA`` = 1
+Laplace count per bin, ``DEFAULT_FILTER_FRAC`` = 0.05 (mean-filter side / working longer
+side), ``DEFAULT_TIE_TOL`` = 0.02 (width of the near-maximal plateau).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import cv2
 import numpy as np
 
-from iseg_bench.adapters.classical import RandomWalkerAdapter
+from iseg_bench.adapters.classical import RandomWalkerAdapter, RandomWalkerOptions
 from iseg_bench.adapters.seeds import WorkingResolution
+from iseg_bench.options import option
 from iseg_bench.robots.clicker import padded_distance
 
 DEFAULT_BINS = 16  # levels per RGB channel -> 4096 colour bins
@@ -51,35 +30,41 @@ DEFAULT_FILTER_FRAC = 0.05  # mean-filter side as a fraction of the working long
 DEFAULT_TIE_TOL = 0.02  # confidences within this of the maximum form the proposal plateau
 
 
+@dataclass(frozen=True)
+class ColorPriorOptions(RandomWalkerOptions):
+    """Options of ``color-prior`` (besides the random walker's)."""
+
+    bins: int = option(DEFAULT_BINS, "quantisation levels per RGB channel (2..256)")
+    alpha: float = option(DEFAULT_ALPHA, "Laplace smoothing count per bin (> 0)")
+    filter_frac: float = option(DEFAULT_FILTER_FRAC, "mean-filter side as a fraction of the "
+                                                     "working image's longer side (>= 0)")
+    tie_tol: float = option(DEFAULT_TIE_TOL, "width of the near-maximal plateau in "
+                                             "confidence units (>= 0)")
+
+
 class ColorPriorAdapter(RandomWalkerAdapter):
     """Random walker + per-category colour model that proposes the first click.
 
-    Args:
-        bins: quantisation levels per RGB channel (2..256).
-        alpha: Laplace smoothing count per bin (> 0).
-        filter_frac: side of the mean filter as a fraction of the working image's longer
-            side (>= 0; 0 = no filtering).
-        tie_tol: width of the near-maximal plateau in confidence units (>= 0).
-        **kwargs: RandomWalkerAdapter options (beta, tol, max_side, seed_radius).
+    Options: ``ColorPriorOptions`` (a filter_frac of 0 means no filtering).
 
     Raises:
-        ValueError: on an out-of-range option.
+        UsageError: an unknown option or a value of the wrong type.
+        ValueError: an out-of-range option.
     """
 
     name = "color-prior"
+    options_class = ColorPriorOptions
 
-    def __init__(self, bins: int = DEFAULT_BINS, alpha: float = DEFAULT_ALPHA,
-                 filter_frac: float = DEFAULT_FILTER_FRAC, tie_tol: float = DEFAULT_TIE_TOL,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.bins = int(bins)
-        self.alpha = float(alpha)
-        self.filter_frac = float(filter_frac)
-        self.tie_tol = float(tie_tol)
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.bins: int = self.options.bins
+        self.alpha: float = self.options.alpha
+        self.filter_frac: float = self.options.filter_frac
+        self.tie_tol: float = self.options.tie_tol
         if not 2 <= self.bins <= 256 or self.alpha <= 0 or self.filter_frac < 0 \
                 or self.tie_tol < 0:
             raise ValueError(f"color-prior: need 2 <= bins <= 256, alpha > 0, filter_frac >= 0;"
-                             f" got {bins}, {alpha}, {filter_frac}")
+                             f" got {self.bins}, {self.alpha}, {self.filter_frac}")
         self._models: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # -------------------------------------------------------------- colour model
@@ -87,7 +72,8 @@ class ColorPriorAdapter(RandomWalkerAdapter):
     def bin_index(self, image: np.ndarray) -> np.ndarray:
         """(h, w) int64 colour-bin index of an (h, w, 3) uint8 RGB image, in [0, bins^3)."""
         q = image.astype(np.int64) * self.bins // 256
-        return (q[..., 0] * self.bins + q[..., 1]) * self.bins + q[..., 2]
+        index: np.ndarray = (q[..., 0] * self.bins + q[..., 1]) * self.bins + q[..., 2]
+        return index
 
     def reset_learning(self) -> None:
         """Forget every learned category."""
@@ -97,7 +83,7 @@ class ColorPriorAdapter(RandomWalkerAdapter):
         """Categories with at least one learned annotation."""
         return sorted(self._models)
 
-    def learn(self, image: np.ndarray, category, mask: np.ndarray) -> None:
+    def learn(self, image: np.ndarray, category: Any, mask: np.ndarray) -> None:
         """Add one finished annotation to the category's colour histograms.
 
         Args:
@@ -124,7 +110,7 @@ class ColorPriorAdapter(RandomWalkerAdapter):
             fg, bg = fg + old[0], bg + old[1]
         self._models[str(category)] = (fg, bg)
 
-    def likelihood(self, image: np.ndarray, category) -> np.ndarray | None:
+    def likelihood(self, image: np.ndarray, category: Any) -> np.ndarray | None:
         """(h, w) float32 object likelihood in [0, 1] at the working resolution, or None
         when the category has not been learned."""
         model = self._models.get(str(category)) if category is not None else None
@@ -136,16 +122,18 @@ class ColorPriorAdapter(RandomWalkerAdapter):
         p_bg = (bg + self.alpha) / (bg.sum() + self.alpha * n)
         post = (p_fg / (p_fg + p_bg)).astype(np.float32)
         work = WorkingResolution(image.shape[:2], self.max_side)
-        return post[self.bin_index(work.down(image))]
+        likelihood: np.ndarray = post[self.bin_index(work.down(image))]
+        return likelihood
 
     def filter_size(self, work_shape: tuple[int, int]) -> int:
         """Odd side (px) of the mean filter at the working resolution."""
         side = int(round(self.filter_frac * max(work_shape)))
         return max(1, side + 1 - side % 2)
 
-    def propose_click(self, image: np.ndarray, category, ignore: np.ndarray):
+    def propose_click(self, image: np.ndarray, category: Any,
+                      ignore: np.ndarray) -> tuple[int, int] | None:
         """SIIS initial-click proposal: (y, x) int pixel of maximal mean-filtered object
-        likelihood outside `ignore`, or None (see module docstring).
+        likelihood outside `ignore`, or None (``docs/models/baselines.md``).
 
         Args:
             image: (H, W, 3) uint8 RGB.
@@ -170,6 +158,6 @@ class ColorPriorAdapter(RandomWalkerAdapter):
         x = min(w - 1, int((wx + 0.5) / work.scale))
         return int(y), int(x)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "bins": self.bins, "alpha": self.alpha,
                 "filter_frac": self.filter_frac, "tie_tol": self.tie_tol}

@@ -1,37 +1,8 @@
-"""A fault-injection test adapter: a fast deterministic toy model that misbehaves on chosen
-samples (issue 6, "A fault-injection test adapter (raises, NaN, wrong shape, sleeps) drives
-whole runs").
+"""``faulty``: a fast deterministic toy model that misbehaves on chosen samples, to drive
+whole runs through failures, crashes and timeouts in tests. The toy model, the per-sample
+fault choice and every fault: ``docs/models/baselines.md``.
 
-The toy model: the probability map starts at 0 and every interaction, oldest first, paints
-its pixels -- a disk of ``radius`` px around a click, the stroke pixels of a scribble, the
-four points of extreme points -- with 1.0 (positive) or 0.0 (negative). It is cheap and
-deterministic, so it also serves the runner's determinism and resume tests.
-
-Which sample misbehaves is chosen from the image alone, so the choice is the same in every
-process, in any order and after a resume: u = crc32(image bytes) / 2**32 is a uniform number
-in [0, 1) per sample, and ``faults="raise:0.2,nan:0.1"`` gives "raise" to the samples with
-u in [0, 0.2), "nan" to those in [0.2, 0.3), and no fault to the rest (fractions are laid
-end to end in the order given). ``fault_for(image)`` tells which fault a sample gets.
-
-Faults (triggered at interaction ``at`` of the sample, 1-based; never when the sample has
-fewer interactions):
-
-=========  ===================================================================
-raise      raises RuntimeError("injected fault")
-nan        returns a map containing NaN
-inf        returns a map containing +inf
-shape      returns a map of shape (H + 1, W)
-dtype      returns a uint8 map
-range      returns values in [0, 2]
-none       returns None instead of an array
-sleep      sleeps ``sleep_seconds`` (default 3600) before answering
-exit       the process exits at once (``os._exit(3)``), as a crash would; with
-           ``once_dir`` set it does so only the first time for a sample (a marker
-           file in that folder remembers), so a retry succeeds
-=========  ===================================================================
-
-``delay`` (seconds, default 0) is slept on every prediction, to slow a run down for
-interruption tests.
+Constants: ``FAULTS``, the fault kinds.
 """
 
 from __future__ import annotations
@@ -40,25 +11,29 @@ import os
 import time
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from iseg_bench.adapters.base import Adapter
+from iseg_bench.adapters.base import Adapter, parse_model_options
 from iseg_bench.masks import disk
+from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
 
 FAULTS = ("raise", "nan", "inf", "shape", "dtype", "range", "none", "sleep", "exit")
 
 
-def parse_faults(spec: str | dict | None) -> list[tuple[str, float]]:
-    """"kind:fraction,..." (or a dict) -> [(kind, fraction)]; raises ValueError on an unknown
-    kind, a fraction outside [0, 1] or fractions summing above 1."""
+def parse_faults(spec: str | dict[str, Any] | None) -> list[tuple[str, float]]:
+    """"kind:fraction,..." (or a dict) -> [(kind, fraction)]; a kind without a fraction
+    gets 1. Raises ValueError on an unknown kind, a fraction outside [0, 1] or fractions
+    summing above 1."""
     if not spec:
         return []
-    items = (spec.items() if isinstance(spec, dict)
-             else (part.split(":", 1) if ":" in part else (part, "1")
-                   for part in str(spec).split(",") if part.strip()))
+    items: Any = (spec.items() if isinstance(spec, dict)
+                  else (part.split(":", 1) if ":" in part else (part, "1")
+                        for part in str(spec).split(",") if part.strip()))
     out = []
     for kind, frac in items:
         kind, frac = str(kind).strip(), float(frac)
@@ -77,36 +52,44 @@ def sample_key(image: np.ndarray) -> int:
     return zlib.crc32(np.ascontiguousarray(image).tobytes())
 
 
-class FaultyAdapter(Adapter):
-    """Toy model with injected faults (see the module docstring).
+@dataclass(frozen=True)
+class FaultyOptions:
+    """Options of ``faulty``."""
 
-    Args:
-        faults: "kind:fraction,..." (e.g. "raise:0.2,nan:0.1") or {kind: fraction}.
-        at: interaction (1-based) at which the fault fires.
-        radius: click disk radius in px of the toy model.
-        delay: seconds slept on every prediction.
-        sleep_seconds: how long the "sleep" fault sleeps.
-        once_dir: folder of marker files making the "exit" fault fire once per sample.
+    faults: str | dict[str, Any] = option(
+        "", '"kind:fraction,..." (e.g. "raise:0.2,nan:0.1", "none" is a fault kind) or '
+            '{kind: fraction}; empty: no fault')
+    at: int = option(1, "interaction (1-based) at which the fault fires")
+    radius: float = option(12.0, "click disk radius in px of the toy model")
+    delay: float = option(0.0, "seconds slept on every prediction")
+    sleep_seconds: float = option(3600.0, 'how long the "sleep" fault sleeps')
+    once_dir: str | None = option(None, 'folder of marker files making the "exit" fault '
+                                        'fire once per sample')
+
+
+class FaultyAdapter(Adapter):
+    """Toy model with injected faults; options: ``FaultyOptions``.
 
     Raises:
-        ValueError: on a bad `faults` spec or `at` < 1.
+        UsageError: an unknown option or a value of the wrong type.
+        ValueError: a bad `faults` spec or `at` < 1.
     """
 
     name = "faulty"
     accepts = frozenset({"click", "scribble", "extreme_points"})
+    options_class = FaultyOptions
 
-    def __init__(self, faults: str | dict | None = None, at: int = 1, radius: float = 12.0,
-                 delay: float = 0.0, sleep_seconds: float = 3600.0,
-                 once_dir: str | None = None):
-        self.faults = parse_faults(faults)
-        if int(at) < 1:
-            raise ValueError(f"at must be >= 1, got {at}")
-        self.at = int(at)
-        self.radius = float(radius)
-        self.delay = float(delay)
-        self.sleep_seconds = float(sleep_seconds)
-        self.once_dir = once_dir
-        self._shape: tuple[int, int] | None = None
+    def __init__(self, **options: Any):
+        opts: FaultyOptions = parse_model_options(self.options_class, options, self.name)
+        self.faults = parse_faults(opts.faults)
+        if opts.at < 1:
+            raise ValueError(f"at must be >= 1, got {opts.at}")
+        self.at = opts.at
+        self.radius = opts.radius
+        self.delay = opts.delay
+        self.sleep_seconds = opts.sleep_seconds
+        self.once_dir = opts.once_dir
+        self._shape: tuple[int, int] = (0, 0)
         self._key = 0
         self._fault: str | None = None
 
@@ -121,7 +104,7 @@ class FaultyAdapter(Adapter):
         return None
 
     def set_image(self, image: np.ndarray) -> None:
-        self._shape = tuple(image.shape[:2])
+        self._shape = (int(image.shape[0]), int(image.shape[1]))
         self._key = sample_key(image)
         self._fault = self.fault_for(image)
 
@@ -137,7 +120,7 @@ class FaultyAdapter(Adapter):
             prob[area] = 1.0 if inter.is_positive else 0.0
         return prob
 
-    def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray):
+    def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> Any:
         if self.delay:
             time.sleep(self.delay)
         prob = self._toy(interactions)
@@ -145,7 +128,7 @@ class FaultyAdapter(Adapter):
             return prob
         return self._misbehave(prob)
 
-    def _misbehave(self, prob: np.ndarray):
+    def _misbehave(self, prob: np.ndarray) -> Any:
         fault = self._fault
         if fault == "raise":
             raise RuntimeError("injected fault")
@@ -173,5 +156,5 @@ class FaultyAdapter(Adapter):
             os._exit(3)
         return prob
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"name": self.name, "faults": self.faults, "at": self.at, "radius": self.radius}

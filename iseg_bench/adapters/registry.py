@@ -15,14 +15,14 @@ from iseg_bench.registry import Registry
 MODELS = Registry("model", {
     "grabcut": "iseg_bench.adapters.classical:GrabCutAdapter",
     "random-walker": "iseg_bench.adapters.classical:RandomWalkerAdapter",
-    "random-walker-multi": "iseg_bench.adapters.multi_region:RandomWalkerMulti",
+    "random-walker-multi": "iseg_bench.adapters.random_walker_multi:RandomWalkerMulti",
     "faulty": "iseg_bench.adapters.faulty:FaultyAdapter",
     "instant": "iseg_bench.adapters.instant:InstantAdapter",
     "color-prior": "iseg_bench.adapters.color_prior:ColorPriorAdapter",
     # bundled PyTorch models (optional extra `models`)
-    "emc-click": "iseg_bench.adapters.torch_models:emc_click",
-    "emc-click-b3": "iseg_bench.adapters.torch_models:emc_click_b3",
-    "acc99net": "iseg_bench.adapters.torch_models:acc99net",
+    "emc-click": "iseg_bench.adapters.torch_models:EMCClickAdapter",
+    "emc-click-b3": "iseg_bench.adapters.torch_models:EMCClickB3Adapter",
+    "acc99net": "iseg_bench.adapters.torch_models:Acc99NetAdapter",
 }, entry_point_group="iseg_bench.models", allow_paths=True, load_error=AdapterError)
 
 

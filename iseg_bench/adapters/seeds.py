@@ -1,8 +1,8 @@
-"""Seeds for the classical baselines: interactions rasterised at a working resolution.
+"""Seeds for the classical baselines: interactions rasterised at a working resolution
+(``docs/models/baselines.md``).
 
-Classical solvers are run on a downscaled copy of the image (longest side at most
-``max_side`` pixels) and their output is resized back with bilinear interpolation; this
-keeps a 20-click session on an 854x480 DAVIS frame within about a second.
+Constants: ``SEED_RADIUS`` = 5, the click-disk radius in original-image pixels (the field's
+click disk, RITM).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from iseg_bench.masks import rasterize_stroke
 from iseg_bench.types import Click, Interaction, Scribble
 
-SEED_RADIUS = 5  # click-disk radius in original-image pixels (the field's click disk, RITM)
+SEED_RADIUS = 5
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,16 @@ class WorkingResolution:
 
     @property
     def work_shape(self) -> tuple[int, int]:
-        return (max(1, round(self.shape[0] * self.scale)), max(1, round(self.shape[1] * self.scale)))
+        return (max(1, round(self.shape[0] * self.scale)),
+                max(1, round(self.shape[1] * self.scale)))
 
     def down(self, array: np.ndarray, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
         """Resize an (H, W[, C]) array to the working shape."""
         h, w = self.work_shape
-        return array if (h, w) == self.shape else cv2.resize(array, (w, h), interpolation=interpolation)
+        if (h, w) == self.shape:
+            return array
+        small: np.ndarray = cv2.resize(array, (w, h), interpolation=interpolation)
+        return small
 
     def up(self, prob: np.ndarray) -> np.ndarray:
         """Resize a working-resolution float map back to (H, W) float32 in [0, 1]."""

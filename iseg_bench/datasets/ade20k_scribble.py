@@ -1,30 +1,19 @@
-"""The ScribbleSeg ADE20K stuff/thing benchmark: a fixed manifest of segments and its dataset.
+"""The ScribbleSeg ADE20K stuff/thing benchmark: a fixed, seeded manifest of segments and
+the ``ade20k-scribble`` dataset that reads it.
 
-Source: Chen et al., "ScribbleSeg: Scribble-based Interactive Image Segmentation", Sec. 3.4
-("Evaluation benchmark"): on the ADE20K panoptic val split, "for each category, we randomly
-pick 5 samples (we take the max number if there are fewer than 5 samples)", giving 246
-stuff and 499 thing samples; figures are reported for ADE-Stuff, ADE-Thing and ADE-Full
-(Tab. 2). The paper's random draw was not published and cannot be reproduced: ours is
-fixed by its seed and written to a manifest, and a run on the manifest is reproducible.
+Source: Chen et al., "ScribbleSeg: Scribble-based Interactive Image Segmentation",
+Sec. 3.4 and Tab. 2. Selection rule and manifest format: ``docs/datasets.md``.
 
-Selection rule (``select_segments``): the candidates of a category are its non-crowd
-segments with at least ``min_area`` pixels (0 by default: the paper states no filter),
-ordered by (image file name, segment id). Categories with at most ``per_category``
-candidates contribute all of them; otherwise ``per_category`` distinct candidates are drawn
-with ``numpy.random.default_rng([seed, category_id]).choice(n, per_category,
-replace=False)`` — one generator per category, so a category's pick does not depend on the
-others. Defaults: seed 0, per_category 5.
-
-Manifest: JSON (or CSV when the file name ends in .csv) with one row per sample, ordered by
-(image file name, segment id): ``image`` and ``panoptic`` (paths relative to the ADE20K
-panoptic folder), ``image_id``, ``segment_id``, ``category_id``, ``category``, ``is_thing``.
-The JSON form also records the seed, per_category, min_area and the source JSON.
+Constants: ``MANIFEST_FORMAT``, ``MANIFEST_NAME`` (default manifest file inside the ADE20K
+panoptic folder), ``DEFAULT_SEED`` = 0, ``DEFAULT_PER_CATEGORY`` = 5, ``FIELDS`` (manifest
+columns).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +23,12 @@ from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.datasets.panoptic import (
     Ade20kPanopticDataset,
     PanopticImage,
+    SegmentInfo,
     load_panoptic_json,
     load_segment_sample,
 )
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 MANIFEST_FORMAT = "iseg-bench/ade20k-scribble-manifest/1"
@@ -62,7 +53,7 @@ def _ade_folder(ade_root: Path) -> tuple[Path, Path, Path, Path]:
 def select_segments(images: list[PanopticImage], seed: int = DEFAULT_SEED,
                     per_category: int = DEFAULT_PER_CATEGORY,
                     min_area: int = 0) -> list[tuple[PanopticImage, Any]]:
-    """The benchmark's segments (see the module docstring for the rule).
+    """The benchmark's segments (the rule: ``docs/datasets.md``).
 
     Args:
         images: the split's images (``load_panoptic_json`` order).
@@ -75,7 +66,7 @@ def select_segments(images: list[PanopticImage], seed: int = DEFAULT_SEED,
     """
     if per_category < 1:
         raise ValueError(f"per_category must be >= 1, got {per_category}")
-    by_cat: dict[int, list] = {}
+    by_cat: dict[int, list[tuple[PanopticImage, SegmentInfo]]] = {}
     for entry in sorted(images, key=lambda e: e.image_path.name):
         for seg in sorted(entry.segments, key=lambda s: s.id):
             if not seg.iscrowd and seg.area >= min_area:
@@ -167,16 +158,23 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass(frozen=True)
+class ManifestOptions:
+    """Options of ``ade20k-scribble``."""
+
+    manifest: str | None = option(None, "path of the manifest (default: MANIFEST_NAME inside "
+                                        "the ADE20K panoptic folder)")
+
+
 class Ade20kScribbleDataset(Dataset):
     """The ScribbleSeg ADE20K benchmark (Sec. 3.4): the segments listed in the manifest.
 
-    Options (``from_root``): ``manifest`` (path; default
-    ``<ADE20K panoptic folder>/iseg_bench_ade20k_scribble.json``, written by
-    ``iseg-bench datasets build ade20k-scribble``). Samples carry ``is_thing`` for the
+    Options: ``ManifestOptions``. Samples carry ``is_thing`` for the
     ADE-Stuff / ADE-Thing / ADE-Full split (Tab. 2).
     """
 
     name = "ade20k-scribble"
+    options_class = ManifestOptions
     layout = (Ade20kPanopticDataset.layout + "\nplus the manifest " + MANIFEST_NAME
               + " (build it with `iseg-bench datasets build ade20k-scribble`)")
     source = Ade20kPanopticDataset.source
@@ -187,16 +185,14 @@ class Ade20kScribbleDataset(Dataset):
         self.manifest = manifest
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> Ade20kScribbleDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> Ade20kScribbleDataset:
         """Read the manifest (no image is opened).
 
         Raises:
-            DatasetError: no data root, missing layout or manifest, unknown options.
+            UsageError: an unknown option.
+            DatasetError: no data root, missing layout or manifest.
         """
-        manifest = options.pop("manifest", None)
-        if options:
-            raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
-                               "allowed: manifest")
+        manifest = cls.parse_options(options).manifest
         if data_root is None:
             raise DatasetError(f"{cls.name}: no data root given; pass --data-root or set "
                                "ISEG_BENCH_DATA")
@@ -218,7 +214,7 @@ class Ade20kScribbleDataset(Dataset):
                  "category_id": int(r["category_id"])}))
         return cls(refs, folder, path)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         things = sum(bool(r.meta["is_thing"]) for r in self.refs)
         return {**super().describe(), "path": str(self.root), "manifest": str(self.manifest),
                 "n_thing": things, "n_stuff": len(self.refs) - things}

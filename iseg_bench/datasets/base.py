@@ -1,12 +1,12 @@
-"""Dataset protocol: an ordered list of sample references that load lazily.
+"""The dataset interface: an ordered list of sample references that load lazily.
 
-Loading is lazy so that worker processes each read only the samples they evaluate. Samples
-are ordered by sorted file name (then by instance id), which fixes every sample's index.
+Ordering and laziness are specified in ``docs/datasets.md``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import parse_options
 from iseg_bench.types import Sample
 
 
@@ -27,6 +28,11 @@ class SampleRef:
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
+@dataclass(frozen=True)
+class NoOptions:
+    """The option set of a dataset that takes no option."""
+
+
 class Dataset(ABC):
     """An ordered, lazily loaded dataset.
 
@@ -34,11 +40,14 @@ class Dataset(ABC):
         name: registry name.
         layout: the expected on-disk layout, quoted in error messages.
         source: where the official archive comes from, quoted in error messages.
+        options_class: the frozen dataclass of the options ``from_root`` accepts
+            (see ``iseg_bench.options``).
     """
 
     name: ClassVar[str] = "dataset"
     layout: ClassVar[str] = ""
     source: ClassVar[str] = ""
+    options_class: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, refs: list[SampleRef]):
         self.refs = refs
@@ -47,13 +56,35 @@ class Dataset(ABC):
         return len(self.refs)
 
     def sample_ids(self) -> list[str]:
+        """The sample ids in sample order."""
         return [r.sample_id for r in self.refs]
+
+    @classmethod
+    def from_root(cls, data_root: Path | None, **options: Any) -> Dataset:
+        """Build the dataset from the data root; registered datasets implement it.
+
+        Raises:
+            DatasetError: the folder is missing or malformed (names the expected layout).
+            UsageError: an unknown option or a bad option value.
+        """
+        raise NotImplementedError(f"{cls.name} cannot be built from a data root")
+
+    @classmethod
+    def parse_options(cls, options: Mapping[str, Any]) -> Any:
+        """The ``options_class`` instance of `options`.
+
+        Raises:
+            UsageError: an unknown key (the message lists the allowed keys) or a value of
+                the wrong type.
+        """
+        return parse_options(cls.options_class, options, f"dataset {cls.name}")
 
     @abstractmethod
     def load(self, index: int) -> Sample:
         """Read sample `index`; raises DatasetError naming the file on unreadable input."""
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
+        """Settings and counts that identify the dataset (JSON-serialisable)."""
         return {"name": self.name, "n_samples": len(self)}
 
     @classmethod
@@ -70,13 +101,16 @@ def read_image(path: Path) -> np.ndarray:
     if img is None:
         raise DatasetError(f"cannot read image {path}: the file is missing, truncated or not "
                            "an image; re-extract it from the official archive")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    rgb: np.ndarray = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return rgb
 
 
 def read_mask(path: Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    """Read a mask file without conversion; raises DatasetError naming the file."""
+    """Read a mask file without conversion ((H, W) or (H, W, C) integer array); raises
+    DatasetError naming the file."""
     data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
-    mask = cv2.imdecode(data, flags) if data is not None and data.size else None
+    mask: np.ndarray | None = (cv2.imdecode(data, flags) if data is not None and data.size
+                               else None)
     if mask is None:
         raise DatasetError(f"cannot read mask {path}: the file is missing, truncated or not an "
                            "image; re-extract it from the official archive")

@@ -1,78 +1,27 @@
-"""Loaders for the category-structured test sets of SIIS (Lin et al., "Sequential
-Interactive Image Segmentation", Sec. 4.1): CoSOD3k, CoCA, LeedsButterfly and Fashionpedia.
+"""The category-structured test sets of SIIS: ``cosod3k``, ``coca``, ``leeds-butterfly`` and
+``fashionpedia``.
 
-Every sample carries ``meta["category"]`` (str), which the sequential protocol streams by;
-``Sample.image`` is (H, W, 3) uint8 RGB, ``target`` and ``ignore`` (H, W) bool (ignore is
-all False: none of these formats marks void pixels). Samples are ordered by category, then
-file name, then instance/annotation id.
+Source: Lin et al., "Sequential Interactive Image Segmentation", Sec. 4.1; the datasets'
+papers and archives are listed in ``docs/datasets.md`` with their layouts.
 
-Layouts expected under the data root (folder names are matched exactly unless stated):
-
-CoSOD3k (Fan et al., CVPR 2020, "Taking a Deeper Look at Co-salient Object Detection";
-official source: the CoSOD3k page linked from github.com/DengPingFan/CoSOD3k; the co-saliency
-benchmark packaging used by the CoSOD community)::
-
-    CoSOD3k/Image/<category>/<name>.jpg
-    CoSOD3k/GroundTruth/<category>/<name>.png     object level: 0 background, 255 object
-    CoSOD3k/Instance/<category>/<name>.png        (option level="instance") instance level
-
-CoCA (Zhang et al., ECCV 2020, "Gradient-Induced Co-Saliency Detection"; official source:
-the CoCA page of the authors, zhaozhang.net/coca.html)::
-
-    CoCA/image/<category>/<name>.jpg
-    CoCA/binary/<category>/<name>.png             object level: 0 background, 255 object
-    CoCA/instance/<category>/<name>.png           (option level="instance") instance level
-
-    The image and mask sub-folder names are matched case-insensitively against the
-    candidates in ``image_dirs`` / ``mask_dirs`` / ``instance_dirs`` (CoSOD benchmark copies
-    spell them Image/image, GroundTruth/groundtruth/gt/binary). Object-level masks: a pixel
-    is object when any colour channel is >= 128 (masks saved as JPEG stay usable); one
-    sample per image. Instance-level masks: every distinct non-zero grey value (or RGB
-    colour, for colour PNGs) is one instance; one sample per instance, ids in increasing
-    value order. The instance encoding is this loader's assumption about the released
-    instance PNGs; check ``iseg-bench datasets`` counts against the paper (CoSOD3k 4874
-    instances in 160 categories, CoCA 2143 in 80).
-
-LeedsButterfly (Wang, Markert & Everingham, BMVC 2009; official source: the Leeds Butterfly
-Dataset page, josiahwang.com/dataset/leedsbutterfly, archive leedsbutterfly_dataset_v1.0)::
-
-    leedsbutterfly/images/<sss><nnnn>.png               sss = species code 001..010
-    leedsbutterfly/segmentations/<sss><nnnn>_seg0.png   0 background, non-zero butterfly
-
-    The category is the species of the 3-digit code (``LEEDS_SPECIES``); an unknown code
-    gives ``"species<sss>"``. 832 images, one sample each.
-
-Fashionpedia (Jia et al., ECCV 2020; official source: fashionpedia.github.io, files
-instances_attributes_val2020.json and val_test2020.zip)::
-
-    Fashionpedia/instances_attributes_val2020.json   COCO-format instances
-    Fashionpedia/test/<file_name>                    the val images (val_test2020.zip)
-
-    One sample per annotation (``iscrowd`` = 1 skipped), category = the annotation's
-    category name; segmentations (polygons, uncompressed or compressed RLE) are decoded
-    with pycocotools (polygons of one annotation are merged). Options ``annotations`` and
-    ``image_dir`` rename the two paths.
+Constants: ``OBJECT_THRESHOLD`` = 128 (object-level masks: object where any channel is at
+least this), ``LEEDS_SPECIES`` (Leeds Butterfly species code -> scientific name).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from iseg_bench.datasets.base import SampleRef, read_image, read_mask
-from iseg_bench.datasets.click_benchmarks import (
-    IMAGE_EXTS,
-    MASK_EXTS,
-    ClickBenchmark,
-    _reject_options,
-    colour_channels,
-    dataset_dir,
-    decode_nonzero_mask,
-)
+from iseg_bench.datasets.benchmark_base import IMAGE_EXTS, MASK_EXTS, ClickBenchmark, dataset_dir
+from iseg_bench.datasets.decoders import colour_channels, decode_nonzero_mask
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 OBJECT_THRESHOLD = 128  # object-level masks: object where any channel >= this
@@ -85,11 +34,29 @@ LEEDS_SPECIES = {
 }
 
 
+@dataclass(frozen=True)
+class LevelOptions:
+    """Options of the category-folder datasets (CoSOD3k, CoCA)."""
+
+    level: Literal["object", "instance"] = option(
+        "object", "object: the binary mask, one sample per image; instance: one sample per "
+        "instance of the instance PNG")
+
+
+@dataclass(frozen=True)
+class FashionpediaOptions:
+    """Options of Fashionpedia: the two paths under its folder."""
+
+    annotations: str = option("instances_attributes_val2020.json",
+                              "the COCO-format annotation file")
+    image_dir: str = option("test", "the folder of the val images")
+
+
 def decode_object_mask(mask: np.ndarray) -> np.ndarray:
     """(H, W) bool object mask: any colour channel >= OBJECT_THRESHOLD (alpha ignored).
 
     mask: (H, W) or (H, W, C) integer array."""
-    return (colour_channels(mask) >= OBJECT_THRESHOLD).any(axis=2)
+    return np.asarray((colour_channels(mask) >= OBJECT_THRESHOLD).any(axis=2))
 
 
 def instance_ids(mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -111,7 +78,8 @@ def instance_ids(mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
     return ids, [int(v) for v in np.unique(ids) if v != 0]
 
 
-def _find_dir(cls, root: Path, candidates: tuple[str, ...], what: str) -> Path:
+def _find_dir(cls: type[ClickBenchmark], root: Path, candidates: tuple[str, ...],
+              what: str) -> Path:
     """The first sub-folder of root whose name matches a candidate (case-insensitive)."""
     subs = {p.name.lower(): p for p in sorted(root.iterdir()) if p.is_dir()}
     for name in candidates:
@@ -129,28 +97,26 @@ def _stems(folder: Path, exts: frozenset[str]) -> dict[str, Path]:
 
 
 class CategoryFolderDataset(ClickBenchmark):
-    """A folder per category of images and masks (CoSOD3k, CoCA); see the module doc.
+    """A folder per category of images and masks (CoSOD3k, CoCA) (``docs/datasets.md``).
 
     Option ``level``: "object" (default; the binary mask, one sample per image) or
     "instance" (one sample per instance of the instance PNG).
     """
 
+    options_class = LevelOptions
     image_dirs: ClassVar[tuple[str, ...]] = ("Image", "image", "images", "img")
     mask_dirs: ClassVar[tuple[str, ...]] = ("GroundTruth", "binary", "gt", "GT")
     instance_dirs: ClassVar[tuple[str, ...]] = ("Instance", "instance")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> CategoryFolderDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> CategoryFolderDataset:
         """Scan ``data_root/<folder>``.
 
         Raises:
             DatasetError: no data root, a missing folder, an unknown option, unpaired
                 files, or no sample at all.
         """
-        _reject_options(cls, options, ("level",))
-        level = options.get("level", "object")
-        if level not in ("object", "instance"):
-            raise DatasetError(f"{cls.name}: level must be 'object' or 'instance', got {level!r}")
+        level = cls.parse_options(options).level
         root = dataset_dir(cls, data_root)
         img_root = _find_dir(cls, root, cls.image_dirs, "image")
         mask_root = _find_dir(cls, root, cls.instance_dirs if level == "instance"
@@ -182,7 +148,7 @@ class CategoryFolderDataset(ClickBenchmark):
         return cls(refs, root)
 
     def load(self, index: int) -> Sample:
-        """Sample `index` (see module doc). Raises DatasetError naming a bad file."""
+        """Sample `index` (``docs/datasets.md``). Raises DatasetError naming a bad file."""
         ref = self.refs[index]
         image_path, mask_path = ref.paths
         image = read_image(image_path)
@@ -195,7 +161,7 @@ class CategoryFolderDataset(ClickBenchmark):
 
 
 class CoSOD3kDataset(CategoryFolderDataset):
-    """CoSOD3k: 3316 images in 160 categories (module doc gives layout and source)."""
+    """CoSOD3k: 3316 images in 160 categories."""
 
     name = "cosod3k"
     folder = "CoSOD3k"
@@ -208,7 +174,7 @@ class CoSOD3kDataset(CategoryFolderDataset):
 
 
 class CocaDataset(CategoryFolderDataset):
-    """CoCA: 1295 images in 80 categories (module doc gives layout and source)."""
+    """CoCA: 1295 images in 80 categories."""
 
     name = "coca"
     folder = "CoCA"
@@ -220,7 +186,7 @@ class CocaDataset(CategoryFolderDataset):
 
 
 class LeedsButterflyDataset(ClickBenchmark):
-    """Leeds Butterfly: 832 images of 10 species, one butterfly mask each (module doc)."""
+    """Leeds Butterfly: 832 images of 10 species, one butterfly mask each."""
 
     name = "leeds-butterfly"
     folder = "leedsbutterfly"
@@ -240,9 +206,9 @@ class LeedsButterflyDataset(ClickBenchmark):
         return f"species{code}"
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> LeedsButterflyDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> LeedsButterflyDataset:
         """Scan images/ and segmentations/; raises DatasetError on a bad layout."""
-        _reject_options(cls, options)
+        cls.parse_options(options)
         root = dataset_dir(cls, data_root)
         for sub in ("images", "segmentations"):
             if not (root / sub).is_dir():
@@ -269,9 +235,10 @@ class LeedsButterflyDataset(ClickBenchmark):
 
 
 class FashionpediaDataset(ClickBenchmark):
-    """Fashionpedia val: one sample per COCO-format annotation (module doc)."""
+    """Fashionpedia val: one sample per COCO-format annotation."""
 
     name = "fashionpedia"
+    options_class = FashionpediaOptions
     folder = "Fashionpedia"
     layout = ("Fashionpedia/instances_attributes_val2020.json   COCO-format instances\n"
               "Fashionpedia/test/<file_name>                    val images (val_test2020.zip)")
@@ -279,16 +246,16 @@ class FashionpediaDataset(ClickBenchmark):
               "instances_attributes_val2020.json and val_test2020.zip")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> FashionpediaDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> FashionpediaDataset:
         """Read the annotation JSON; options ``annotations`` (file name) and ``image_dir``.
 
         Raises:
             DatasetError: no data root, missing folder/JSON/images, or a malformed JSON.
         """
-        _reject_options(cls, options, ("annotations", "image_dir"))
+        opts: FashionpediaOptions = cls.parse_options(options)
         root = dataset_dir(cls, data_root)
-        ann_path = root / options.get("annotations", "instances_attributes_val2020.json")
-        img_dir = root / options.get("image_dir", "test")
+        ann_path = root / opts.annotations
+        img_dir = root / opts.image_dir
         if not ann_path.is_file():
             raise cls.layout_error(root, f"annotation file {ann_path.name} not found")
         if not img_dir.is_dir():

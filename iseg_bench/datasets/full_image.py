@@ -1,20 +1,14 @@
-"""Full-image views of the COCO-panoptic-format datasets: one sample per image, for the
-full-image protocol (Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 5: COCO panoptic
-val2017; ADE20K panoptic val is read the same way).
+"""Full-image views of the COCO-panoptic-format datasets, one sample per image:
+``coco-panoptic-full`` and ``ade20k-panoptic-full``.
 
-A thin wrapper over ``datasets.panoptic``: the folder layout, the JSON parsing and the
-full-image view (``panoptic.full_image_view``: regions 1..R for the non-crowd segments in
-``segments_info`` order, 0 elsewhere; ignore = unlabelled + crowd pixels) are that module's.
-
-Sample: image (H, W, 3) uint8 RGB; target (H, W) int32 region ids; ignore (H, W) bool;
-sample_id = the image file's stem; meta {"regions": {id: {"category", "category_id",
-"is_thing", "segment_id"}}, "image_id", "full_image": True}. Images are ordered by file name.
+Source: the full-image protocol's data, Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 5
+(COCO panoptic val2017). Samples: ``docs/datasets.md``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.datasets.panoptic import (
@@ -43,15 +37,14 @@ class PanopticFullImageDataset(Dataset):
         self.root = root
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> PanopticFullImageDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> PanopticFullImageDataset:
         """Index the images of the split (reads the JSON only).
 
         Raises:
-            DatasetError: missing layout, malformed JSON, or any option.
+            UsageError: any option.
+            DatasetError: missing layout or malformed JSON.
         """
-        if options:
-            raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
-                               "this dataset takes none")
+        cls.parse_options(options)
         try:
             root, image_dir, png_dir, js = cls.base.locate(data_root)
         except DatasetError as exc:      # name this dataset, not the single-object one
@@ -70,14 +63,15 @@ class PanopticFullImageDataset(Dataset):
             DatasetError: unreadable files or a PNG whose size differs from its image.
         """
         ref = self.refs[index]
-        image, seg = read_panoptic_pair(*ref.paths, self.name)
+        image_path, png_path = ref.paths
+        image, seg = read_panoptic_pair(image_path, png_path, self.name)
         view = full_image_view(seg, ref.meta["segments"])
         return Sample(image=image, target=view.regions, ignore=view.ignore,
                       sample_id=ref.sample_id, dataset=self.name,
                       meta={"regions": view.region_info, "image_id": ref.meta["image_id"],
                             "full_image": True})
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "path": str(self.root)}
 
 

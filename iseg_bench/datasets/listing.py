@@ -1,4 +1,5 @@
-"""What `iseg-bench datasets` prints: every registered dataset and whether it is usable."""
+"""What ``iseg-bench datasets`` prints: every registered dataset and whether it is usable
+(``docs/datasets.md``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from iseg_bench.datasets.registry import DATASETS, dataset_class, resolve_data_r
 from iseg_bench.errors import DatasetError
 
 
-def list_datasets(data_root: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+def list_datasets(data_root: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
     """One row per registered dataset, in registry order.
 
     Args:

@@ -1,35 +1,12 @@
-"""COCO-panoptic-format annotations: parsing, segment-id maps, single-object and full-image
-views; datasets for COCO panoptic val2017 and ADE20K panoptic val.
+"""COCO-panoptic-format annotations (JSON parsing, segment-id maps, single-object and
+full-image views) and the single-object datasets ``coco-panoptic`` (COCO panoptic val2017)
+and ``ade20k-panoptic`` (ADE20K panoptic val).
 
-Format (Kirillov et al., "Panoptic Segmentation", CVPR 2019, and the COCO panoptic format of
-the ``panopticapi`` tools): a JSON file with
-    images:      [{id, file_name, height, width}, ...]
-    annotations: [{image_id, file_name (the PNG), segments_info: [{id, category_id,
-                   iscrowd, area, bbox [x, y, w, h]}, ...]}, ...]
-    categories:  [{id, name, isthing (0/1), ...}, ...]
-and one RGB PNG per image whose pixel value encodes the segment id as
-``id = R + 256 * G + 256**2 * B``; id 0 (and any id not listed in ``segments_info``) is
-unlabelled. ADE20K panoptic val is the same format as written by the common conversion
-script (Mask2Former's ``prepare_ade20k_pan_seg.py``), with 150 categories (100 things,
-50 stuff). ScribbleSeg (Chen et al., Sec. 3.4) evaluates on the ADE20K panoptic val split.
+Source: Kirillov et al., "Panoptic Segmentation", CVPR 2019, and the COCO panoptic format of
+the ``panopticapi`` tools; ADE20K as converted by Mask2Former's
+``prepare_ade20k_pan_seg.py``. Format, layouts and samples: ``docs/datasets.md``.
 
-Layouts (under the data root):
-    COCO_panoptic/val2017/*.jpg
-    COCO_panoptic/annotations/panoptic_val2017.json
-    COCO_panoptic/panoptic_val2017/*.png   (or COCO_panoptic/annotations/panoptic_val2017/)
-
-    ADEChallengeData2016/images/validation/*.jpg       (Mask2Former conversion output)
-    ADEChallengeData2016/ade20k_panoptic_val.json
-    ADEChallengeData2016/ade20k_panoptic_val/*.png
-  or
-    ADE20K_panoptic/images/*.jpg
-    ADE20K_panoptic/panoptic_val.json
-    ADE20K_panoptic/panoptic/*.png
-
-Single-object samples: one per non-crowd segment, ordered by image file name then by segment
-id; target = (segment map == segment id); ignore = nothing by default, or the pixels of crowd
-segments with ``ignore_crowd=True``; meta = {"category": name, "is_thing": bool,
-"segment_id": id, "image_id": ..., "category_id": ...}. Crowd segments never become samples.
+Constants: ``ID_BASE`` = 256 (segment id = R + ID_BASE * G + ID_BASE**2 * B).
 """
 
 from __future__ import annotations
@@ -45,6 +22,7 @@ import numpy as np
 
 from iseg_bench.datasets.base import Dataset, SampleRef, read_image, read_mask
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 #: The id multipliers of the RGB encoding: id = R + 256 G + 256^2 B.
@@ -71,7 +49,7 @@ class SegmentInfo:
     is_thing: bool
     iscrowd: bool
     area: int
-    bbox: tuple
+    bbox: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -147,7 +125,7 @@ def read_segment_map(path: Path) -> np.ndarray:
 
 
 def load_panoptic_json(json_path: Path, image_dir: Path,
-                       png_dir: Path) -> tuple[list[PanopticImage], dict[int, dict]]:
+                       png_dir: Path) -> tuple[list[PanopticImage], dict[int, dict[str, Any]]]:
     """Parse a COCO-panoptic JSON file.
 
     Args:
@@ -253,16 +231,24 @@ def full_image_view(segment_map: np.ndarray, segments: tuple[SegmentInfo, ...]
 # Datasets
 # ---------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class PanopticOptions:
+    """Options of the single-object panoptic datasets."""
+
+    ignore_crowd: bool = option(False, "mark crowd pixels as ignore in every sample of the "
+                                       "image")
+
+
 class PanopticDataset(Dataset):
     """Single-object samples from a COCO-panoptic-format dataset (one per non-crowd segment).
 
     Class attributes: ``layouts``, candidate (folder, image dir, PNG dir, JSON file) tuples,
     relative to the data root, tried in order.
 
-    Options (``from_root``): ``ignore_crowd`` (bool, default False): mark crowd pixels as
-    ignore in every sample of the image.
+    Options: ``PanopticOptions``.
     """
 
+    options_class = PanopticOptions
     layouts: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
 
     def __init__(self, refs: list[SampleRef], root: Path, ignore_crowd: bool = False):
@@ -288,22 +274,20 @@ class PanopticDataset(Dataset):
         raise cls.layout_error(data_root, "no complete panoptic layout found")
 
     @classmethod
-    def from_root(cls, data_root: Path | None, **options) -> PanopticDataset:
+    def from_root(cls, data_root: Path | None, **options: Any) -> PanopticDataset:
         """Index every non-crowd segment of the split (reads the JSON only).
 
         Raises:
-            DatasetError: missing layout, malformed JSON, or unknown options.
+            UsageError: an unknown option.
+            DatasetError: missing layout or malformed JSON.
         """
-        ignore_crowd = bool(options.pop("ignore_crowd", False))
-        if options:
-            raise DatasetError(f"{cls.name}: unknown option(s) {', '.join(sorted(options))}; "
-                               "allowed: ignore_crowd")
+        ignore_crowd = cls.parse_options(options).ignore_crowd
         root, image_dir, png_dir, js = cls.locate(data_root)
         images, _ = load_panoptic_json(js, image_dir, png_dir)
         refs = [ref for entry in images for ref in segment_refs(entry)]
         return cls(refs, root, ignore_crowd)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         things = sum(bool(r.meta.get("is_thing")) for r in self.refs)
         return {**super().describe(), "path": str(self.root), "n_thing": things,
                 "n_stuff": len(self.refs) - things, "ignore_crowd": self.ignore_crowd}
@@ -348,7 +332,8 @@ def read_panoptic_pair(image_path: Path, png_path: Path,
 
 def load_segment_sample(ref: SampleRef, dataset: str, ignore_crowd: bool = False) -> Sample:
     """Read the single-object Sample of `ref` (see ``segment_refs``)."""
-    image, seg = read_panoptic_pair(*ref.paths, dataset)
+    image_path, png_path = ref.paths
+    image, seg = read_panoptic_pair(image_path, png_path, dataset)
     target = seg == int(ref.meta["segment_id"])
     if not target.any():
         raise DatasetError(f"{dataset}: segment {ref.meta['segment_id']} listed in the JSON "

@@ -1,14 +1,14 @@
-"""Dataset registry: names -> dataset classes, and data-root resolution.
+"""The dataset registry (name -> "module:Class", imported on use) and data-root
+resolution (``docs/datasets.md``).
 
-Each entry is "module:Class"; the class is imported only when used. A dataset class is
-built as ``Class.from_root(data_root, **options)`` and must raise DatasetError with the
-expected layout when its folder is missing or malformed.
+Constants: ``DATA_ENV`` = "ISEG_BENCH_DATA", the environment variable of the data root.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import DatasetError
@@ -18,12 +18,12 @@ DATA_ENV = "ISEG_BENCH_DATA"
 
 DATASETS = Registry("dataset", {
     "synthetic": "iseg_bench.datasets.synthetic:SyntheticDataset",
-    "grabcut": "iseg_bench.datasets.click_benchmarks:GrabCutDataset",
-    "berkeley": "iseg_bench.datasets.click_benchmarks:BerkeleyDataset",
-    "davis": "iseg_bench.datasets.click_benchmarks:DavisDataset",
-    "coco-mval": "iseg_bench.datasets.click_benchmarks:CocoMValDataset",
-    "sbd": "iseg_bench.datasets.click_benchmarks:SbdDataset",
-    "pascalvoc": "iseg_bench.datasets.click_benchmarks:PascalVocDataset",
+    "grabcut": "iseg_bench.datasets.folder_pairs:GrabCutDataset",
+    "berkeley": "iseg_bench.datasets.folder_pairs:BerkeleyDataset",
+    "davis": "iseg_bench.datasets.folder_pairs:DavisDataset",
+    "coco-mval": "iseg_bench.datasets.folder_pairs:CocoMValDataset",
+    "sbd": "iseg_bench.datasets.instance_lists:SbdDataset",
+    "pascalvoc": "iseg_bench.datasets.instance_lists:PascalVocDataset",
     "coco-panoptic": "iseg_bench.datasets.panoptic:CocoPanopticDataset",
     "ade20k-panoptic": "iseg_bench.datasets.panoptic:Ade20kPanopticDataset",
     "ade20k-scribble": "iseg_bench.datasets.ade20k_scribble:Ade20kScribbleDataset",
@@ -38,7 +38,7 @@ DATASETS = Registry("dataset", {
 }, load_error=DatasetError)
 
 
-def resolve_data_root(data_root: str | os.PathLike | None) -> Path | None:
+def resolve_data_root(data_root: str | os.PathLike[str] | None) -> Path | None:
     """The data root: the explicit argument, else $ISEG_BENCH_DATA, else None."""
     if data_root:
         return Path(data_root)
@@ -52,6 +52,7 @@ def dataset_class(name: str) -> type[Dataset]:
     return cls
 
 
-def get_dataset(name: str, data_root: str | os.PathLike | None = None, **options) -> Dataset:
+def get_dataset(name: str, data_root: str | os.PathLike[str] | None = None,
+                **options: Any) -> Dataset:
     """Build dataset `name` from the resolved data root (see resolve_data_root)."""
     return dataset_class(name).from_root(resolve_data_root(data_root), **options)

@@ -1,33 +1,15 @@
-"""A synthetic dataset with categories, for the sequential protocol (SIIS, Lin et al.).
+"""``synthetic-categories``: generated objects in categories that share a colour model, for
+the sequential protocol (SIIS, Lin et al., Sec. 3.2-3.3). Scene and random streams:
+``docs/datasets.md``.
 
-The objects of one category share a colour model: every object of category c is painted
-with the same two category colours mixed by low-frequency noise, so a per-category colour
-model learned from finished annotations (``color-prior``) finds new objects of c -- the
-situation SIIS Sec. 3.2-3.3 exploit on CoSOD3k, CoCA or LeedsButterfly. Backgrounds and
-distractor blobs take random colours at least ``MIN_COLOUR_GAP`` away from both category
-colours, so a colour-only method still needs clicks to get the exact boundary. Some
-images hold two objects of their category (two samples sharing one image), which
-exercises the proposal ignore mask (SIIS Sec. 3.2, I <- I u A).
-
-Everything is drawn from ``numpy.random.default_rng`` with explicit seeds: category
-colours from ``[seed, c]``, the layout of image i of category c (number of objects,
-positions) from ``[seed, c, i, 0]`` and its pixels from ``[seed, c, i, 1]``; no files are
-read, any index loads on its own and the same options always give the same arrays.
-
-Constants (pixel values are 0..255 RGB):
-    MIN_COLOUR_GAP = 90     Euclidean RGB distance between a background/distractor base
-                            colour and either category colour (resampled until it holds)
-    TWO_OBJECT_PROB = 0.3   chance that an image holds two objects of its category
-    object radius           0.14..0.2 x the shorter side; centres at 0.3..0.7 of each side
-                            (one object) or at 0.27 / 0.73 of the width (two objects, which
-                            cannot overlap: their centres are 0.46 x width apart)
-    textures                mottling noise blurred with sigma 6 px; pixel noise std 10
-                            (objects) and 12 (background); final Gaussian blur sigma 0.8
-    distractors             1..3 ellipses of 0.08..0.16 x the shorter side
+Constants: ``MIN_COLOUR_GAP`` = 90 (RGB distance of background colours from the category
+colours), ``TWO_OBJECT_PROB`` = 0.3, ``MOTTLE_SIGMA`` = 6 px, ``OBJECT_GRAIN`` = 10 and
+``BACKGROUND_GRAIN`` = 12 (pixel-noise std), ``FINAL_BLUR_SIGMA`` = 0.8.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +18,7 @@ import numpy as np
 
 from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 MIN_COLOUR_GAP = 90.0
@@ -43,7 +26,6 @@ TWO_OBJECT_PROB = 0.3
 MOTTLE_SIGMA = 6.0
 OBJECT_GRAIN, BACKGROUND_GRAIN = 10.0, 12.0
 FINAL_BLUR_SIGMA = 0.8
-OPTIONS = ("seed", "n_categories", "per_category", "size")
 
 
 def _mottle(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -57,7 +39,9 @@ def _texture(rng: np.random.Generator, shape: tuple[int, int], a: np.ndarray, b:
              grain: float) -> np.ndarray:
     """(H, W, 3) float32: colours a and b mixed by mottling noise, plus pixel noise."""
     mix = _mottle(rng, shape)
-    return (a * (1 - mix) + b * mix + rng.normal(0, grain, (*shape, 3))).astype(np.float32)
+    out: np.ndarray = (a * (1 - mix) + b * mix
+                       + rng.normal(0, grain, (*shape, 3))).astype(np.float32)
+    return out
 
 
 def _far_colour(rng: np.random.Generator, avoid: list[np.ndarray]) -> np.ndarray:
@@ -81,7 +65,10 @@ def _layout(seed: int, c: int, i: int, shape: tuple[int, int]) -> list[tuple[flo
     """[(centre y, centre x, radius)] of the objects of image i of category c."""
     rng = np.random.default_rng([int(seed), int(c), int(i), 0])
     h, w = shape
-    r = lambda: float(rng.uniform(0.14, 0.2) * min(h, w))  # noqa: E731
+
+    def r() -> float:
+        return float(rng.uniform(0.14, 0.2) * min(h, w))
+
     if rng.random() < TWO_OBJECT_PROB:
         return [(float(rng.uniform(0.35, 0.65) * h), 0.27 * w, r()),
                 (float(rng.uniform(0.35, 0.65) * h), 0.73 * w, r())]
@@ -129,11 +116,21 @@ def render_image(seed: int, c: int, i: int, shape: tuple[int, int]
     return np.clip(image, 0, 255).astype(np.uint8), masks
 
 
+@dataclass(frozen=True)
+class SyntheticCategoriesOptions:
+    """Options of the ``synthetic-categories`` dataset."""
+
+    seed: int = option(0, "seed of every image's generator")
+    n_categories: int = option(4, "number of categories (>= 1)")
+    per_category: int = option(10, "images per category (>= 1); each image gives one "
+                                   "sample per object, 1 or 2")
+    size: tuple[int, ...] = option((160, 200), "image size H,W in px (each >= 48)")
+
+
 class SyntheticCategoriesDataset(Dataset):
     """Seeded synthetic objects in categories that share a colour model (no files).
 
-    Options (``from_root``): seed=0, n_categories=4, per_category=10 (images per category;
-    each image gives one sample per object, 1 or 2), size=(160, 200) as (H, W).
+    Options: ``SyntheticCategoriesOptions``.
 
     Samples are ordered by category, image, object. Each: image (H, W, 3) uint8 RGB, target
     (H, W) bool, ignore all False, meta {"category": "cat<cc>", "is_thing": True,
@@ -148,15 +145,19 @@ class SyntheticCategoriesDataset(Dataset):
     layout = "(generated in memory; no files)"
     source = "generated by iseg_bench.datasets.synthetic_categories"
 
-    def __init__(self, seed: int = 0, n_categories: int = 4, per_category: int = 10,
-                 size: tuple[int, int] = (160, 200)):
+    options_class = SyntheticCategoriesOptions
+
+    def __init__(self, **options: Any):
+        """Raises UsageError on an unknown option, DatasetError on an invalid value."""
+        opts: SyntheticCategoriesOptions = self.parse_options(options)
+        n_categories, per_category, size = opts.n_categories, opts.per_category, opts.size
         h, w = (int(v) for v in size)
         if n_categories < 1 or per_category < 1 or h < 48 or w < 48:
             raise DatasetError("synthetic-categories: need n_categories >= 1, per_category "
                                f">= 1, size >= (48, 48); got {n_categories}, {per_category}, "
                                f"{size}")
-        self.seed, self.size = int(seed), (h, w)
-        self.n_categories, self.per_category = int(n_categories), int(per_category)
+        self.seed, self.size = opts.seed, (h, w)
+        self.n_categories, self.per_category = n_categories, per_category
         refs = []
         for c in range(self.n_categories):
             for i in range(self.per_category):
@@ -168,12 +169,14 @@ class SyntheticCategoriesDataset(Dataset):
         super().__init__(refs)
 
     @classmethod
-    def from_root(cls, data_root: Path | None = None, **options: Any):
-        """Build from options; `data_root` is not used (may be None)."""
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise DatasetError(f"synthetic-categories: unknown option(s) {', '.join(unknown)};"
-                               f" allowed: {', '.join(OPTIONS)}")
+    def from_root(cls, data_root: Path | None = None,
+                  **options: Any) -> SyntheticCategoriesDataset:
+        """Build from options; `data_root` is not used (may be None).
+
+        Raises:
+            UsageError: an unknown option or a value of the wrong type.
+            DatasetError: an option out of range.
+        """
         return cls(**options)
 
     def load(self, index: int) -> Sample:
@@ -185,6 +188,6 @@ class SyntheticCategoriesDataset(Dataset):
                       ignore=np.zeros(self.size, bool), sample_id=ref.sample_id,
                       dataset=self.name, meta=meta)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "seed": self.seed, "n_categories": self.n_categories,
                 "per_category": self.per_category, "size": list(self.size)}

@@ -1,39 +1,15 @@
-"""A synthetic full-image (panoptic) dataset: textured stuff regions with textured objects
-on top, every pixel labelled, so the full-image protocol (Agustsson et al., CVPR 2019) runs
-end to end without downloads.
+"""``synthetic-panoptic``: a generated full-image (panoptic) dataset of textured stuff
+regions and objects, every pixel labelled, so the full-image protocol (Agustsson et al.,
+CVPR 2019) runs without downloads. The scene step by step: ``docs/datasets.md``.
 
-Every image is drawn from ``numpy.random.default_rng(seed + index)`` inside ``load``, so any
-index loads on its own and the same options always give the same arrays. Scene, step by step
-(all constants stated):
-
-1. Stuff: K ~ U{n_stuff[0]..n_stuff[1]} (default 2..4) seed points uniform in the image;
-   each pixel goes to the seed of smallest warped distance |p - s_k| + A n_k(p), with
-   n_k smooth noise in [0, 1] (``synthetic.smooth_noise``, sigma 12 px) and A = 0.35 x the
-   shorter side, which gives wavy, occasionally disconnected stuff regions. Categories are
-   drawn from STUFF_CATEGORIES.
-2. Things: T ~ U{n_things[0]..n_things[1]} (default 3..8) shapes (``synthetic.draw_shape``,
-   kind uniform over ellipse/polygon/compound, scale U(0.3, 0.8)), each translated so that
-   its centre is uniform in the image (no wrap-around), painted in order (later ones
-   occlude earlier ones). Category = the shape kind; is_thing = True.
-3. Crowd: with probability ``crowd`` (default 0.3) one more shape (scale U(0.2, 0.35)) is
-   painted last as a crowd region: target 0 and ignore True there, as panoptic crowd
-   segments.
-4. Regions whose visible area is below MIN_AREA_FRACTION = 0.2 % of the image (at least
-   40 px) are removed: a removed thing's pixels go back to the stuff beneath it, a removed
-   stuff region's pixels become unlabelled (target 0, ignored). Remaining regions are
-   numbered 1..N, stuff first, in drawing order.
-5. Texture: every stuff region gets ``synthetic.textured_layer`` of a colour uniform in
-   [40, 215]^3 (spread 40, grain 12); every thing a colour offset from the stuff colour at
-   its centre by U(45, 80) in a random direction (spread 35, grain 14); then a 3x3 Gaussian
-   blur (sigma 0.8) softens the edges.
-
-Sample: image (H, W, 3) uint8 RGB; target (H, W) int32 region ids (0 = unlabelled/crowd);
-ignore (H, W) bool (unlabelled and crowd pixels); meta {"regions": {id: {"category": str,
-"is_thing": bool}}, "seed": seed + index, "full_image": True}.
+Constants: ``STUFF_CATEGORIES``, ``MIN_AREA_FRACTION`` = 0.002 and ``MIN_AREA_PX`` = 40
+(smallest kept region), ``WARP`` = 0.35 (warp amplitude of the stuff partition x the
+shorter side), ``WARP_SIGMA`` = 12 px (smoothness of the warp noise).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +19,7 @@ import numpy as np
 from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.datasets.synthetic import SHAPES, draw_shape, smooth_noise, textured_layer
 from iseg_bench.errors import DatasetError
+from iseg_bench.options import option
 from iseg_bench.types import Sample
 
 STUFF_CATEGORIES = ("sky", "grass", "wall", "road", "water", "sand")
@@ -55,9 +32,10 @@ WARP_SIGMA = 12.0    # px, smoothness of the warp noise
 def _translate(mask: np.ndarray, dy: float, dx: float) -> np.ndarray:
     """(H, W) bool `mask` moved by (dy, dx) px; what leaves the image is dropped."""
     h, w = mask.shape
-    m = np.float32([[1, 0, dx], [0, 1, dy]])
-    return cv2.warpAffine(mask.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    m = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
+    moved = cv2.warpAffine(mask.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.asarray(moved).astype(bool)
 
 
 def _placed_shape(rng: np.random.Generator, shape: tuple[int, int], scale: float,
@@ -74,7 +52,7 @@ def render_panoptic(rng: np.random.Generator, shape: tuple[int, int],
                     n_stuff: tuple[int, int] = (2, 4), n_things: tuple[int, int] = (3, 8),
                     crowd: float = 0.3
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, dict[str, Any]]]:
-    """Draw one scene (module docstring).
+    """Draw one scene (``docs/datasets.md``).
 
     Returns:
         (image (H, W, 3) uint8 RGB, target (H, W) int32, ignore (H, W) bool, regions info).
@@ -139,43 +117,58 @@ def render_panoptic(rng: np.random.Generator, shape: tuple[int, int],
     return image, target, unlabelled | (target == 0), final
 
 
-class SyntheticPanopticDataset(Dataset):
-    """Deterministic synthetic full-image samples (no files needed; module docstring).
+@dataclass(frozen=True)
+class SyntheticPanopticOptions:
+    """Options of the ``synthetic-panoptic`` dataset."""
 
-    Options (``from_root``): seed=0, n_samples=20, size=(240, 320) as (H, W),
-    n_stuff=(2, 4), n_things=(3, 8), crowd=0.3.
+    seed: int = option(0, "image i is drawn from numpy default_rng(seed + i)")
+    n_samples: int = option(20, "number of images (>= 0)")
+    size: tuple[int, ...] = option((240, 320), "image size H,W in px (each >= 32)")
+    n_stuff: tuple[int, ...] = option((2, 4), "inclusive range lo,hi of stuff regions per "
+                                              "image (1 <= lo <= hi)")
+    n_things: tuple[int, ...] = option((3, 8), "inclusive range lo,hi of thing regions per "
+                                               "image (0 <= lo <= hi)")
+    crowd: float = option(0.3, "probability in [0, 1] that an image has a crowd region")
+
+
+class SyntheticPanopticDataset(Dataset):
+    """Deterministic synthetic full-image samples (no files needed; ``docs/datasets.md``).
+
+    Options: ``SyntheticPanopticOptions``.
     """
 
     name = "synthetic-panoptic"
     layout = "(generated in memory; no files)"
     source = "generated by iseg_bench.datasets.synthetic_panoptic"
-    OPTIONS = ("seed", "n_samples", "size", "n_stuff", "n_things", "crowd")
+    options_class = SyntheticPanopticOptions
 
-    def __init__(self, seed: int = 0, n_samples: int = 20, size: tuple[int, int] = (240, 320),
-                 n_stuff: tuple[int, int] = (2, 4), n_things: tuple[int, int] = (3, 8),
-                 crowd: float = 0.3):
+    def __init__(self, **options: Any):
+        """Raises UsageError on an unknown option, DatasetError on an invalid value."""
+        opts: SyntheticPanopticOptions = self.parse_options(options)
+        n_samples, size, crowd = opts.n_samples, opts.size, opts.crowd
         h, w = (int(v) for v in size)
-        n_stuff = tuple(int(v) for v in n_stuff)
-        n_things = tuple(int(v) for v in n_things)
+        n_stuff: tuple[int, int] = (opts.n_stuff[0], opts.n_stuff[1])
+        n_things: tuple[int, int] = (opts.n_things[0], opts.n_things[1])
         if (n_samples < 0 or h < 32 or w < 32 or not 1 <= n_stuff[0] <= n_stuff[1]
-                or not 0 <= n_things[0] <= n_things[1] or not 0.0 <= float(crowd) <= 1.0):
+                or not 0 <= n_things[0] <= n_things[1] or not 0.0 <= crowd <= 1.0):
             raise DatasetError("synthetic-panoptic: need n_samples >= 0, size >= (32, 32), "
                                "1 <= n_stuff[0] <= n_stuff[1], 0 <= n_things[0] <= "
                                f"n_things[1], 0 <= crowd <= 1; got {n_samples}, {size}, "
                                f"{n_stuff}, {n_things}, {crowd}")
-        self.seed, self.size = int(seed), (h, w)
-        self.n_stuff, self.n_things, self.crowd = n_stuff, n_things, float(crowd)
+        self.seed, self.size = opts.seed, (h, w)
+        self.n_stuff, self.n_things, self.crowd = n_stuff, n_things, crowd
         super().__init__([SampleRef(f"synthetic-panoptic_{self.seed}_{i:04d}")
-                          for i in range(int(n_samples))])
+                          for i in range(n_samples)])
 
     @classmethod
     def from_root(cls, data_root: Path | None = None,
                   **options: Any) -> SyntheticPanopticDataset:
-        """Build from options; `data_root` is not used. Raises DatasetError on a bad option."""
-        unknown = sorted(set(options) - set(cls.OPTIONS))
-        if unknown:
-            raise DatasetError(f"synthetic-panoptic: unknown option(s) {', '.join(unknown)}; "
-                               f"allowed: {', '.join(cls.OPTIONS)}")
+        """Build from options; `data_root` is not used (may be None).
+
+        Raises:
+            UsageError: an unknown option or a value of the wrong type.
+            DatasetError: an option out of range.
+        """
         return cls(**options)
 
     def load(self, index: int) -> Sample:
@@ -189,7 +182,7 @@ class SyntheticPanopticDataset(Dataset):
                       meta={"regions": regions, "seed": self.seed + index,
                             "full_image": True})
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "seed": self.seed, "size": list(self.size),
                 "n_stuff": list(self.n_stuff), "n_things": list(self.n_things),
                 "crowd": self.crowd}

@@ -1,40 +1,11 @@
-"""The 99%-accuracy network ("99%AccuracyNet"), registered as ``acc99net``.
+"""The 99%-accuracy network ("99%AccuracyNet"): ResNet-50 GN+WS image stream, interaction
+stream, pyramid pooling, decoder and guided-filter layer.
 
 Source: Forte, Price, Cohen, Xu, Pitie, "Getting to 99% Accuracy in Interactive
-Segmentation", arXiv:2003.07932 (file 004 of /work/shared/papers), Sec. 3.1, Tab. 1, 2, 4, 5
-and Fig. 2.
+Segmentation", arXiv:2003.07932, Sec. 3.1, Tab. 1, 2, 4, 5 and Fig. 2. Layer by layer, with
+the choices the paper leaves open: ``docs/models/acc99net.md``.
 
-* Image stream (Sec. 3.1): ResNet-50 with GroupNorm (32 groups) and weight standardisation,
-  9 input channels (RGB + positive/negative Gaussian click maps at three scales), 'layer3'
-  and 'layer4' without striding and dilated 2 and 4 (output stride 8). Built as a
-  transformers ``BitBackbone`` (layer_type 'bottleneck', output_stride 8).
-* Interaction stream (Tab. 4): previous mask + the six click maps (7 channels) through six
-  3x3 convolutions, each followed by LeakyReLU: channels 64, 128, 256, 256, 256, 256 with
-  strides 1, 2, 1, 2, 2, 1 (output stride 8, like the image stream).
-* Pyramid pooling (Zhao et al. 2017) on ResNet 'layer4': average pooling to 1, 2, 3, 6 bins,
-  1x1 convolution to 256 + GroupNorm + LeakyReLU each, upsampled and concatenated with
-  'layer4' (2048 + 4 x 256 = 3072 channels).
-* Decoder (Tab. 5), LeakyReLU after every convolution except the last:
-    concat(PPM, interaction conv6)            3328 ch, stride 8
-    conv1 3x3 -> 256, GN; conv2 3x3 -> 256, GN, x2 up
-    concat(x, ResNet 'layer1', interaction conv4)   256 + 256 + 256 = 768, stride 4
-    conv3 3x3 -> 256, GN, x2 up
-    concat(x, ResNet stem, interaction conv2)   stride 2
-    conv4 3x3 -> 64, GN, x2 up
-    concat(x, image, clicks)                    64 + 3 + 6 = 73, stride 1
-    conv5 3x3 -> 32; conv6 3x3 -> 16; conv7 1x1 -> 1, clamp to [0, 1].
-  Tab. 5 lists 384 channels for the stride-2 concatenation, which does not add up with
-  the 64-channel stride-2 ResNet stem and the 128-channel interaction conv2 (256 + 64 + 128
-  = 448); the text is garbled there and we follow the listed inputs (448).
-* Guided filter layer (Fig. 2: "a 5x5 Deep Guided Filter layer"): box-filter guided filter,
-  radius 2, eps 1e-2 (eps not given in the paper), learned single-channel guide from the
-  image; the output is clamped to [0, 1] again.
-
-Constants not in the paper (ours, stated): LeakyReLU slope 0.01 (PyTorch's default);
-conv7's bias starts at 0.5 so that the clamped output starts inside (0, 1) where it has a
-gradient; inputs are padded (image: edge replication, maps: zeros) to a multiple of 8 and
-the output cropped back. Images are float RGB in [0, 1], normalised with the ImageNet mean
-and std inside.
+Constants: ``IMAGENET_MEAN``, ``IMAGENET_STD`` (input normalisation), ``LEAKY_SLOPE`` = 0.01.
 """
 
 from __future__ import annotations

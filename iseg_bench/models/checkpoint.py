@@ -1,14 +1,7 @@
-"""Checkpoints: weights as safetensors plus a JSON that rebuilds the architecture.
+"""Checkpoints: weights as safetensors plus a JSON that rebuilds the architecture, and the
+weights-folder lookup of the adapters (``docs/models/torch-models.md``).
 
-A checkpoint named ``X`` is the pair ``X.safetensors`` + ``X.json``. ``PATH`` given to
-:func:`load_checkpoint` may be either file of the pair, the stem, or a folder holding
-``model.safetensors`` + ``model.json``. The JSON holds::
-
-    {"format": "iseg-bench-model/1", "model_type": "emc-click" | "acc99net",
-     "variant": "<zoo name>", "config": {...architecture...}, "meta": {...training info...}}
-
-Weights-folder lookup for adapters: ``$ISEG_BENCH_WEIGHTS/<variant>.safetensors`` or
-``$ISEG_BENCH_WEIGHTS/<variant>/model.safetensors``.
+Constants: ``FORMAT`` = "iseg-bench-model/1", ``WEIGHTS_ENV`` = "ISEG_BENCH_WEIGHTS".
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
-"""Click encodings: how clicks become input channels.
+"""Click encodings, how clicks become input channels: binary disks (EMC-Click, Du et al.
+2023, Sec. 3.2), Gaussian maps at three scales (Forte et al. 2020, Sec. 3.1, Tab. 2) and
+distance maps (Xu et al. 2016, Sec. 3.1). Specified in ``docs/models/torch-models.md``.
 
-Three encodings are used by the bundled models; every function returns float32 numpy maps
-of shape (2 * n_maps, H, W) with the positive-click maps first, then the negative ones.
-
-* Binary disks (EMC-Click, Du et al. 2023, Sec. 3.2: "disks with a small radius [3, 40]").
-  Radius 5 pixels, the value of the RITM public code (Sofiiuk et al. 2022) that EMC-Click
-  builds on. A pixel is inside the disk when its Euclidean distance to the click is <= 5.
-* Gaussian maps at three scales (Forte et al. 2020, Sec. 3.1 and Tab. 2, citing [35]).
-  The paper gives no sigmas; we take the scales of the same author's public FBA-matting
-  click encoding: sigma = (0.02, 0.08, 0.16) * L with L = 320, i.e. 6.4, 25.6 and 51.2 px.
-  Each map is max_c exp(-d_c^2 / (2 sigma^2)) over the clicks c of one sign (0 when none).
-* Distance maps (Xu et al. 2016, "Deep interactive object selection", Sec. 3.1): the
-  Euclidean distance to the nearest click of one sign, truncated at 255 (255 when none).
-
-Clicks are given as a sequence of (y, x, is_positive) in pixel coordinates of the map;
-clicks outside the map are allowed (their encodings are simply clipped).
+Constants: ``DISK_RADIUS`` = 5 px (RITM public code), ``GAUSSIAN_L`` = 320 and
+``GAUSSIAN_SCALES`` = (0.02, 0.08, 0.16) (sigma = scale x L, FBA-matting public code),
+``DISTANCE_CAP`` = 255.
 """
 
 from __future__ import annotations

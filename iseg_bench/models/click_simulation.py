@@ -1,17 +1,6 @@
-"""Training-time click placement, by the evaluation robots themselves.
-
-* First click at the object centre: the object pixel farthest from the object boundary and
-  the image sides (the evaluation protocol's first click, Du et al. 2023 Sec. 4.1; Forte et
-  al. 2020 Sec. 3.2): the reference clicker's first click on an empty prediction
-  (``robots.clicker.CenterOfErrorClicker``).
-* Next clicks at the centre of the largest error region of the model's own prediction
-  (Forte et al. 2020, Sec. 3.2: "segment the mislabelled pixels into connected regions ...
-  place the click at the centre of the largest incorrect region, so as to maximise the
-  Euclidean distance to both the region boundary and the sides of the image"): the DIOS-style
-  robot ``robots.clicker.LargestRegionCenterClicker`` with no click history (8-connected
-  regions; false negatives give a positive click, false positives a negative one; ignored
-  pixels are never errors; ties: larger region, then FN, then the first pixel in row-major
-  order).
+"""Training-time click placement by the evaluation robots themselves: the object-centre
+first click and largest-error-region next clicks (Du et al. 2023, Sec. 4.1; Forte et al.
+2020, Sec. 3.2). Specified in ``docs/models/torch-models.md``.
 """
 
 from __future__ import annotations

@@ -1,49 +1,13 @@
-"""EMC-Click: efficient mask correction for click-based interactive segmentation.
+"""EMC-Click: a base segmentation network run at the first click and a mask correction
+network (template selection, click-guided attention and correlation) run at every click.
 
 Source: Du, Yuan, Wang, Wang, "Efficient Mask Correction for Click-Based Interactive Image
-Segmentation", CVPR 2023 (file 003 of /work/shared/papers), Sec. 3 and 4.1.
+Segmentation", CVPR 2023, Sec. 3 and 4.1. Layer by layer, with the choices the paper leaves
+open: ``docs/models/emc-click.md``.
 
-Pipeline (Sec. 3.2, Eqs. 1-2):
-
-* Base segmentation network Phi_S (Eq. 1): image + the *first* click only (binary disks,
-  radius 5) -> target-aware features F_t and a coarse mask M_c. Here: a SegFormer MiT
-  encoder (b0 or b3, built from config through transformers) with the image and the two
-  disk maps as 5 input channels, and the SegFormer all-MLP decoder (per-stage 1x1
-  projection to ``decoder_hidden_size``, upsampling to stride 4, concatenation, 1x1 fusion
-  + GroupNorm + ReLU) giving F_t at stride 4; a 1x1 classifier gives M_c (logits, stride 4).
-  Run once per sample.
-* Mask correction network Phi_R (Eq. 2, Sec. 3.3) at stride 4 with C channels
-  (C = 64 for b0, 96 for b3, Sec. 4.1):
-  - low-level features F_l from (image, positive/negative disks, previous mask): two 3x3
-    stride-2 convolutions (6 -> C/2 -> C, ReLU);
-  - F_t projected to C by a 1x1 convolution, concatenated with F_l and fused by a 1x1
-    convolution + ReLU into F_u;
-  - template selection (Eqs. 3-4): V_p / V_n = maximum cosine similarity of each pixel of
-    F_u to the positive / negative click features, D_p / D_n = minimum Euclidean distance to
-    the positive / negative clicks divided by the feature-map diagonal,
-        O_p = (V_p + (1 - V_n)) * (1 - D_p),  O_n = (V_n + (1 - V_p)) * (1 - D_n),
-    and the top-K locations of O_p / O_n give K positive and K negative templates
-    (K = C, Sec. 4.1; K is capped at the number of feature pixels);
-  - click-guided self-attention (Eqs. 5-6): standard qkv multi-head attention, 4 heads,
-    pixels of F_u (queries) attend to the 2K templates (keys/values), output projection,
-    residual: F_s = F_u + Attention(Q, K, V);
-  - click-guided correlation (Eqs. 7-9): S^j = phi_q(F_t^j) . phi_k(F_u) / sqrt(C) for every
-    positive and negative template (phi_q, phi_k linear), a shared 1x1 convolution phi_s
-    (K -> C/2, ReLU) on the positive and on the negative similarity stacks, concatenation and
-    a 1x1 convolution phi_f (C -> C, ReLU): F_c;
-  - four convolutions to the logit: 3x3 (2C -> C/2), 3x3 (C/2 -> C/2), 3x3 (C/2 -> C/2),
-    ReLU after each, 1x1 (C/2 -> 1); bilinear upsampling to the image size.
-* First click: M^0 = M_c (upsampled), then Phi_R. From the second click on only Phi_R runs,
-  on the cached F_t and the previous mask M^{t-1}.
-
-Conventions not given in the paper (our choices, stated): the scaling 1/sqrt(C) in the
-correlation; with no click of one sign its similarity map is 0 and its distance map 0 (so
-with only positive clicks O_n = 1 - V_p, which still picks background-like templates);
-click features are read at the nearest stride-4 cell; kernel sizes of the layers the
-paper leaves open are the ones listed above; GroupNorm instead of BatchNorm in the base
-decoder (small training batches); inputs padded bottom/right to a multiple of 32 (image by
-edge replication, maps by zeros) and outputs cropped back. Input images are float RGB in [0, 1], normalised inside
-with the ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225).
+Constants: ``IMAGENET_MEAN``, ``IMAGENET_STD`` (input normalisation), ``ATTENTION_HEADS`` =
+4, ``CORRECTION_CHANNELS`` (C = 64 for MiT-b0, 96 for MiT-b3), ``PAD_MULTIPLE`` = 32 (the MiT
+output stride; inputs are padded bottom/right to a multiple of it).
 """
 
 from __future__ import annotations

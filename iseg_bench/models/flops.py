@@ -1,11 +1,5 @@
-"""FLOPs of one click of a bundled model, counted by ``torch.utils.flop_counter``.
-
-A multiply-add counts as 2 FLOPs (Du et al. 2023, Tab. 1, report multiply-adds: half of
-these numbers). EMC-Click (Du et al., Sec. 3): the first click runs the base network and the
-correction network, a later click the correction network alone on the cached base features.
-acc99net (Forte et al., Sec. 3) runs the whole network at every click. The click is one
-positive click at the image centre.
-"""
+"""FLOPs of one click of a bundled model, counted by ``torch.utils.flop_counter`` (a
+multiply-add is 2 FLOPs; ``docs/models/torch-models.md``)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,10 @@
-"""Differentiable guided filter in box-filter form.
+"""Differentiable guided filter in box-filter form, the last layer of the 99%-accuracy
+network.
 
-Source: He, Sun, Tang, "Guided Image Filtering", TPAMI 2013, Alg. 1 (box-filter form); used
-as the last layer of the 99%-accuracy network (Forte et al. 2020, Sec. 3.1 and Fig. 2:
-"a 5x5 Deep Guided Filter layer", Wu et al. CVPR 2018). For a guide I and input p, with
-mean_r the mean over the (2r+1) x (2r+1) window clipped at the image border:
+Source: He, Sun, Tang, "Guided Image Filtering", TPAMI 2013, Alg. 1; Forte et al. 2020,
+Sec. 3.1 and Fig. 2 (Wu et al., CVPR 2018). Formulas: ``docs/models/acc99net.md``.
 
-    a = (mean(I p) - mean(I) mean(p)) / (mean(I^2) - mean(I)^2 + eps)
-    b = mean(p) - a mean(I)
-    q = mean(a) I + mean(b)
-
-Constants: radius r = 2 (the 5x5 window of Forte et al., Fig. 2); eps = 1e-2 (the paper
-does not state eps; 1e-2 is our choice for guides in [0, 1], configurable).
-The box filter uses cumulative sums, so its cost does not depend on r.
+Constants: ``GF_RADIUS`` = 2 (the 5x5 window), ``GF_EPS`` = 1e-2 (ours; the paper gives none).
 """
 
 from __future__ import annotations

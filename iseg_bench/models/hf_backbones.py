@@ -1,19 +1,9 @@
-"""Backbones built from HuggingFace ``transformers`` configs (no torchvision, no timm).
+"""Backbones built from HuggingFace ``transformers`` configs (no torchvision, no timm):
+SegFormer MiT encoders (Xie et al., NeurIPS 2021, Tab. 6) and ResNet GN+WS as BiT (Qiao et
+al. 2019; Forte et al. 2020, Sec. 3.1); a guarded transformers import and optional
+ImageNet-pretrained weight loading (``docs/models/torch-models.md``).
 
-* SegFormer Mix Transformer encoders MiT-b0 / MiT-b3 (Xie et al., NeurIPS 2021, Tab. 6):
-  ``SegformerModel``. Constants (hidden sizes, depths, heads, reduction ratios) below.
-* ResNet-50 / ResNet-101 with GroupNorm (32 groups) and weight standardisation (Qiao et al.
-  2019), as used by the 99%-accuracy network (Forte et al. 2020, Sec. 3.1): ``BitBackbone``
-  with ``layer_type='bottleneck'`` and ``output_stride=8`` (layer3/layer4 dilated 2 and 4).
-
-The import of transformers is guarded: a torchvision that is installed but cannot be
-imported (e.g. built for another torch) breaks transformers' import, so it is hidden first
-(``sys.modules['torchvision'] = None`` makes importlib report it as absent).
-
-Optional ImageNet-pretrained weights: :func:`load_pretrained_segformer` and
-:func:`load_pretrained_bit` read a local ``save_pretrained`` folder (or a hub name when
-online) and copy the weights in; first convolutions with extra input channels (click maps)
-get the pretrained RGB filters and zeros for the extra channels.
+Constants: ``MIT_CONFIGS`` (b0, b3), ``RESNET_CONFIGS`` (resnet50, resnet101).
 """
 
 from __future__ import annotations

@@ -1,23 +1,9 @@
-"""Training losses of the two click models.
+"""Training losses of the two click models: the normalised focal loss (Sofiiuk et al.,
+AdaptIS, ICCV 2019, Sec. 3.3; EMC-Click) and the soft-IoU + click-location loss (Forte et
+al. 2020, Sec. 3.2, Eq. 1). Formulas: ``docs/models/emc-click.md``,
+``docs/models/acc99net.md``.
 
-* Normalised focal loss, NFL (Sofiiuk et al., "AdaptIS", ICCV 2019, Sec. 3.3; used by
-  EMC-Click for both the base and the corrected output, Du et al. 2023, Sec. 4.1).
-  With p_t the probability of the true class, alpha_t = alpha for foreground and
-  1 - alpha for background, and beta_i = (1 - p_t,i)^gamma:
-
-      NFL = - sum_i alpha_t,i * beta_i / (sum_j beta_j) * log(p_t,i)
-
-  per sample (the RITM public code multiplies by N / sum(beta) and then averages over the N
-  valid pixels, which is the same number), averaged over the batch. As in that code the
-  normaliser sum(beta) is detached from the graph. Constants: alpha = 0.5, gamma = 2,
-  eps = 1e-8 inside the log and the normaliser.
-
-* Soft-IoU + click-location loss (Forte et al. 2020, Sec. 3.2, Eq. 1, after IIS-LD):
-
-      L = 1 - sum_i a_i g_i / sum_i max(a_i, g_i) + sum_{c in clicks} (a_c - g_c)^2
-
-  where a is the predicted mask and g the ground truth, both in [0, 1]; averaged over the
-  batch. Ignored pixels (ignore mask) are left out of both sums.
+Constants: ``NFL_ALPHA`` = 0.5, ``NFL_GAMMA`` = 2, ``EPS`` = 1e-8.
 """
 
 from __future__ import annotations

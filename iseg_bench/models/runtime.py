@@ -1,8 +1,5 @@
-"""Device and precision selection for the bundled models.
-
-``--device auto|cpu|cuda|cuda:i`` ("auto" = the first CUDA device when one is usable, else
-the CPU) and ``--bf16``: bfloat16 autocast on CUDA (ignored with a warning on the CPU).
-"""
+"""Device and precision selection for the bundled models: ``auto|cpu|cuda|cuda:i`` and
+bfloat16 autocast on CUDA (``docs/models/torch-models.md``)."""
 
 from __future__ import annotations
 

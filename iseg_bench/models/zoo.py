@@ -1,14 +1,6 @@
-"""Named model variants and ``build_model``.
+"""Named model variants and ``build_model`` (``docs/models/torch-models.md``).
 
-| name            | model     | architecture                                            |
-|-----------------|-----------|---------------------------------------------------------|
-| emc-click       | EMCClick  | MiT-b0 base, correction width C = 64 (Du et al. Tab. 1) |
-| emc-click-b3    | EMCClick  | MiT-b3 base, C = 96                                     |
-| acc99net        | Acc99Net  | ResNet-50 GN+WS, Tab. 4-5 widths (Forte et al.)         |
-| emc-click-tiny  | EMCClick  | 4-stage MiT with widths 8-32, C = 16: tests, smoke runs |
-| acc99net-tiny   | Acc99Net  | BiT widths 16-128, narrow streams: tests, smoke runs    |
-
-The tiny variants keep every block of the full models and only shrink widths and depths.
+Constants: ``VARIANTS``, ``TINY_MIT`` and ``TINY_BIT`` (the tiny test variants' encoders).
 """
 
 from __future__ import annotations

@@ -1,19 +1,11 @@
 """Zoom-in: run the model on a box around the object from the second click on.
 
-Source: the ZoomIn transform of the click-based evaluation code (Sofiiuk et al., RITM,
-ICIP 2022, public code; kept by FocalClick and EMC-Click). Facts and constants taken:
+Source: the ZoomIn transform of the click-based evaluation code (Sofiiuk et al., RITM, ICIP
+2022, public code; kept by FocalClick and EMC-Click). Rule and deviation:
+``docs/models/torch-models.md``.
 
-* skipped for the first interaction (skip_clicks = 1): zoom-in starts at the second click;
-* the box is the bounding box of {previous probability > 0.5} together with the positive
-  clicks (prob_thresh 0.50);
-* it is expanded about its centre by 1.4 (expansion_ratio) with a minimum side of 200 px
-  (min_crop_size), then clipped to the image;
-* the crop is resized so that its long side is the model's input size (target_size 400 in
-  RITM; each adapter states its own), and the prediction is resized back and pasted into a
-  zero map of the image size (outside the box the object is absent by construction).
-
-Deviation: RITM keeps the previous box while its IoU with the new box stays >= 0.5; we
-recompute the box at every click (simpler and stateless).
+Constants: ``ZOOM_EXPANSION`` = 1.4, ``ZOOM_MIN_SIZE`` = 200 px, ``ZOOM_PROB_THRESH`` = 0.5,
+``ZOOM_SKIP_CLICKS`` = 1.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from iseg_bench.adapters.multi_region import build_multi_region_adapter, to_region_map
+from iseg_bench.adapters.multi_region import to_region_map
+from iseg_bench.adapters.single_region import build_multi_region_adapter
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import SampleError, UsageError
@@ -244,7 +245,7 @@ class FullImageProtocol(Protocol):
 
     def build_context(self, dataset: Dataset) -> WorkerContext:
         """The multi-region model (a single-object model is composed, see
-        adapters.multi_region) and the two robots; ``config.robot`` is not used."""
+        adapters.single_region) and the two robots; ``config.robot`` is not used."""
         cfg = self.config
         return WorkerContext(cfg, dataset,
                              build_multi_region_adapter(cfg.model, **dict(cfg.model_options)),

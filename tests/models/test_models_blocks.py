@@ -85,7 +85,8 @@ def test_box_filter_and_guided_filter_hand():
     assert np.allclose(box_filter(t(src), r)[0, 0].numpy(), _naive_box(src, r))
     n = _naive_box(np.ones_like(guide), r)
     mi, mp = _naive_box(guide, r) / n, _naive_box(src, r) / n
-    a = (_naive_box(guide * src, r) / n - mi * mp) / (_naive_box(guide * guide, r) / n - mi * mi + eps)
+    a = ((_naive_box(guide * src, r) / n - mi * mp)
+         / (_naive_box(guide * guide, r) / n - mi * mi + eps))
     b = mp - a * mi
     expected = _naive_box(a, r) / n * guide + _naive_box(b, r) / n
     got = guided_filter(t(guide), t(src), r, eps)[0, 0].numpy()

@@ -21,17 +21,17 @@ def test_template_scores_match_equations_3_4():
     o_p, o_n = template_scores(torch.from_numpy(f)[None], cells)
     unit = f / np.linalg.norm(f, axis=0, keepdims=True)
     diag = np.hypot(4, 6)
-    vp = np.full((4, 6), -np.inf); vn = np.full((4, 6), -np.inf)
-    dp = np.full((4, 6), np.inf); dn = np.full((4, 6), np.inf)
+    vp, vn = np.full((4, 6), -np.inf), np.full((4, 6), -np.inf)
+    dp, dn = np.full((4, 6), np.inf), np.full((4, 6), np.inf)
     for r in range(4):
         for c in range(6):
             for (cr, cc, lab) in clicks[:3]:
                 cos = float(unit[:, r, c] @ unit[:, cr, cc])
                 d = np.hypot(r - cr, c - cc) / diag
                 if lab == 1:
-                    vp[r, c] = max(vp[r, c], cos); dp[r, c] = min(dp[r, c], d)
+                    vp[r, c], dp[r, c] = max(vp[r, c], cos), min(dp[r, c], d)
                 else:
-                    vn[r, c] = max(vn[r, c], cos); dn[r, c] = min(dn[r, c], d)
+                    vn[r, c], dn[r, c] = max(vn[r, c], cos), min(dn[r, c], d)
     assert np.allclose(o_p[0].numpy(), (vp + (1 - vn)) * (1 - dp), atol=1e-5)
     assert np.allclose(o_n[0].numpy(), (vn + (1 - vp)) * (1 - dn), atol=1e-5)
     # the click pixels themselves score highest among their sign's neighbours
@@ -50,7 +50,8 @@ def test_template_scores_without_negative_clicks():
 
 
 def test_click_cells_stride_4():
-    c = click_cells(torch.tensor([[[0.0, 0.0, 1], [7.0, 9.0, 0], [100.0, -3.0, 1]]]), (32, 32), (8, 8))
+    c = click_cells(torch.tensor([[[0.0, 0.0, 1], [7.0, 9.0, 0], [100.0, -3.0, 1]]]), (32, 32),
+                    (8, 8))
     assert c[0].tolist() == [[0, 0, 1], [1, 2, 0], [7, 0, 1]]
 
 

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 
-from iseg_bench.errors import AdapterError  # noqa: E402
+from iseg_bench.errors import AdapterError, UsageError  # noqa: E402
 from iseg_bench.models.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from iseg_bench.models.click_encodings import gaussian_maps  # noqa: E402
 from iseg_bench.models.zoo import build_model  # noqa: E402
@@ -43,27 +43,28 @@ def test_checkpoint_round_trip(tmp_path, variant):
 
 
 def test_missing_checkpoint_is_a_clear_error(monkeypatch):
-    from iseg_bench.adapters.torch_models import acc99net, emc_click
+    from iseg_bench.adapters.torch_models import Acc99NetAdapter, EMCClickAdapter
 
     monkeypatch.delenv("ISEG_BENCH_WEIGHTS", raising=False)
-    for factory in (emc_click, acc99net):
+    for factory in (EMCClickAdapter, Acc99NetAdapter):
         with pytest.raises(AdapterError, match="iseg-bench train"):
             factory(device="cpu")
 
 
 def test_weights_folder_lookup(tmp_path, monkeypatch):
-    from iseg_bench.adapters.torch_models import acc99net
+    from iseg_bench.adapters.torch_models import Acc99NetAdapter
 
     save_checkpoint(build_model("acc99net-tiny"), tmp_path / "acc99net", variant="acc99net-tiny")
     monkeypatch.setenv("ISEG_BENCH_WEIGHTS", str(tmp_path))
-    ad = acc99net(device="cpu")
+    ad = Acc99NetAdapter(device="cpu")
     assert ad.weights.endswith("acc99net.safetensors")
 
 
 def test_emc_adapter_caches_base_features_from_click_2():
-    from iseg_bench.adapters.torch_models import emc_click
+    from iseg_bench.adapters.torch_models import EMCClickAdapter
 
-    ad = emc_click(device="cpu", random_init="true", variant="emc-click-tiny", short_side=None)
+    ad = EMCClickAdapter(device="cpu", random_init="true", variant="emc-click-tiny",
+                         short_side=None)
     calls = {"encode": 0, "correct": 0}
     enc, cor = ad.model.encode, ad.model.correct
 
@@ -90,11 +91,11 @@ def test_emc_adapter_caches_base_features_from_click_2():
     assert calls["encode"] == 2
 
 
-@pytest.mark.parametrize("factory_name", ["emc_click", "acc99net"])
+@pytest.mark.parametrize("factory_name", ["EMCClickAdapter", "Acc99NetAdapter"])
 def test_adapters_zoom_in_path(factory_name):
     from iseg_bench.adapters import torch_models
 
-    variant = "emc-click-tiny" if factory_name == "emc_click" else "acc99net-tiny"
+    variant = "emc-click-tiny" if factory_name == "EMCClickAdapter" else "acc99net-tiny"
     ad = getattr(torch_models, factory_name)(device="cpu", random_init=True, variant=variant,
                                              zoom_in="true", zoom_size=48, short_side=None)
     image = np.random.default_rng(1).integers(0, 255, (70, 90, 3), dtype=np.uint8)
@@ -105,6 +106,26 @@ def test_adapters_zoom_in_path(factory_name):
     p2 = ad.predict([Click(30, 45, True), Click(35, 50, False)], prev)
     assert p1.shape == p2.shape == (70, 90)
     assert ad.describe()["zoom_in"] is True
+
+
+@pytest.mark.parametrize("name", ["emc-click", "emc-click-b3", "acc99net"])
+def test_unknown_model_option_is_a_usage_error_naming_the_model(name):
+    from iseg_bench.adapters.registry import MODELS, build_adapter
+
+    assert "zoom_in" in MODELS.resolve(name).options_class.__dataclass_fields__
+    with pytest.raises(UsageError, match=rf"model {name}: unknown option\(s\) zoom; "
+                                         r"allowed: .*\bzoom_in\b"):
+        build_adapter(name, zoom=True)
+
+
+def test_model_option_defaults_per_model():
+    from iseg_bench.adapters.torch_models import Acc99NetAdapter, EMCClickAdapter, EMCClickB3Adapter
+
+    emc = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny")
+    acc = Acc99NetAdapter(device="cpu", random_init=True, variant="acc99net-tiny")
+    assert emc.short_side == 384 and acc.short_side is None
+    assert EMCClickB3Adapter.default_variant == "emc-click-b3"
+    assert EMCClickB3Adapter.name == "emc-click-b3"
 
 
 def test_registry_names_resolve():
@@ -145,7 +166,8 @@ def test_broken_torchvision_is_hidden(tmp_path):
     """A torchvision that raises on import must not break the backbones' transformers import."""
     fake = tmp_path / "torchvision"
     fake.mkdir()
-    (fake / "__init__.py").write_text("raise RuntimeError('operator torchvision::nms does not exist')\n")
+    (fake / "__init__.py").write_text(
+        "raise RuntimeError('operator torchvision::nms does not exist')\n")
     code = textwrap.dedent("""
         import sys
         from iseg_bench.models.hf_backbones import transformers_modules, build_segformer
@@ -181,21 +203,22 @@ def test_device_and_option_parsing():
 
 
 def test_adapter_rejects_scribbles():
-    from iseg_bench.adapters.torch_models import acc99net
+    from iseg_bench.adapters.torch_models import Acc99NetAdapter
     from iseg_bench.types import Scribble
 
-    ad = acc99net(device="cpu", random_init=True, variant="acc99net-tiny")
+    ad = Acc99NetAdapter(device="cpu", random_init=True, variant="acc99net-tiny")
     ad.set_image(np.zeros((20, 20, 3), np.uint8))
     with pytest.raises(AdapterError, match="clicks only"):
-        ad.predict([Scribble(np.array([[1.0, 1.0], [5.0, 5.0]]), True)], np.zeros((20, 20), np.float32))
+        ad.predict([Scribble(np.array([[1.0, 1.0], [5.0, 5.0]]), True)],
+                   np.zeros((20, 20), np.float32))
 
 
 def test_emc_zoom_resamples_cached_features_on_the_crop_grid():
     """Cached F_t resampled to a zoom box: identity for the whole image; for the top-left
     quarter box resized x2, output cell (2m+1, 2n+1) sits at feature index (m+1/4, n+1/4)."""
-    from iseg_bench.adapters.torch_models import emc_click
+    from iseg_bench.adapters.torch_models import EMCClickAdapter
 
-    ad = emc_click(device="cpu", random_init=True, variant="emc-click-tiny", short_side=None)
+    ad = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny", short_side=None)
     ad.set_image(np.random.default_rng(0).integers(0, 255, (64, 96, 3), dtype=np.uint8))
     with torch.inference_mode():
         ad._cache = ad._base((10, 10, True))

@@ -60,8 +60,8 @@ def _first_click_ious(adapter, ds) -> list[float]:
 
 
 @pytest.mark.parametrize("variant,factory,lr,batch,steps", [
-    ("emc-click-tiny", "emc_click", 5e-3, 3, 60),
-    ("acc99net-tiny", "acc99net", 3e-3, 1, 160),
+    ("emc-click-tiny", "EMCClickAdapter", 5e-3, 3, 60),
+    ("acc99net-tiny", "Acc99NetAdapter", 3e-3, 1, 160),
 ])
 def test_overfit_reaches_iou_090(tmp_path, variant, factory, lr, batch, steps):
     from iseg_bench.adapters import torch_models
@@ -70,7 +70,8 @@ def test_overfit_reaches_iou_090(tmp_path, variant, factory, lr, batch, steps):
     res = train(variant, ds, epochs=10_000, batch_size=batch, lr=lr, device="cpu", out_dir=tmp_path,
                 max_steps=steps, crop_size=(32, 32), augment=False, progress=False)
     assert res.steps == steps
-    adapter = getattr(torch_models, factory)(checkpoint=str(tmp_path), device="cpu", short_side=None)
+    adapter = getattr(torch_models, factory)(checkpoint=str(tmp_path), device="cpu",
+                                             short_side=None)
     ious = _first_click_ious(adapter, ds)
     assert min(ious) >= 0.9, ious
 
@@ -92,11 +93,13 @@ def test_resume_continues_and_logs(tmp_path):
 
 
 def test_paper_augmentations_keep_the_object(tmp_path):
-    from iseg_bench.training import _augment_and_crop
+    from iseg_bench.training import recipe_for
+    from iseg_bench.training.data import augment_and_crop
 
     s = BlobDataset(n=1, h=40, w=50).load(0)
     for seed in range(5):
         for mt in ("emc-click", "acc99net"):
-            img, t, ig = _augment_and_crop(s, (24, 28), mt, np.random.default_rng(seed), True)
+            img, t, ig = augment_and_crop(s, (24, 28), recipe_for(mt),
+                                          np.random.default_rng(seed), True)
             assert img.shape == (24, 28, 3) and img.dtype == np.float32
             assert 0 <= img.min() and img.max() <= 1 and t.any()

@@ -1,0 +1,55 @@
+"""What a model's training recipe provides to the common loop: its schedule defaults, its
+optimiser, its augmentations and its optimiser step (``docs/models/emc-click.md``,
+``docs/models/acc99net.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from iseg_bench.errors import IsegBenchError
+
+#: (model, optimizer, batch, device, rng, bf16) -> (mean loss, optimiser steps made); the
+#: batch is (image (B, 3, h, w) float tensor in [0, 1], target (B, h, w) bool, ignore
+#: (B, h, w) bool).
+StepFn = Callable[[Any, Any, tuple[Any, np.ndarray, np.ndarray], Any, np.random.Generator, bool],
+                  tuple[float, int]]
+
+
+class TrainingError(IsegBenchError):
+    """Training cannot start or continue (bad dataset, bad resume folder, ...)."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One model family's training recipe.
+
+    Attributes:
+        model_type: the zoo model type it trains ("emc-click", "acc99net").
+        lr: default learning rate.
+        batch_size: default samples per batch.
+        crop: default (h, w) training crop in px.
+        milestones: fractions of the epochs at which the learning rate is divided by 10.
+        resize_range: (lo, hi) of the random rescale factor, or None for no rescale.
+        photometric: (image (h, w, 3) float32 in [0, 1], rng) -> jittered image (not yet
+            clipped); draws its random numbers from rng after the flip.
+        optimizer: (model, lr) -> torch optimiser.
+        step: the optimiser step(s) of one batch (``StepFn``).
+        load_pretrained: (model, folder or hub name) -> None: ImageNet weights into the
+            model's backbone.
+    """
+
+    model_type: str
+    lr: float
+    batch_size: int
+    crop: tuple[int, int]
+    milestones: tuple[float, ...]
+    resize_range: tuple[float, float] | None
+    photometric: Callable[[np.ndarray, np.random.Generator], np.ndarray]
+    optimizer: Callable[[Any, float], Any]
+    step: StepFn
+    load_pretrained: Callable[[Any, str], None]
