@@ -1,4 +1,5 @@
-"""Value objects shared by every protocol: interactions, samples and per-interaction records.
+"""Value objects shared by every protocol: interactions (with the rasteriser that defines a
+stroke's pixels) and samples.
 
 Coordinates are always (row, column) = (y, x) pixels of the original image.
 """
@@ -6,8 +7,9 @@ Coordinates are always (row, column) = (y, x) pixels of the original image.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
+import cv2
 import numpy as np
 
 
@@ -36,6 +38,32 @@ class Click:
                 "is_positive": bool(self.is_positive), "region": self.region}
 
 
+def rasterize_stroke(points: np.ndarray, thickness: int, shape: tuple[int, int]) -> np.ndarray:
+    """Rasterise a polyline of (N, 2) float (y, x) points as a stroke `thickness` px wide.
+
+    The centre line is drawn 1 px wide (OpenCV, 8-connected, points rounded to the nearest
+    pixel) and dilated with a `thickness` x `thickness` elliptical kernel, so a straight
+    stroke of odd thickness t is exactly t pixels across (OpenCV's own thick lines are
+    wider: 5 px for t = 3). A single point gives the kernel itself. Pixels outside `shape`
+    are clipped.
+
+    Returns:
+        (H, W) bool.
+    """
+    canvas = np.zeros(shape, dtype=np.uint8)
+    pts = np.round(np.asarray(points, dtype=np.float64)[:, ::-1]).astype(np.int32)
+    cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 1, 1, cv2.LINE_8)
+    if len(pts) == 1 or not canvas.any():
+        x, y = int(pts[0, 0]), int(pts[0, 1])
+        if 0 <= y < shape[0] and 0 <= x < shape[1]:
+            canvas[y, x] = 1
+    t = max(int(thickness), 1)
+    if t > 1:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
+        canvas = np.asarray(cv2.dilate(canvas, kernel), dtype=np.uint8)
+    return canvas.astype(bool)
+
+
 @dataclass(frozen=True, eq=False)
 class Scribble:
     """A stroke: a polyline of (N, 2) float64 (y, x) points drawn `thickness` pixels wide.
@@ -61,8 +89,6 @@ class Scribble:
 
     def pixels(self, shape: tuple[int, int]) -> np.ndarray:
         """(M, 2) int64 (y, x) pixels covered by the rasterised stroke, clipped to `shape`."""
-        from iseg_bench.masks import rasterize_stroke
-
         return np.argwhere(rasterize_stroke(self.points, self.thickness, shape))
 
     def __eq__(self, other: object) -> bool:
@@ -111,7 +137,7 @@ class ExtremePoints:
         return {"kind": self.kind, "points": self.points.tolist(), "region": self.region}
 
 
-Interaction = Union[Click, Scribble, ExtremePoints]
+Interaction = Click | Scribble | ExtremePoints
 
 
 def interaction_from_json(d: dict[str, Any]) -> Interaction:

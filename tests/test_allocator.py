@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iseg_bench.adapters.multi_region import paint_annotation
+from iseg_bench.errors import UsageError
 from iseg_bench.masks import iou
 from iseg_bench.robots.full_image_allocator import (
     FullImageScribbleAllocator,
@@ -184,7 +185,7 @@ def test_allocation_is_deterministic_with_a_seed():
     c = alloc.allocate(target, ignore, pred, regions, np.random.default_rng(12))
     assert a == b
     assert a != c
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         FullImageScribbleAllocator("everything")
 
 

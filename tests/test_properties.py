@@ -29,10 +29,11 @@ from hypothesis.extra.numpy import arrays
 
 from iseg_bench import metrics
 from iseg_bench.errors import SampleError
-from iseg_bench.masks import error_masks, iou, rasterize_stroke
+from iseg_bench.geometry import error_masks, interaction_error_region
+from iseg_bench.masks import iou
 from iseg_bench.robots.clicker import CenterOfErrorClicker, LargestRegionCenterClicker
-from iseg_bench.robots.corrective import corrective_accuracy, error_region
-from iseg_bench.types import Click
+from iseg_bench.robots.corrective import corrective_accuracy
+from iseg_bench.types import Click, rasterize_stroke
 
 try:    # the scribbler is optional for this file (it is developed in parallel)
     from iseg_bench.robots.scribbler import MedialAxisScribbler
@@ -148,7 +149,7 @@ def test_corrective_meter_invariants(data):
     click = Click(y, x, data.draw(st.booleans()))
     fn, fp = error_masks(target, prev, ignore)
     err = fn if click.is_positive else fp
-    region = error_region(target, ignore, prev, click)
+    region = interaction_error_region(target, ignore, prev, click)
     assert not (region & ~err).any()
     assert region[y, x] == err[y, x]
     acc = corrective_accuracy(target, ignore, prev, new, click)

@@ -158,7 +158,7 @@ def test_distance_transform_is_stable_inside_a_run():
     import hashlib
 
     from iseg_bench.datasets.registry import get_dataset
-    from iseg_bench.robots.clicker import padded_distance
+    from iseg_bench.geometry import padded_distance
     from iseg_bench.runner import deterministic_opencv
 
     ds = get_dataset("synthetic", None, size=SIZE)

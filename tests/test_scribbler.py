@@ -10,19 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
-from iseg_bench.errors import SampleError
-from iseg_bench.masks import rasterize_stroke
+from iseg_bench.errors import SampleError, UsageError
+from iseg_bench.geometry import bezier_chain, bezier_curve, footprint_radius, stroke_footprint
 from iseg_bench.robots.registry import build_robot
 from iseg_bench.robots.scribbler import (
     MedialAxisScribbler,
-    bezier_chain,
-    bezier_curve,
-    footprint_radius,
     largest_error_component,
     scribble_in_region,
-    stroke_footprint,
 )
-from iseg_bench.types import Click, Scribble
+from iseg_bench.types import Click, Scribble, rasterize_stroke
 
 STEPS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
 
@@ -358,11 +354,20 @@ def test_registry_and_options():
                                 "path_method": "diameter"}
     assert robot.kind == "scribble"
     for bad in ({"boundary": "x"}, {"thickness": 0}, {"radius": 0}, {"path_method": "x"}):
-        with pytest.raises(ValueError):
+        with pytest.raises(UsageError):
             MedialAxisScribbler(**bad)
     with pytest.raises(ValueError):
         MedialAxisScribbler().next_interaction(np.zeros((3, 3), bool), np.zeros((3, 4), bool),
                                                np.zeros((3, 3), bool), [])
+
+
+def test_build_robot_checks_options_from_the_command_line():
+    robot = build_robot("scribbler", thickness="5", radius="2", boundary="allow")
+    assert (robot.options.thickness, robot.options.radius) == (5, 2.0)
+    for bad, message in (({"boundary": "nope"}, "boundary"), ({"thickness": "x"}, "thickness"),
+                         ({"thickness": 0}, "thickness"), ({"colour": "red"}, "unknown")):
+        with pytest.raises(UsageError, match=f"robot scribbler: .*{message}"):
+            build_robot("scribbler", **bad)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -64,8 +64,8 @@ from skimage.segmentation import random_walker
 from iseg_bench.adapters.base import Adapter
 from iseg_bench.adapters.seeds import WorkingResolution
 from iseg_bench.errors import AdapterError, SampleError
-from iseg_bench.masks import disk, rasterize_stroke
-from iseg_bench.types import Click, ExtremePoints, Interaction, Scribble
+from iseg_bench.masks import disk
+from iseg_bench.types import Click, ExtremePoints, Interaction, Scribble, rasterize_stroke
 
 EXTREME_POINT_DIAMETER = 6.0  # px, the paper Sec. 3.2 ("a circle which is 6 pixels in diameter")
 SCRIBBLE_WIDTH = 3            # px, the paper Sec. 3.2 ("Scribbles are 3 pixels wide")

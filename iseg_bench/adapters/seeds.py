@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from iseg_bench.masks import rasterize_stroke
-from iseg_bench.types import Click, Interaction, Scribble
+from iseg_bench.types import Click, Interaction, Scribble, rasterize_stroke
 
 SEED_RADIUS = 5  # click-disk radius in original-image pixels (the field's click disk, RITM)
 
