@@ -45,7 +45,14 @@ def rasterize_stroke(points: np.ndarray, thickness: int, shape: tuple[int, int])
     pixel) and dilated with a `thickness` x `thickness` elliptical kernel, so a straight
     stroke of odd thickness t is exactly t pixels across (OpenCV's own thick lines are
     wider: 5 px for t = 3). A single point gives the kernel itself. Pixels outside `shape`
-    are clipped.
+    are clipped. This is the one definition of the pixels a ``Scribble`` paints (robots,
+    adapters and annotation maps all use it), kept beside ``Scribble`` so that the value
+    objects import nothing from higher layers.
+
+    Args:
+        points: (N, 2) float (y, x) polyline vertices, N >= 1.
+        thickness: stroke width in px (values below 1 count as 1).
+        shape: (H, W) of the canvas.
 
     Returns:
         (H, W) bool.

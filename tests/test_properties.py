@@ -1,4 +1,4 @@
-"""Property-based tests (issue 6, "Failure isolation and bad input"): random and hostile
+"""Property-based tests of failure isolation and bad input: random and hostile
 masks thrown at every robot and every figure.
 
 Invariants checked:

@@ -21,7 +21,7 @@ from iseg_bench.geometry.strokes import dedupe, longest_run, pixels_inside
 
 COARSE_STRIDE = 8
 BAND_TAIL = 1e-12
-_BAND_C = math.log(2.0 / BAND_TAIL) / 2.0      # (w - 1/2)^2 >= n * _BAND_C  (about 14.5)
+_BAND_C = math.log(2.0 / BAND_TAIL) / 2.0      # (w - 1/2)^2 >= n * _BAND_C  (about 14.2)
 
 _LOG_FACTORIALS = gammaln(np.arange(4097, dtype=np.float64) + 1.0)
 
@@ -40,7 +40,8 @@ def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
 
     Bernstein basis in log space (log C(n, i) from ``gammaln``): no overflow for any degree,
     t = 0 and t = 1 give the end points exactly; only the band
-    |i - round(n t)| <= ceil(sqrt(14.5 n)) + 1 is evaluated (neglected mass < BAND_TAIL),
+    |i - round(n t)| <= ceil(sqrt(c n)) + 1, c = ln(2 / BAND_TAIL) / 2 (about 14.2), is
+    evaluated (neglected mass < BAND_TAIL by Hoeffding's bound),
     and the band weights are renormalised to sum to 1.
 
     Args:
