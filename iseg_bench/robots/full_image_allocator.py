@@ -41,8 +41,8 @@ _SQUARE = np.ones((3, 3), np.uint8)
 
 
 @dataclass
-class ErrorRegion:
-    """One error region.
+class RankedErrorRegion:
+    """One error region of one ground-truth region, with its importance.
 
     Attributes:
         region: id of its ground-truth region t.
@@ -95,7 +95,7 @@ def region_ious(target: np.ndarray, pred: np.ndarray, ignore: np.ndarray,
 
 
 def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
-                  regions: Sequence[int]) -> list[ErrorRegion]:
+                  regions: Sequence[int]) -> list[RankedErrorRegion]:
     """Every error region of every region in `regions`, ranked by importance.
 
     Args:
@@ -103,7 +103,7 @@ def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
         regions: the image's N region ids (the mean IoU is over these).
 
     Returns:
-        list of ErrorRegion, most important first.
+        list of RankedErrorRegion, most important first.
     """
     ids = [int(r) for r in regions]
     n = len(ids)
@@ -114,7 +114,7 @@ def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
     in_image = np.zeros(size, dtype=bool)
     in_image[ids] = True
     wrong = (pred != target) & ~ignore
-    out: list[ErrorRegion] = []
+    out: list[RankedErrorRegion] = []
     for t in ids:
         comps = label_components(wrong & (target == t))
         if comps.count == 0:
@@ -137,13 +137,13 @@ def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
         for c in range(1, k):
             area = int(sizes[c])
             gain = (area / union[t] + delta[c]) / n
-            out.append(ErrorRegion(t, area, float(gain), comps.first_pixel(c), comps.box(c),
+            out.append(RankedErrorRegion(t, area, float(gain), comps.first_pixel(c), comps.box(c),
                                    comps.local(c)))
-    out.sort(key=ErrorRegion.sort_key)
+    out.sort(key=RankedErrorRegion.sort_key)
     return out
 
 
-def _first_point_candidates(err: ErrorRegion, true_region: np.ndarray,
+def _first_point_candidates(err: RankedErrorRegion, true_region: np.ndarray,
                             correct: np.ndarray) -> np.ndarray:
     """(M, 2) int64 (y, x) candidates of P0 (step 1 and its fallback)."""
     h, w = true_region.shape
@@ -177,7 +177,7 @@ def _polyline(chain: np.ndarray) -> np.ndarray:
     return vertices
 
 
-def simulate_scribble(err: ErrorRegion, target: np.ndarray, ignore: np.ndarray,
+def simulate_scribble(err: RankedErrorRegion, target: np.ndarray, ignore: np.ndarray,
                       pred: np.ndarray, rng: np.random.Generator, tries: int = TRIES,
                       thickness: int = THICKNESS) -> Scribble:
     """One corrective scribble for an error region (Sec. 4).
@@ -274,14 +274,15 @@ class FullImageScribbleAllocator:
         """Scribbles per round under "free": round(budget_per_region x n_regions)."""
         return int(round(self.options.budget_per_region * n_regions))
 
-    def plan(self, errors: Sequence[ErrorRegion], regions: Sequence[int]) -> list[ErrorRegion]:
+    def plan(self, errors: Sequence[RankedErrorRegion],
+             regions: Sequence[int]) -> list[RankedErrorRegion]:
         """The error regions that receive a scribble this round, in order (with repeats
         under "free"); `errors` must be ranked (as ``error_regions`` returns them)."""
         if not errors:
             return []
         if self.options.allocation == "per-region":
             seen: set[int] = set()
-            out: list[ErrorRegion] = []
+            out: list[RankedErrorRegion] = []
             for e in errors:
                 if e.region not in seen:
                     seen.add(e.region)
