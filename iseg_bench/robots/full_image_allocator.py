@@ -7,6 +7,7 @@ All Regions Jointly", CVPR 2019, Sec. 4 ("Scribble corrections", Fig. 4) and Sec
 docs/robots/full-image-allocator.md.
 
 Constants: TRIES = 10 curves per scribble (Sec. 4), THICKNESS = 3 px (Sec. 3.2),
+BUDGET_PER_REGION = 1.0 (scribbles per region per round under "free", Sec. 5.3),
 DECIMATE = 4 (polyline vertex every 4th chain pixel), 8-connected error regions.
 """
 
@@ -36,6 +37,7 @@ from iseg_bench.types import Scribble
 ALLOCATIONS = ("free", "per-region")
 TRIES = 10                # Sec. 4: "We repeat this process ten times"
 THICKNESS = 3             # px, Sec. 3.2: "Scribbles are 3 pixels wide"
+BUDGET_PER_REGION = 1.0   # scribbles per region per round under "free" (Sec. 5.3)
 DECIMATE = 4              # polyline vertex every 4th chain pixel (keeps records small)
 _SQUARE = np.ones((3, 3), np.uint8)
 
@@ -236,7 +238,8 @@ class AllocatorOptions:
         "free", "free (budget on the most important error regions) or per-region (Sec. 5.3)")
     tries: int = option(TRIES, "curves drawn per scribble (Sec. 4: 10)")
     thickness: int = option(THICKNESS, "stroke width in px (Sec. 3.2: 3)")
-    budget_per_region: float = option(1.0, "scribbles per region per round under free")
+    budget_per_region: float = option(BUDGET_PER_REGION,
+                                      "scribbles per region per round under free")
 
     def __post_init__(self) -> None:
         if self.allocation not in ALLOCATIONS:
@@ -265,7 +268,7 @@ class FullImageScribbleAllocator:
     options_class = AllocatorOptions
 
     def __init__(self, allocation: str = "free", tries: int = TRIES, thickness: int = THICKNESS,
-                 budget_per_region: float = 1.0):
+                 budget_per_region: float = BUDGET_PER_REGION):
         self.options = parse_options(AllocatorOptions, {
             "allocation": allocation, "tries": tries, "thickness": thickness,
             "budget_per_region": budget_per_region}, "full-image allocator")

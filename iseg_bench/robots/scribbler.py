@@ -31,6 +31,7 @@ from iseg_bench.options import option
 from iseg_bench.robots.base import Robot
 from iseg_bench.types import Interaction, Scribble
 
+THICKNESS = 3               # px, ScribbleSeg Sec. 3.4
 BOUNDARY_MODES = ("protect", "clean", "allow")
 PATH_METHODS = ("diameter", "every_node")
 
@@ -39,7 +40,7 @@ PATH_METHODS = ("diameter", "every_node")
 class ScribblerOptions:
     """Options of ``MedialAxisScribbler``; bad values raise UsageError."""
 
-    thickness: int = option(3, "stroke width in px (ScribbleSeg Sec. 3.4: 3)")
+    thickness: int = option(THICKNESS, "stroke width in px (ScribbleSeg Sec. 3.4: 3)")
     boundary: Literal["protect", "clean", "allow"] = option(
         "protect", "boundary strategy of Tab. 6: protect, clean or allow")
     radius: float = option(DEFAULT_RADIUS, "radius of the skeleton's neighbour graph in px")
@@ -84,7 +85,7 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positive: bool,
-                       thickness: int = 3, boundary: str = "protect",
+                       thickness: int = THICKNESS, boundary: str = "protect",
                        radius: float = DEFAULT_RADIUS, seed: int = MEDIAL_AXIS_SEED,
                        path_method: str = "diameter", region_id: int | None = None
                        ) -> Scribble:
