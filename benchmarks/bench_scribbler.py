@@ -1,6 +1,6 @@
 """Time the ScribbleSeg scribbler (iseg_bench.robots.scribbler) per stroke at DAVIS size.
 
-Issue 3 target: median <= 20 ms per stroke at 854x480 on a 2-core machine, and the speed-up
+Target: median <= 20 ms per stroke at 854x480 on a 2-core machine, and the speed-up
 of the tree-diameter longest path over Alg. 1's literal every-node loop (ScribbleSeg Sec.
 3.4, Alg. 1 lines 12-17) on the same masks.
 
@@ -37,8 +37,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import iseg_bench.robots.scribbler as scribbler_module  # noqa: E402
-from iseg_bench.robots.graph_paths import skeleton_longest_path  # noqa: E402
+import iseg_bench.geometry.graph_paths as graph_paths_module  # noqa: E402
+from iseg_bench.geometry.graph_paths import skeleton_longest_path  # noqa: E402
 from iseg_bench.robots.scribbler import MedialAxisScribbler  # noqa: E402
 
 KERNEL = np.ones((3, 3), np.uint8)
@@ -90,11 +90,11 @@ def path_step(robot, cases) -> dict:
         skeletons.append((skel.copy(), radius))
         return skeleton_longest_path(skel, radius, method)
 
-    scribbler_module.skeleton_longest_path = capture
+    graph_paths_module.skeleton_longest_path = capture
     try:
         time_robot(robot, cases)
     finally:
-        scribbler_module.skeleton_longest_path = skeleton_longest_path
+        graph_paths_module.skeleton_longest_path = skeleton_longest_path
     fast, slow, agree, nodes = [], [], 0, []
     for skel, radius in skeletons:
         t0 = time.perf_counter()

@@ -22,8 +22,8 @@ from iseg_bench.execution import execute
 from iseg_bench.options import options_help
 from iseg_bench.protocols.registry import PROTOCOLS, protocol_class
 from iseg_bench.registry import Registry
-from iseg_bench.run_folder import load_run
 from iseg_bench.robots.registry import ROBOTS
+from iseg_bench.run_folder import load_run
 from iseg_bench.thresholds import parse_thresholds
 
 #: exit status of a usage error (click's own convention)

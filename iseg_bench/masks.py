@@ -1,9 +1,12 @@
-"""Mask primitives: IoU with an ignore mask, FN/FP error masks, components, rasterising.
+"""Mask primitives: IoU with an ignore mask, disks, and deterministic OpenCV.
 
-All masks are (H, W) bool unless stated; coordinates are (y, x) pixels.
+All masks are (H, W) bool; coordinates are (y, x) pixels. Source of the IoU convention: RITM
+(Sofiiuk et al. 2022), ``isegm/inference/utils.py``, ``get_iou``.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -20,7 +23,7 @@ class deterministic_opencv:
     has no IPP switch.
     """
 
-    def __enter__(self):
+    def __enter__(self) -> deterministic_opencv:
         ipp = getattr(cv2, "ipp", None)
         self._ipp = ipp if ipp is not None and hasattr(ipp, "setUseIPP") else None
         self._old = self._ipp.useIPP() if self._ipp is not None else None
@@ -28,7 +31,7 @@ class deterministic_opencv:
             self._ipp.setUseIPP(False)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self._ipp is not None:
             self._ipp.setUseIPP(self._old)
         return False
@@ -54,62 +57,11 @@ def iou(target: np.ndarray, pred: np.ndarray, ignore: np.ndarray) -> float:
     if union == 0:
         raise SampleError("empty union: the target and the prediction are both empty "
                           "outside the ignore mask")
-    return np.count_nonzero(target & pred & valid) / union
-
-
-def error_masks(target: np.ndarray, pred: np.ndarray,
-                ignore: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(FN, FP): FN = target & ~pred & ~ignore, FP = ~target & pred & ~ignore."""
-    valid = ~ignore
-    return target & ~pred & valid, ~target & pred & valid
-
-
-def component_at(mask: np.ndarray, y: int, x: int, connectivity: int = 8) -> np.ndarray:
-    """(H, W) bool: the connected component of `mask` containing (y, x) (empty if mask[y, x]
-    is False). connectivity: 4 or 8."""
-    out = np.zeros(mask.shape, dtype=bool)
-    if not mask[y, x]:
-        return out
-    work = mask.astype(np.uint8)
-    ff = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=np.uint8)
-    cv2.floodFill(work, ff, (int(x), int(y)), 2, flags=connectivity)
-    return work == 2
-
-
-def components(mask: np.ndarray, connectivity: int = 8) -> tuple[int, np.ndarray]:
-    """Label connected components: (count, (H, W) int32 labels, 0 = background)."""
-    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=connectivity,
-                                        ltype=cv2.CV_32S)
-    return n - 1, labels
+    return float(np.count_nonzero(target & pred & valid) / union)
 
 
 def disk(shape: tuple[int, int], y: float, x: float, radius: float) -> np.ndarray:
     """(H, W) bool disk of pixels whose centre is within `radius` pixels of (y, x)."""
     yy, xx = np.ogrid[:shape[0], :shape[1]]
-    return (yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2
-
-
-def rasterize_stroke(points: np.ndarray, thickness: int, shape: tuple[int, int]) -> np.ndarray:
-    """Rasterise a polyline of (N, 2) float (y, x) points as a stroke `thickness` px wide.
-
-    The centre line is drawn 1 px wide (OpenCV, 8-connected, points rounded to the nearest
-    pixel) and dilated with a `thickness` x `thickness` elliptical kernel, so a straight
-    stroke of odd thickness t is exactly t pixels across (OpenCV's own thick lines are
-    wider: 5 px for t = 3). A single point gives the kernel itself. Pixels outside `shape`
-    are clipped.
-
-    Returns:
-        (H, W) bool.
-    """
-    canvas = np.zeros(shape, dtype=np.uint8)
-    pts = np.round(np.asarray(points, dtype=np.float64)[:, ::-1]).astype(np.int32)
-    cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 1, 1, cv2.LINE_8)
-    if len(pts) == 1 or not canvas.any():
-        x, y = int(pts[0, 0]), int(pts[0, 1])
-        if 0 <= y < shape[0] and 0 <= x < shape[1]:
-            canvas[y, x] = 1
-    t = max(int(thickness), 1)
-    if t > 1:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
-        canvas = cv2.dilate(canvas, kernel)
-    return canvas.astype(bool)
+    inside: np.ndarray = (yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2
+    return inside

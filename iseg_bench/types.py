@@ -1,4 +1,5 @@
-"""Value objects shared by every protocol: interactions, samples and per-interaction records.
+"""Value objects shared by every protocol: interactions and samples (the pixels an interaction
+touches are drawn by ``iseg_bench.geometry.strokes``).
 
 Coordinates are always (row, column) = (y, x) pixels of the original image.
 """
@@ -6,7 +7,7 @@ Coordinates are always (row, column) = (y, x) pixels of the original image.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +27,6 @@ class Click:
     is_positive: bool
     region: int | None = None
     kind = "click"
-
-    def pixels(self, shape: tuple[int, int]) -> np.ndarray:
-        """(1, 2) int64 array of the touched pixel, (y, x)."""
-        return np.array([[self.y, self.x]], dtype=np.int64)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "y": int(self.y), "x": int(self.x),
@@ -58,12 +55,6 @@ class Scribble:
         if len(pts) == 0:
             raise ValueError("a Scribble needs at least one point")
         object.__setattr__(self, "points", pts)
-
-    def pixels(self, shape: tuple[int, int]) -> np.ndarray:
-        """(M, 2) int64 (y, x) pixels covered by the rasterised stroke, clipped to `shape`."""
-        from iseg_bench.masks import rasterize_stroke
-
-        return np.argwhere(rasterize_stroke(self.points, self.thickness, shape))
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Scribble) and self.is_positive == other.is_positive
@@ -97,9 +88,6 @@ class ExtremePoints:
             raise ValueError(f"ExtremePoints needs (4, 2) points, got {pts.shape}")
         object.__setattr__(self, "points", pts)
 
-    def pixels(self, shape: tuple[int, int]) -> np.ndarray:
-        return np.round(self.points).astype(np.int64)
-
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, ExtremePoints) and self.region == other.region
                 and np.array_equal(self.points, other.points))
@@ -111,7 +99,7 @@ class ExtremePoints:
         return {"kind": self.kind, "points": self.points.tolist(), "region": self.region}
 
 
-Interaction = Union[Click, Scribble, ExtremePoints]
+Interaction = Click | Scribble | ExtremePoints
 
 
 def interaction_from_json(d: dict[str, Any]) -> Interaction:

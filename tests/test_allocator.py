@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iseg_bench.adapters.annotation_maps import paint_annotation
+from iseg_bench.errors import UsageError
+from iseg_bench.geometry import interaction_pixels
 from iseg_bench.masks import iou
 from iseg_bench.robots.full_image_allocator import (
     FullImageScribbleAllocator,
@@ -95,7 +97,7 @@ def test_scribbles_always_lie_inside_their_true_region(seed):
     for e in error_regions(target, ignore, pred, regions):
         s = simulate_scribble(e, target, ignore, pred, rng)
         true_region = (target == e.region) & ~ignore
-        px = s.pixels(target.shape)
+        px = interaction_pixels(s, target.shape)
         assert s.is_positive and s.region == e.region
         assert true_region[px[:, 0], px[:, 1]].all()
         assert not (paint_annotation(s, target.shape) & ~true_region).any()
@@ -110,7 +112,7 @@ def test_scribble_starts_on_the_correct_prediction_next_to_the_error():
     for seed in range(10):
         s = simulate_scribble(e, target, ignore, pred, np.random.default_rng(seed))
         touched = np.zeros(target.shape, bool)
-        px = s.pixels(target.shape)
+        px = interaction_pixels(s, target.shape)
         touched[px[:, 0], px[:, 1]] = True
         assert (touched & e.mask(target.shape)).any()   # it reaches into the error region
         assert s.thickness == 3
@@ -128,7 +130,7 @@ def test_thin_region_falls_back_to_a_thinner_scribble():
     (e,) = [e for e in error_regions(target, ignore, pred, [1, 2]) if e.region == 2]
     s = simulate_scribble(e, target, ignore, pred, np.random.default_rng(0))
     assert s.thickness == 1
-    px = s.pixels(target.shape)
+    px = interaction_pixels(s, target.shape)
     assert (target[px[:, 0], px[:, 1]] == 2).all()
 
 
@@ -184,7 +186,7 @@ def test_allocation_is_deterministic_with_a_seed():
     c = alloc.allocate(target, ignore, pred, regions, np.random.default_rng(12))
     assert a == b
     assert a != c
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         FullImageScribbleAllocator("everything")
 
 
@@ -222,6 +224,6 @@ def test_property_importance_and_inside(seed):
         assert e.gain == pytest.approx(mean_iou(target, fixed, ignore, regions) - before,
                                        abs=1e-12)
         s = simulate_scribble(e, target, ignore, pred, rng)
-        px = s.pixels(target.shape)
+        px = interaction_pixels(s, target.shape)
         true_region = (target == e.region) & ~ignore
         assert len(px) and true_region[px[:, 0], px[:, 1]].all()

@@ -7,7 +7,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.ndimage import distance_transform_edt
 
+from iseg_bench.errors import UsageError
+from iseg_bench.geometry import largest_error_region
 from iseg_bench.robots.clicker import CenterOfErrorClicker, LargestRegionCenterClicker
+from iseg_bench.robots.registry import build_robot
 from iseg_bench.types import Click
 
 CLICKER = CenterOfErrorClicker()
@@ -130,7 +133,8 @@ def test_dios_clicker_targets_the_largest_region_not_the_deepest():
 
 def test_dios_clicker_without_error_returns_fallback():
     t = square((4, 4), 1, 3, 1, 3)
-    assert LargestRegionCenterClicker().next_interaction(t, np.zeros_like(t), t, []) == Click(0, 0, False)
+    assert (LargestRegionCenterClicker().next_interaction(t, np.zeros_like(t), t, [])
+            == Click(0, 0, False))
 
 
 @pytest.mark.parametrize("robot", [CenterOfErrorClicker(), LargestRegionCenterClicker()])
@@ -153,3 +157,27 @@ def test_dios_clicker_passes_over_a_region_whose_pixels_were_all_clicked():
     # once every region is spent, the largest is clicked again at its centre
     spent.append(Click(4, 7, True))
     assert robot.next_interaction(target, none, pred, spent) == Click(1, 1, True)
+
+
+def test_dios_tie_goes_to_the_lower_opencv_label_not_the_row_major_first_region():
+    # two FN regions of 2 px: A starts at (0, 5), B at (1, 0). OpenCV's default 8-connected
+    # labelling scans 2 x 2 blocks, so B (block (0, 0)) gets label 1 although A comes first
+    # in row-major order; the DIOS clicker follows the label, the scribbler's rule the pixel.
+    target = np.zeros((6, 10), bool)
+    target[0, 5:7] = True
+    target[1, 0:2] = True
+    none = np.zeros_like(target)
+    assert LargestRegionCenterClicker().next_interaction(target, none, none, []) == Click(
+        1, 0, True)
+    by_label = largest_error_region(target, none, none, order="label")
+    by_pixel = largest_error_region(target, none, none, order="first_pixel")
+    assert by_label is not None and by_pixel is not None
+    assert np.argwhere(by_label.mask).tolist() == [[1, 0], [1, 1]]
+    assert np.argwhere(by_pixel.mask).tolist() == [[0, 5], [0, 6]]
+
+
+@pytest.mark.parametrize("name", ["clicker", "dios-clicker"])
+def test_click_robots_take_no_option(name):
+    assert build_robot(name).describe() == {"name": name}
+    with pytest.raises(UsageError, match=f"robot {name}: unknown option"):
+        build_robot(name, foo=1)

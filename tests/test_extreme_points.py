@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from iseg_bench.errors import SampleError
+from iseg_bench.errors import SampleError, UsageError
 from iseg_bench.robots.extreme_points import ExtremePointsRobot, extreme_points
 
 
@@ -68,3 +68,9 @@ def test_robot_skips_ignored_pixels_and_tags_regions():
     assert eps[1].points[1, 1] == 11
     with pytest.raises(SampleError):
         extreme_points(np.zeros((4, 4), bool), np.random.default_rng(0))
+
+
+def test_robot_options_are_checked():
+    assert ExtremePointsRobot(2).describe() == {"name": "extreme-points", "tolerance": 2}
+    with pytest.raises(UsageError, match="tolerance"):
+        ExtremePointsRobot(-1)

@@ -1,4 +1,4 @@
-"""Tests for the skeleton-graph steps of ScribbleSeg Alg. 1 (iseg_bench.robots.graph_paths):
+"""Tests for the skeleton-graph steps of ScribbleSeg Alg. 1 (iseg_bench.geometry.graph_paths):
 the cached medial axis equals skimage's, MSF = iterative heaviest-edge cycle removal, and the
 tree-diameter longest path equals the every-node oracle."""
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import ndimage as ndi
 from skimage.morphology import medial_axis as sk_medial_axis
 
-from iseg_bench.robots import graph_paths as gp
+from iseg_bench.geometry import graph_paths as gp
 
 
 def _random_mask(rng: np.random.Generator, shape: tuple[int, int], p: float) -> np.ndarray:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from iseg_bench.errors import SampleError
-from iseg_bench.masks import component_at, iou, rasterize_stroke
-from iseg_bench.robots.corrective import corrective_accuracy, error_region
+from iseg_bench.geometry import component_at, interaction_error_region, rasterize_stroke
+from iseg_bench.masks import iou
+from iseg_bench.robots.corrective import corrective_accuracy
 from iseg_bench.types import Click, Scribble
 
 
@@ -47,7 +48,7 @@ def test_corrective_accuracy_is_share_of_the_clicked_error_component_fixed():
     new[1:5, 6:9] = True             # fixing B must not count
     click = Click(2, 2, True)
     ign = np.zeros_like(target)
-    assert error_region(target, ign, prev, click).sum() == 12
+    assert interaction_error_region(target, ign, prev, click).sum() == 12
     assert corrective_accuracy(target, ign, prev, new, click) == pytest.approx(8 / 12)
 
 
@@ -73,5 +74,5 @@ def test_corrective_accuracy_of_a_scribble_covers_every_component_it_touches():
     new[:, 5:8] = False              # component 2 still wrong
     stroke = Scribble(np.array([[2.0, 1.0], [2.0, 6.0]]), True, thickness=1)
     ign = np.zeros_like(target)
-    assert error_region(target, ign, prev, stroke).sum() == 30
+    assert interaction_error_region(target, ign, prev, stroke).sum() == 30
     assert corrective_accuracy(target, ign, prev, new, stroke) == pytest.approx(0.5)

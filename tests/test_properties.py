@@ -1,4 +1,4 @@
-"""Property-based tests (issue 6, "Failure isolation and bad input"): random and hostile
+"""Property-based tests of failure isolation and bad input: random and hostile
 masks thrown at every robot and every figure.
 
 Invariants checked:
@@ -29,9 +29,10 @@ from hypothesis.extra.numpy import arrays
 
 from iseg_bench import metrics
 from iseg_bench.errors import SampleError
-from iseg_bench.masks import error_masks, iou, rasterize_stroke
+from iseg_bench.geometry import error_masks, interaction_error_region, rasterize_stroke
+from iseg_bench.masks import iou
 from iseg_bench.robots.clicker import CenterOfErrorClicker, LargestRegionCenterClicker
-from iseg_bench.robots.corrective import corrective_accuracy, error_region
+from iseg_bench.robots.corrective import corrective_accuracy
 from iseg_bench.types import Click
 
 try:    # the scribbler is optional for this file (it is developed in parallel)
@@ -148,7 +149,7 @@ def test_corrective_meter_invariants(data):
     click = Click(y, x, data.draw(st.booleans()))
     fn, fp = error_masks(target, prev, ignore)
     err = fn if click.is_positive else fp
-    region = error_region(target, ignore, prev, click)
+    region = interaction_error_region(target, ignore, prev, click)
     assert not (region & ~err).any()
     assert region[y, x] == err[y, x]
     acc = corrective_accuracy(target, ignore, prev, new, click)

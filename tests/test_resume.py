@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from iseg_bench import run_folder
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import ConfigMismatchError, IsegBenchError
-from iseg_bench import run_folder
 from iseg_bench.execution import execute, journal
 
 SIZE = [48, 64]

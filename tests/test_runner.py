@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from iseg_bench import run_folder
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import AdapterError, IsegBenchError, UnknownNameError, UsageError
-from iseg_bench import run_folder
 from iseg_bench.execution import execute, journal
 from iseg_bench.protocols.single_object import SingleObjectProtocol
 
@@ -176,8 +176,8 @@ def test_distance_transform_is_stable_inside_a_run():
     import hashlib
 
     from iseg_bench.datasets.registry import get_dataset
+    from iseg_bench.geometry import padded_distance
     from iseg_bench.masks import deterministic_opencv
-    from iseg_bench.robots.clicker import padded_distance
 
     ds = get_dataset("synthetic", None, size=SIZE)
     masks = [ds.load(i).target for i in range(20)]

@@ -10,17 +10,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
-from iseg_bench.errors import SampleError
-from iseg_bench.masks import rasterize_stroke
-from iseg_bench.robots.registry import build_robot
-from iseg_bench.robots.scribbler import (
-    MedialAxisScribbler,
+from iseg_bench.errors import SampleError, UsageError
+from iseg_bench.geometry import (
     bezier_chain,
     bezier_curve,
     footprint_radius,
+    interaction_pixels,
+    rasterize_stroke,
+    stroke_footprint,
+)
+from iseg_bench.robots.registry import build_robot
+from iseg_bench.robots.scribbler import (
+    MedialAxisScribbler,
     largest_error_component,
     scribble_in_region,
-    stroke_footprint,
 )
 from iseg_bench.types import Click, Scribble
 
@@ -288,7 +291,7 @@ def test_protect_boundary_stays_in_the_true_region(seed, thickness):
         assert comp[s.points[:, 0].astype(int), s.points[:, 1].astype(int)].all()
     true_region = (target if s.is_positive else ~target) & ~ignore
     stroke = np.zeros_like(target)
-    pix = s.pixels(target.shape)
+    pix = interaction_pixels(s, target.shape)
     stroke[pix[:, 0], pix[:, 1]] = True
     assert stroke.any()
     assert not (stroke & ~true_region).any()
@@ -358,11 +361,20 @@ def test_registry_and_options():
                                 "path_method": "diameter"}
     assert robot.kind == "scribble"
     for bad in ({"boundary": "x"}, {"thickness": 0}, {"radius": 0}, {"path_method": "x"}):
-        with pytest.raises(ValueError):
+        with pytest.raises(UsageError):
             MedialAxisScribbler(**bad)
     with pytest.raises(ValueError):
         MedialAxisScribbler().next_interaction(np.zeros((3, 3), bool), np.zeros((3, 4), bool),
                                                np.zeros((3, 3), bool), [])
+
+
+def test_build_robot_checks_options_from_the_command_line():
+    robot = build_robot("scribbler", thickness="5", radius="2", boundary="allow")
+    assert (robot.options.thickness, robot.options.radius) == (5, 2.0)
+    for bad, message in (({"boundary": "nope"}, "boundary"), ({"thickness": "x"}, "thickness"),
+                         ({"thickness": 0}, "thickness"), ({"colour": "red"}, "unknown")):
+        with pytest.raises(UsageError, match=f"robot scribbler: .*{message}"):
+            build_robot("scribbler", **bad)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

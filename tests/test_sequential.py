@@ -75,7 +75,7 @@ class BrightAdapter:
         self.bright = image[..., 0] > 128
 
     def predict(self, interactions, prev_prob):
-        from iseg_bench.masks import component_at
+        from iseg_bench.geometry import component_at
 
         out = np.zeros(self.bright.shape, bool)
         for c in interactions:

@@ -17,7 +17,8 @@ from typing import cast
 import numpy as np
 
 from iseg_bench.errors import SampleError
-from iseg_bench.masks import disk, rasterize_stroke
+from iseg_bench.geometry import rasterize_stroke
+from iseg_bench.masks import disk
 from iseg_bench.types import Click, ExtremePoints, Interaction, Scribble
 
 EXTREME_POINT_DIAMETER = 6.0
@@ -40,7 +41,7 @@ def paint_extreme_points(points: np.ndarray, shape: tuple[int, int],
 def paint_scribble(points: np.ndarray, shape: tuple[int, int], width: int = SCRIBBLE_WIDTH,
                    scale: float = 1.0) -> np.ndarray:
     """(H, W) bool: the polyline `points` ((N, 2) float (y, x), original pixels, x `scale`)
-    painted `width` px wide by ``masks.rasterize_stroke``. At scale < 1 the width is scaled
+    painted `width` px wide by ``geometry.rasterize_stroke``. At scale < 1 the width is scaled
     and rounded, at least 1 px."""
     w = max(1, int(round(width * scale))) if scale < 1.0 else int(width)
     return rasterize_stroke(np.asarray(points, dtype=np.float64) * scale, w, shape)

@@ -21,8 +21,8 @@ import numpy as np
 
 from iseg_bench.adapters.classical import RandomWalkerAdapter, RandomWalkerOptions
 from iseg_bench.adapters.seeds import WorkingResolution
+from iseg_bench.geometry import padded_distance
 from iseg_bench.options import option
-from iseg_bench.robots.clicker import padded_distance
 
 DEFAULT_BINS = 16  # levels per RGB channel -> 4096 colour bins
 DEFAULT_ALPHA = 1.0  # Laplace smoothing, counts added to every bin

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from iseg_bench.adapters.base import Adapter, parse_model_options
+from iseg_bench.geometry import interaction_pixels
 from iseg_bench.masks import disk
 from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
@@ -114,7 +115,7 @@ class FaultyAdapter(Adapter):
             if isinstance(inter, Click):
                 area = disk(self._shape, inter.y, inter.x, self.radius)
             else:
-                px = inter.pixels(self._shape)
+                px = interaction_pixels(inter, self._shape)
                 area = np.zeros(self._shape, bool)
                 area[px[:, 0], px[:, 1]] = True
             prob[area] = 1.0 if inter.is_positive else 0.0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from iseg_bench.masks import rasterize_stroke
+from iseg_bench.geometry import rasterize_stroke
 from iseg_bench.types import Click, Interaction, Scribble
 
 SEED_RADIUS = 5

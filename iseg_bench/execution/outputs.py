@@ -13,6 +13,7 @@ import pandas as pd
 
 from iseg_bench.config import RunConfig
 from iseg_bench.execution.journal import UnitResult, order_results
+from iseg_bench.protocols.base import Protocol
 from iseg_bench.run_folder import (
     FAILURES_CSV,
     PLOTS,
@@ -23,7 +24,6 @@ from iseg_bench.run_folder import (
     write_json,
     write_records,
 )
-from iseg_bench.protocols.base import Protocol
 
 
 @dataclass

@@ -11,8 +11,8 @@ from typing import Any
 
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.errors import ConfigMismatchError, IsegBenchError
-from iseg_bench.run_folder import CONFIG, json_default, read_config
 from iseg_bench.protocols.base import Unit
+from iseg_bench.run_folder import CONFIG, json_default, read_config
 
 
 def _plain(obj: Any) -> Any:

@@ -30,11 +30,11 @@ from iseg_bench.execution.journal import (
 )
 from iseg_bench.execution.outputs import RunOutcome, finalize
 from iseg_bench.execution.resume import check_resume
-from iseg_bench.run_folder import CONFIG, RECORDS, write_json
 from iseg_bench.execution.workers import process_results
 from iseg_bench.masks import deterministic_opencv
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.registry import build_protocol
+from iseg_bench.run_folder import CONFIG, RECORDS, write_json
 
 
 class _TerminateAsInterrupt:

@@ -22,6 +22,7 @@ import numpy as np
 
 from iseg_bench.adapters.base import validate_probability
 from iseg_bench.errors import SampleError
+from iseg_bench.geometry import interaction_pixels
 from iseg_bench.masks import iou
 from iseg_bench.robots.corrective import corrective_accuracy
 from iseg_bench.types import Click, Interaction, Sample
@@ -141,7 +142,7 @@ def interaction_row(inter: Interaction, shape: tuple[int, int]) -> dict[str, Any
     else:
         d = inter.to_json()
         row.update(points=d["points"], thickness=d.get("thickness"),
-                   pixels=int(len(inter.pixels(shape))))
+                   pixels=int(len(interaction_pixels(inter, shape))))
     return row
 
 

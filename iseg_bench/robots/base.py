@@ -1,19 +1,26 @@
-"""The robot protocol: a deterministic simulated user (see DESIGN.md, "robot").
+"""The robot protocol: a deterministic simulated user of a single-object session.
 
 A robot never sees the model: it is a pure function of the target, the ignore mask, the
 current binary prediction and the interaction history (randomised robots take a seed in
-their constructor).
+their options).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
+from iseg_bench.options import options_dict, parse_options
 from iseg_bench.types import Interaction
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The option set of a robot that takes no option."""
 
 
 class Robot(ABC):
@@ -22,10 +29,21 @@ class Robot(ABC):
     Class attributes:
         name: registry name.
         kind: the interaction kind it produces ("click" or "scribble").
+        options_class: the typed option set (a frozen dataclass, see ``iseg_bench.options``).
+
+    Args:
+        **options: option values, checked and converted by ``options_class``.
+
+    Raises:
+        UsageError: an unknown option or a bad value.
     """
 
     name: ClassVar[str] = "robot"
     kind: ClassVar[str] = "click"
+    options_class: ClassVar[type[Any]] = NoOptions
+
+    def __init__(self, **options: Any):
+        self.options = parse_options(self.options_class, options, f"robot {self.name}")
 
     @abstractmethod
     def next_interaction(self, target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
@@ -39,6 +57,6 @@ class Robot(ABC):
             history: earlier interactions of this sample, oldest first.
         """
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """Settings that identify this robot in a run's configuration (JSON-serialisable)."""
-        return {"name": self.name}
+        return {"name": self.name, **options_dict(self.options)}

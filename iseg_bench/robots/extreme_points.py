@@ -2,29 +2,22 @@
 
 Sources: Papadopoulos, Uijlings, Keller and Ferrari, "Extreme clicking for efficient object
 annotation", ICCV 2017 (the annotation); Maninis et al., DEXTR, CVPR 2018 (its simulation,
-which Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 4 "Extreme points", reuse).
+reused by Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 4). Exact definition:
+docs/robots/extreme-points.md.
 
-Simulation (as DEXTR's): for the left-most point the candidates are the region's pixels whose
-column is at most min(column) + ``tolerance``; likewise right (column >= max - tolerance),
-top (row <= min + tolerance) and bottom (row >= max - tolerance). One candidate is drawn
-uniformly from each set with the caller's ``numpy.random.Generator`` (in the order left,
-right, top, bottom, one ``integers`` draw each), so a seed fixes the points.
-
-Constants:
-    ``tolerance`` = 0 px by default: only exactly tied pixels compete (a straight vertical
-    left edge gives one candidate per row of that edge). A positive tolerance also admits
-    near-tied pixels, up to that many pixels inside the extreme row/column (a perturbation
-    such as DEXTR's training-time ``pert``).
-    Ignored pixels never become extreme points: the region is target == id & ~ignore.
+Constants: DEFAULT_TOLERANCE = 0 px (only exactly tied pixels compete).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from iseg_bench.errors import SampleError
+from iseg_bench.errors import SampleError, UsageError
+from iseg_bench.options import option, options_dict, parse_options
 from iseg_bench.types import ExtremePoints
 
 DEFAULT_TOLERANCE = 0  # px
@@ -60,20 +53,35 @@ def extreme_points(mask: np.ndarray, rng: np.random.Generator,
     return out
 
 
+@dataclass(frozen=True)
+class ExtremePointsOptions:
+    """Options of ``ExtremePointsRobot``; a negative tolerance raises UsageError."""
+
+    tolerance: int = option(DEFAULT_TOLERANCE,
+                            "px; candidates lie within this distance of the extreme row/column")
+
+    def __post_init__(self) -> None:
+        if self.tolerance < 0:
+            raise UsageError(f"extreme points: tolerance must be >= 0, got {self.tolerance}")
+
+
 class ExtremePointsRobot:
-    """Extreme points of every region of a full-image target (module docstring).
+    """Extreme points of every region of a full-image target (docs/robots/extreme-points.md).
 
     Args:
         tolerance: px (default 0, exact ties only).
+
+    Raises:
+        UsageError: a negative tolerance.
     """
 
     name = "extreme-points"
     kind = "extreme_points"
+    options_class = ExtremePointsOptions
 
     def __init__(self, tolerance: int = DEFAULT_TOLERANCE):
-        if int(tolerance) < 0:
-            raise ValueError(f"tolerance must be >= 0, got {tolerance}")
-        self.tolerance = int(tolerance)
+        self.options = parse_options(ExtremePointsOptions, {"tolerance": tolerance},
+                                     "extreme points")
 
     def annotate(self, target: np.ndarray, ignore: np.ndarray, regions: Sequence[int],
                  rng: np.random.Generator) -> list[ExtremePoints]:
@@ -88,8 +96,10 @@ class ExtremePointsRobot:
         Returns:
             list of ExtremePoints tagged with their region id.
         """
-        return [ExtremePoints(extreme_points((target == r) & ~ignore, rng, self.tolerance),
+        return [ExtremePoints(extreme_points((target == r) & ~ignore, rng,
+                                             self.options.tolerance),
                               region=int(r)) for r in regions]
 
-    def describe(self) -> dict:
-        return {"name": self.name, "tolerance": self.tolerance}
+    def describe(self) -> dict[str, Any]:
+        """{"name", "tolerance"}."""
+        return {"name": self.name, **options_dict(self.options)}

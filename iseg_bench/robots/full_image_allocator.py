@@ -1,88 +1,50 @@
-"""The full-image scribble allocator: error regions, their importance, the Sec. 4 scribble
-simulation and the two allocation strategies of Sec. 5.3.
+"""The full-image scribble allocator: error regions ranked by importance, the scribble
+simulation, and the two allocation strategies.
 
 Source: Agustsson, Uijlings and Ferrari, "Interactive Full Image Segmentation by Considering
-All Regions Jointly", CVPR 2019 (below: "the paper"), Sec. 4 ("Scribble corrections",
-Fig. 4) and Sec. 5.3 ("Interactive scribble corrections", Fig. 5).
+All Regions Jointly", CVPR 2019, Sec. 4 ("Scribble corrections", Fig. 4) and Sec. 5.3
+("Interactive scribble corrections", Fig. 5). Exact definitions:
+docs/robots/full-image-allocator.md.
 
-Error regions (Sec. 4)
-    For a ground-truth region t, its error regions are the 8-connected components of
-    (target == t) & (pred != t) & ~ignore: connected groups of pixels of t that the
-    prediction assigns to any other region (or to no region, 0). Ignored pixels are never
-    part of an error region.
-
-Importance (Sec. 4)
-    The gain in the image's mean IoU (over its N ground-truth regions, IoU counted on
-    non-ignored pixels as ``masks.iou``) if the error region E of region t were completely
-    corrected, i.e. E relabelled t: IoU_t gains |E| / U_t (its union is unchanged), and
-    every region j that E was predicted as loses |E & pred == j| false-positive pixels from
-    its union: IoU_j = I_j / (U_j - c_j). gain = (sum of the IoU changes) / N. Computed from
-    one confusion matrix, exactly (tests compare it with relabelling and rescoring).
-    Ranking: larger gain first; ties by larger size, smaller region id, then the earlier
-    first pixel in raster order.
-
-Scribble simulation (Sec. 4, Fig. 4), for an error region E of region t
-    true region T = (target == t) & ~ignore; correct part C = T & (pred == t).
-    1. The first point P0 is drawn uniformly from the pixels of C that touch E (8-adjacent):
-       "on the border of the error region that touches the ground-truth region", on the
-       current prediction of t (Fig. 4 caption). Fallback when E touches no pixel of C
-       (region t is nowhere predicted next to E): P0 is drawn from E's own border pixels
-       (pixels of E with a 4-neighbour outside E, or E itself when it has no such pixel).
-    2. Two more points are drawn uniformly from E (independently, with replacement).
-    3. A quadratic Bezier curve through the three points: it starts at P0, passes through
-       the nearer of the two points at parameter 1/2 (control point 2 M - (P0 + P_end) / 2)
-       and ends at the farther one; it is sampled as an 8-connected pixel chain by
-       ``scribbler.bezier_chain`` and kept as a polyline through every ``DECIMATE``-th
-       (= 4th) chain pixel and the last one.
-    4. Steps 1-3 are repeated ``tries`` = 10 times; among the tries whose painted stroke
-       (``Scribble.pixels``: ``masks.rasterize_stroke`` at ``thickness`` = 3, the same
-       pixels as the annotation maps paint) lies entirely in T, the longest (polyline
-       length in px; ties: the earlier try) is kept.
-    Fallback (no try lies entirely in T): for th = thickness, ..., 1, the longest run of
-    consecutive chain pixels (over all tries; ties: the earlier try, then the earlier run)
-    lying in erode(T, ``scribbler.stroke_footprint(th)``) is drawn with thickness th through
-    every pixel of the run (no decimation: consecutive chain pixels are 8-adjacent, so the
-    stroke stays inside T by the footprint property; it is checked again all the same, and
-    a run that fails the check gives way to the next longest); the first th with such a run
-    wins. At th = 1 the footprint is one pixel and P0 is in T,
-    so a scribble always exists. Every scribble is positive, tagged with region t.
-    All draws come from the caller's ``numpy.random.Generator``, so a seed fixes them.
-
-Allocation per round (Sec. 5.3)
-    * ``per-region``: exactly one scribble for every region that has an error region, on
-      its most important error region.
-    * ``free``: a budget of round(``budget_per_region`` x N) = N scribbles (one per region
-      on average) spent on the most important error regions of the whole image: the error
-      regions are ranked by importance and receive one scribble each in that order; when
-      the budget exceeds the number of error regions, further passes over the same ranking
-      follow until the budget is spent (so a region may receive several scribbles and
-      another none). Only an image without any error region receives fewer (none).
-    Scribbles are returned in allocation order, and simulated in that order.
+Constants: TRIES = 10 curves per scribble (Sec. 4), THICKNESS = 3 px (Sec. 3.2),
+BUDGET_PER_REGION = 1.0 (scribbles per region per round under "free", Sec. 5.3),
+DECIMATE = 4 (polyline vertex every 4th chain pixel), 8-connected error regions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
-from iseg_bench.masks import rasterize_stroke
-from iseg_bench.robots.scribbler import _erode, _longest_run, bezier_chain, stroke_footprint
+from iseg_bench.errors import UsageError
+from iseg_bench.geometry import (
+    bezier_chain,
+    erode,
+    label_components,
+    longest_run,
+    pixels_inside,
+    polyline_length,
+    stroke_footprint,
+    stroke_inside,
+)
+from iseg_bench.options import option, options_dict, parse_options
 from iseg_bench.types import Scribble
 
 ALLOCATIONS = ("free", "per-region")
-CONNECTIVITY = 8          # error-region connectivity
 TRIES = 10                # Sec. 4: "We repeat this process ten times"
 THICKNESS = 3             # px, Sec. 3.2: "Scribbles are 3 pixels wide"
+BUDGET_PER_REGION = 1.0   # scribbles per region per round under "free" (Sec. 5.3)
 DECIMATE = 4              # polyline vertex every 4th chain pixel (keeps records small)
 _SQUARE = np.ones((3, 3), np.uint8)
 
 
 @dataclass
-class ErrorRegion:
-    """One error region.
+class RankedErrorRegion:
+    """One error region of one ground-truth region, with its importance.
 
     Attributes:
         region: id of its ground-truth region t.
@@ -107,7 +69,8 @@ class ErrorRegion:
         out[y0:y1, x0:x1] = self.local
         return out
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[float, int, int, int]:
+        """Ranking key: larger gain, larger size, smaller region id, earlier first pixel."""
         return (-self.gain, -self.size, self.region, self.first_pixel)
 
 
@@ -129,22 +92,21 @@ def region_ious(target: np.ndarray, pred: np.ndarray, ignore: np.ndarray,
     ids = np.asarray(regions, dtype=np.int64)
     inter = conf[ids, ids].astype(np.float64)
     union = conf[ids, :].sum(1) + conf[:, ids].sum(0) - inter
-    return np.divide(inter, union, out=np.zeros(len(ids)), where=union > 0)
+    ious: np.ndarray = np.divide(inter, union, out=np.zeros(len(ids)), where=union > 0)
+    return ious
 
 
 def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
-                  regions: Sequence[int]) -> list[ErrorRegion]:
-    """Every error region of every region in `regions`, ranked by importance (module
-    docstring).
+                  regions: Sequence[int]) -> list[RankedErrorRegion]:
+    """Every error region of every region in `regions`, ranked by importance.
 
     Args:
         target: (H, W) int region-id map; pred: (H, W) int predicted ids; ignore: (H, W) bool.
         regions: the image's N region ids (the mean IoU is over these).
 
     Returns:
-        list of ErrorRegion, most important first.
+        list of RankedErrorRegion, most important first.
     """
-    h, w = target.shape
     ids = [int(r) for r in regions]
     n = len(ids)
     size = max(int(target.max(initial=0)), int(pred.max(initial=0)), max(ids)) + 1
@@ -154,17 +116,16 @@ def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
     in_image = np.zeros(size, dtype=bool)
     in_image[ids] = True
     wrong = (pred != target) & ~ignore
-    out: list[ErrorRegion] = []
+    out: list[RankedErrorRegion] = []
     for t in ids:
-        err = wrong & (target == t)
-        rows, cols = np.flatnonzero(err.any(1)), np.flatnonzero(err.any(0))
-        if len(rows) == 0:
+        comps = label_components(wrong & (target == t))
+        if comps.count == 0:
             continue
-        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        crop = err[y0:y1, x0:x1]
-        k, labels, stats, _ = cv2.connectedComponentsWithStats(
-            crop.astype(np.uint8), connectivity=CONNECTIVITY, ltype=cv2.CV_32S)
-        p = np.clip(pred[y0:y1, x0:x1].astype(np.int64), 0, size - 1)
+        (y0, x0), (ch, cw) = comps.origin, comps.labels.shape
+        labels = comps.labels
+        crop = labels > 0
+        k = comps.count + 1
+        p = np.clip(pred[y0:y0 + ch, x0:x0 + cw].astype(np.int64), 0, size - 1)
         counts = np.bincount((labels[crop].astype(np.int64) * size + p[crop]),
                              minlength=k * size).reshape(k, size)
         counts[:, ~in_image] = 0
@@ -174,20 +135,19 @@ def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
         after = np.divide(np.broadcast_to(inter, shrunk.shape), shrunk,
                           out=np.zeros(shrunk.shape), where=shrunk > 0)
         delta = np.where(counts > 0, after - before[None, :], 0.0).sum(1)
+        sizes = comps.sizes
         for c in range(1, k):
-            cy, cx, cw, ch, area = (int(v) for v in stats[c, [1, 0, 2, 3, 4]])
-            local = labels[cy:cy + ch, cx:cx + cw] == c
-            fy, fx = divmod(int(np.argmax(local)), cw)
+            area = int(sizes[c])
             gain = (area / union[t] + delta[c]) / n
-            out.append(ErrorRegion(t, area, float(gain), (y0 + cy + fy) * w + x0 + cx + fx,
-                                   (y0 + cy, x0 + cx, y0 + cy + ch, x0 + cx + cw), local))
-    out.sort(key=ErrorRegion.sort_key)
+            out.append(RankedErrorRegion(t, area, float(gain), comps.first_pixel(c), comps.box(c),
+                                   comps.local(c)))
+    out.sort(key=RankedErrorRegion.sort_key)
     return out
 
 
-def _first_point_candidates(err: ErrorRegion, true_region: np.ndarray,
+def _first_point_candidates(err: RankedErrorRegion, true_region: np.ndarray,
                             correct: np.ndarray) -> np.ndarray:
-    """(M, 2) int64 (y, x) candidates of P0 (module docstring, step 1 and its fallback)."""
+    """(M, 2) int64 (y, x) candidates of P0 (step 1 and its fallback)."""
     h, w = true_region.shape
     y0, x0, y1, x1 = err.box
     Y0, X0, Y1, X1 = max(0, y0 - 1), max(0, x0 - 1), min(h, y1 + 1), min(w, x1 + 1)
@@ -200,7 +160,8 @@ def _first_point_candidates(err: ErrorRegion, true_region: np.ndarray,
         touch = e.astype(bool) & ~inner.astype(bool)
         if not touch.any():
             touch = e.astype(bool)
-    return np.argwhere(touch) + np.array([Y0, X0])
+    candidates: np.ndarray = np.argwhere(touch) + np.array([Y0, X0])
+    return candidates
 
 
 def _curve_chain(p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -214,27 +175,14 @@ def _curve_chain(p0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _polyline(chain: np.ndarray) -> np.ndarray:
     """float64 (M, 2) vertices: every DECIMATE-th chain pixel and the last."""
     idx = np.unique(np.append(np.arange(0, len(chain), DECIMATE), len(chain) - 1))
-    return chain[idx].astype(np.float64)
+    vertices: np.ndarray = chain[idx].astype(np.float64)
+    return vertices
 
 
-def _length(points: np.ndarray) -> float:
-    return float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
-
-
-def _inside(scribble: Scribble, true_region: np.ndarray) -> bool:
-    """True when every vertex is in the image and the painted stroke lies in true_region."""
-    h, w = true_region.shape
-    pts = np.round(scribble.points)
-    if pts.min() < 0 or pts[:, 0].max() >= h or pts[:, 1].max() >= w:
-        return False
-    painted = rasterize_stroke(scribble.points, scribble.thickness, true_region.shape)
-    return not (painted & ~true_region).any()
-
-
-def simulate_scribble(err: ErrorRegion, target: np.ndarray, ignore: np.ndarray,
+def simulate_scribble(err: RankedErrorRegion, target: np.ndarray, ignore: np.ndarray,
                       pred: np.ndarray, rng: np.random.Generator, tries: int = TRIES,
                       thickness: int = THICKNESS) -> Scribble:
-    """One corrective scribble for an error region (module docstring, Sec. 4).
+    """One corrective scribble for an error region (Sec. 4).
 
     Args:
         err: the error region (of ground-truth region ``err.region``).
@@ -247,13 +195,14 @@ def simulate_scribble(err: ErrorRegion, target: np.ndarray, ignore: np.ndarray,
         A positive Scribble tagged ``region = err.region`` whose painted pixels
         (``Scribble.pixels``) all lie in (target == err.region) & ~ignore.
     """
-    shape = target.shape
     true_region = (target == err.region) & ~ignore
     correct = true_region & (pred == err.region)
     firsts = _first_point_candidates(err, true_region, correct)
     ey, ex = np.nonzero(err.local)
     inner = np.stack([ey + err.box[0], ex + err.box[1]], axis=1)
-    chains, best, best_len = [], None, -1.0
+    chains: list[np.ndarray] = []
+    best: Scribble | None = None
+    best_len = -1.0
     for _ in range(int(tries)):
         p0 = firsts[int(rng.integers(len(firsts)))].astype(np.float64)
         a = inner[int(rng.integers(len(inner)))].astype(np.float64)
@@ -261,32 +210,48 @@ def simulate_scribble(err: ErrorRegion, target: np.ndarray, ignore: np.ndarray,
         chain = _curve_chain(p0, a, b)
         chains.append(chain)
         cand = Scribble(_polyline(chain), True, thickness, err.region)
-        length = _length(cand.points)
-        if length > best_len and _inside(cand, true_region):
+        length = polyline_length(cand.points)
+        if length > best_len and stroke_inside(cand.points, cand.thickness, true_region):
             best, best_len = cand, length
     if best is not None:
         return best
-    h, w = shape
     for th in range(int(thickness), 0, -1):
-        allowed = _erode(true_region, stroke_footprint(th))
+        allowed = erode(true_region, stroke_footprint(th))
         runs = []
         for chain in chains:
-            ok = ((chain[:, 0] >= 0) & (chain[:, 0] < h) & (chain[:, 1] >= 0)
-                  & (chain[:, 1] < w))
-            ok[ok] = allowed[chain[ok, 0], chain[ok, 1]]
-            run = _longest_run(chain, ok)
+            run = longest_run(chain, pixels_inside(chain, allowed))
             if run is not None:
                 runs.append(run)
-        lengths = [_length(r.astype(np.float64)) for r in runs]
+        lengths = [polyline_length(r.astype(np.float64)) for r in runs]
         for k in sorted(range(len(runs)), key=lambda k: (-lengths[k], k)):
             cand = Scribble(runs[k].astype(np.float64), True, th, err.region)
-            if _inside(cand, true_region):
+            if stroke_inside(cand.points, cand.thickness, true_region):
                 return cand
     raise AssertionError("unreachable: P0 lies in the true region")  # pragma: no cover
 
 
+@dataclass(frozen=True)
+class AllocatorOptions:
+    """Options of ``FullImageScribbleAllocator``; bad values raise UsageError."""
+
+    allocation: Literal["free", "per-region"] = option(
+        "free", "free (budget on the most important error regions) or per-region (Sec. 5.3)")
+    tries: int = option(TRIES, "curves drawn per scribble (Sec. 4: 10)")
+    thickness: int = option(THICKNESS, "stroke width in px (Sec. 3.2: 3)")
+    budget_per_region: float = option(BUDGET_PER_REGION,
+                                      "scribbles per region per round under free")
+
+    def __post_init__(self) -> None:
+        if self.allocation not in ALLOCATIONS:
+            raise UsageError(f"full-image allocator: allocation must be one of "
+                             f"{', '.join(ALLOCATIONS)}, got {self.allocation!r}")
+        if self.tries < 1 or self.thickness < 1 or self.budget_per_region <= 0:
+            raise UsageError("full-image allocator: tries, thickness and budget_per_region "
+                             "must be positive")
+
+
 class FullImageScribbleAllocator:
-    """Per-round corrective scribbles over the whole image (module docstring).
+    """Per-round corrective scribbles over the whole image (docs/robots/full-image-allocator.md).
 
     Args:
         allocation: "free" (default) or "per-region".
@@ -295,34 +260,32 @@ class FullImageScribbleAllocator:
         budget_per_region: scribbles per region per round under "free" (1.0).
 
     Raises:
-        ValueError: unknown allocation or non-positive numbers.
+        UsageError: unknown allocation or non-positive numbers.
     """
 
     name = "full-image-allocator"
     kind = "scribble"
+    options_class = AllocatorOptions
 
     def __init__(self, allocation: str = "free", tries: int = TRIES, thickness: int = THICKNESS,
-                 budget_per_region: float = 1.0):
-        if allocation not in ALLOCATIONS:
-            raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
-        if int(tries) < 1 or int(thickness) < 1 or float(budget_per_region) <= 0:
-            raise ValueError("tries, thickness and budget_per_region must be positive")
-        self.allocation = allocation
-        self.tries = int(tries)
-        self.thickness = int(thickness)
-        self.budget_per_region = float(budget_per_region)
+                 budget_per_region: float = BUDGET_PER_REGION):
+        self.options = parse_options(AllocatorOptions, {
+            "allocation": allocation, "tries": tries, "thickness": thickness,
+            "budget_per_region": budget_per_region}, "full-image allocator")
 
     def budget(self, n_regions: int) -> int:
         """Scribbles per round under "free": round(budget_per_region x n_regions)."""
-        return int(round(self.budget_per_region * n_regions))
+        return int(round(self.options.budget_per_region * n_regions))
 
-    def plan(self, errors: Sequence[ErrorRegion], regions: Sequence[int]) -> list[ErrorRegion]:
+    def plan(self, errors: Sequence[RankedErrorRegion],
+             regions: Sequence[int]) -> list[RankedErrorRegion]:
         """The error regions that receive a scribble this round, in order (with repeats
         under "free"); `errors` must be ranked (as ``error_regions`` returns them)."""
         if not errors:
             return []
-        if self.allocation == "per-region":
-            seen, out = set(), []
+        if self.options.allocation == "per-region":
+            seen: set[int] = set()
+            out: list[RankedErrorRegion] = []
             for e in errors:
                 if e.region not in seen:
                     seen.add(e.region)
@@ -344,9 +307,10 @@ class FullImageScribbleAllocator:
             list of positive Scribbles, each tagged with its region.
         """
         plan = self.plan(error_regions(target, ignore, pred, regions), regions)
-        return [simulate_scribble(e, target, ignore, pred, rng, self.tries, self.thickness)
+        o = self.options
+        return [simulate_scribble(e, target, ignore, pred, rng, o.tries, o.thickness)
                 for e in plan]
 
-    def describe(self) -> dict:
-        return {"name": self.name, "allocation": self.allocation, "tries": self.tries,
-                "thickness": self.thickness, "budget_per_region": self.budget_per_region}
+    def describe(self) -> dict[str, Any]:
+        """{"name", "allocation", "tries", "thickness", "budget_per_region"}."""
+        return {"name": self.name, **options_dict(self.options)}

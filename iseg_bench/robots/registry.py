@@ -1,10 +1,11 @@
-"""Robot registry: names -> "module:Class" (imported on use); built with keyword options."""
+"""Robot registry: names -> "module:Class" (imported on use), built from checked options."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from iseg_bench.registry import Registry
+from iseg_bench.robots.base import Robot
 
 ROBOTS = Registry("robot", {
     "clicker": "iseg_bench.robots.clicker:CenterOfErrorClicker",
@@ -13,6 +14,12 @@ ROBOTS = Registry("robot", {
 })
 
 
-def build_robot(name: str, **options: Any) -> Any:
-    """Build robot `name` with keyword `options`; raises UnknownNameError for an unknown name."""
-    return ROBOTS.resolve(name)(**options)
+def build_robot(name: str, **options: Any) -> Robot:
+    """Robot `name` built with `options`, checked and converted by its ``options_class``.
+
+    Raises:
+        UnknownNameError: an unknown robot name.
+        UsageError: an unknown option or a bad value (the message names the robot).
+    """
+    robot: Robot = ROBOTS.resolve(name)(**options)
+    return robot

@@ -1,39 +1,24 @@
-"""Skeleton graphs for the deterministic scribbler: medial axis, radius-neighbour graph, cycle
-removal and the longest shortest path.
+"""Skeleton graphs: medial axis, radius-neighbour graph, cycle removal, longest shortest path.
 
 Source: Chen et al., "ScribbleSeg: Scribble-based Interactive Image Segmentation", Sec. 3.4,
-Alg. 1 lines 2-17 (MEDIALAXIS, RADIUSNEIGHBOURGRAPH, per-sub-graph FINDCYCLE/REMOVECYCLE,
-longest shortest path over every node). Alg. 1 descends from the DAVIS interactive robot
-(Caelles et al. 2018, ``davisinteractive``), which uses a radius of sqrt(2) (the 8-neighbourhood
-of a pixel) and removes the heaviest edge of each cycle found.
-
-Node numbering: the nodes of a skeleton graph are the skeleton pixels in raster order
-(row-major), so node ``k`` is ``np.argwhere(skeleton)[k]``. Every tie below is broken by this
-numbering, which makes every function a deterministic function of its input.
+Alg. 1 lines 2-17; the radius sqrt(2) and the heaviest-edge cycle removal come from the DAVIS
+interactive robot (Caelles et al. 2018, ``davisinteractive``). Nodes are the skeleton pixels
+in raster order; every tie is broken by that numbering. See docs/robots/scribbler.md.
 
 Constants:
-    RADIUS_EPS = 1e-9 px: pairs at distance <= radius + RADIUS_EPS are neighbours, so that
-        the diagonal neighbour (distance sqrt(2) computed in floating point) is included for
-        the default radius sqrt(2). (The paper says "less than the radius"; with sqrt(2) a
-        strict inequality would drop the diagonals and turn the graph 4-connected, unlike the
-        DAVIS robot, whose radius query includes the boundary.)
-    MEDIAL_AXIS_SEED = 0: the seed of skimage's medial-axis tie-breaking permutation. skimage
-        draws that permutation from an unseeded generator by default, so an unseeded medial
-        axis is not deterministic.
-
-Cycle removal (Alg. 1 lines 4-11) is computed as a minimum spanning forest, which is the
-same graph (see ``minimum_spanning_forest``). The longest shortest path (Alg. 1 lines 12-17)
-is computed as a tree diameter with two traversals (``longest_path_in_forest``); the literal
-every-node version is kept as ``longest_path_every_node`` and serves as the test oracle.
+    DEFAULT_RADIUS = sqrt(2) px: neighbourhood radius of the skeleton graph.
+    RADIUS_EPS = 1e-9 px: pairs at distance <= radius + RADIUS_EPS are neighbours.
+    MEDIAL_AXIS_SEED = 0: seed of skimage's medial-axis tie-breaking permutation.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from functools import lru_cache
+from typing import Any
 
 import cv2
-import networkx as nx
 import numpy as np
 from scipy import ndimage as ndi
 from scipy import sparse
@@ -49,6 +34,15 @@ DEFAULT_RADIUS = math.sqrt(2.0)
 # Medial axis (Alg. 1 line 2)
 # ---------------------------------------------------------------------------------------
 
+def _skimage_private() -> Any:
+    """skimage's private medial-axis helpers (``skimage.morphology._skeletonize``).
+
+    Raises:
+        ImportError: skimage is missing or has no such module.
+    """
+    return importlib.import_module("skimage.morphology._skeletonize")
+
+
 @lru_cache(maxsize=1)
 def _medial_axis_tables() -> tuple[np.ndarray, np.ndarray] | None:
     """skimage's two 512-entry lookup tables for the medial axis, built once.
@@ -58,7 +52,7 @@ def _medial_axis_tables() -> tuple[np.ndarray, np.ndarray] | None:
     helpers are not available (then the public function is used).
     """
     try:
-        from skimage.morphology import _skeletonize as sk
+        sk = _skimage_private()
         pattern_of, eight = sk._pattern_of, sk._eight_connect
         sk._skeletonize_loop, sk._table_lookup  # noqa: B018 - presence check
     except (ImportError, AttributeError):
@@ -95,8 +89,9 @@ def medial_axis(mask: np.ndarray, seed: int = MEDIAL_AXIS_SEED) -> np.ndarray:
     tables = _medial_axis_tables()
     if tables is None or min(mask.shape) < 3 or max(mask.shape) >= 2 ** 11:
         from skimage.morphology import medial_axis as sk_medial_axis
-        return sk_medial_axis(mask, rng=seed)
-    from skimage.morphology import _skeletonize as sk
+        skeleton: np.ndarray = sk_medial_axis(mask, rng=seed)  # type: ignore[no-untyped-call]
+        return skeleton
+    sk = _skimage_private()
     table, cornerness = tables
     ii, jj = np.nonzero(mask)
     count = len(ii)
@@ -267,6 +262,8 @@ def remove_cycles_iteratively(n: int, i: np.ndarray, j: np.ndarray,
     Returns:
         (i, j, w) of the remaining edges, i < j, sorted by (i, j).
     """
+    import networkx as nx  # only this test oracle needs it
+
     rank = edge_order(i, j, w)
     g = nx.Graph()
     g.add_nodes_from(range(n))
@@ -419,3 +416,26 @@ def skeleton_longest_path(skeleton: np.ndarray, radius: float = DEFAULT_RADIUS,
     else:
         raise ValueError(f"unknown method {method!r}; use 'diameter' or 'every_node'")
     return pts[path].astype(np.float64), length
+
+
+def skeleton_path(region: np.ndarray, radius: float = DEFAULT_RADIUS,
+                  seed: int = MEDIAL_AXIS_SEED, method: str = "diameter") -> np.ndarray:
+    """Alg. 1 lines 2-17 on a region: medial axis (the region padded by one background
+    pixel, so the image border counts as background), then ``skeleton_longest_path``.
+
+    Args:
+        region: (H, W) bool, non-empty.
+        radius: neighbourhood radius in pixels.
+        seed: medial-axis tie-breaking seed.
+        method: "diameter" or "every_node".
+
+    Returns:
+        float64 (K, 2) (y, x) path pixels, K >= 1.
+    """
+    skel = medial_axis(np.pad(region, 1), seed)[1:-1, 1:-1]
+    if not skel.any():      # defensive: a medial axis of a non-empty region is non-empty
+        dist = cv2.distanceTransform(np.pad(region, 1).astype(np.uint8), cv2.DIST_L2, 5)
+        y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+        return np.array([[y - 1, x - 1]], dtype=np.float64)
+    points, _ = skeleton_longest_path(skel, radius, method)
+    return points
