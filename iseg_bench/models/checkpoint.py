@@ -35,8 +35,9 @@ def save_checkpoint(model, path: str | os.PathLike, variant: str = "",
     weights, arch = checkpoint_paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     save_model(model, str(weights))
-    arch.write_text(json.dumps({"format": FORMAT, "model_type": model.model_type, "variant": variant,
-                                "config": model.config.to_dict(), "meta": meta or {}}, indent=2))
+    arch.write_text(json.dumps({"format": FORMAT, "model_type": model.model_type,
+                                "variant": variant, "config": model.config.to_dict(),
+                                "meta": meta or {}}, indent=2))
     return weights
 
 
@@ -45,10 +46,12 @@ def read_architecture(path: str | os.PathLike) -> dict[str, Any]:
     _, arch = checkpoint_paths(path)
     if not arch.is_file():
         raise AdapterError(f"checkpoint architecture file {arch} is missing: a checkpoint is a "
-                           ".safetensors file with its .json beside it (written by `iseg-bench train`)")
+                           ".safetensors file with its .json beside it (written by "
+                           "`iseg-bench train`)")
     data = json.loads(arch.read_text())
     if data.get("format") != FORMAT:
-        raise AdapterError(f"{arch} is not an iseg-bench model checkpoint (format {data.get('format')!r})")
+        raise AdapterError(f"{arch} is not an iseg-bench model checkpoint "
+                           f"(format {data.get('format')!r})")
     return data
 
 

@@ -74,7 +74,8 @@ def gaussian_maps(clicks: Iterable, shape: tuple[int, int], length: float = GAUS
     return out
 
 
-def distance_maps(clicks: Iterable, shape: tuple[int, int], cap: float = DISTANCE_CAP) -> np.ndarray:
+def distance_maps(clicks: Iterable, shape: tuple[int, int],
+                  cap: float = DISTANCE_CAP) -> np.ndarray:
     """Truncated Euclidean distance maps: (2, H, W) float32 in [0, cap]; cap when no click."""
     out = np.full((2, *shape), cap, np.float32)
     for k, pts in enumerate(_split(clicks)):

@@ -88,7 +88,8 @@ class BaseSegmentationNet(nn.Module):
         self.classifier = nn.Conv2d(dec, 1, 1)
         self.out_channels = dec
 
-    def forward(self, image_n: torch.Tensor, disks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, image_n: torch.Tensor,
+                disks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """image_n: (B, 3, H, W) normalised; disks: (B, 2, H, W) of the first click.
 
         Returns F_t (B, D, ceil(H/4), ceil(W/4)) and M_c logits (B, 1, ceil(H/4), ceil(W/4)).
@@ -196,10 +197,13 @@ class ClickGuidedCorrelation(nn.Module):
         self.num_templates = num_templates
         self.phi_q = nn.Linear(channels, channels)
         self.phi_k = nn.Linear(channels, channels)
-        self.phi_s = nn.Sequential(nn.Conv2d(num_templates, channels // 2, 1), nn.ReLU(inplace=True))
-        self.phi_f = nn.Sequential(nn.Conv2d(2 * (channels // 2), channels, 1), nn.ReLU(inplace=True))
+        self.phi_s = nn.Sequential(nn.Conv2d(num_templates, channels // 2, 1),
+                                   nn.ReLU(inplace=True))
+        self.phi_f = nn.Sequential(nn.Conv2d(2 * (channels // 2), channels, 1),
+                                   nn.ReLU(inplace=True))
 
-    def _similarity(self, keys: torch.Tensor, templates: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+    def _similarity(self, keys: torch.Tensor, templates: torch.Tensor,
+                    hw: tuple[int, int]) -> torch.Tensor:
         b, n, c = keys.shape
         s = torch.bmm(self.phi_q(templates), keys.transpose(1, 2)) / math.sqrt(c)  # (B, T, hw)
         s = s.view(b, -1, *hw)
@@ -207,7 +211,8 @@ class ClickGuidedCorrelation(nn.Module):
             s = F.pad(s, (0, 0, 0, 0, 0, self.num_templates - s.shape[1]))
         return s
 
-    def forward(self, feats: torch.Tensor, pos_t: torch.Tensor, neg_t: torch.Tensor) -> torch.Tensor:
+    def forward(self, feats: torch.Tensor, pos_t: torch.Tensor,
+                neg_t: torch.Tensor) -> torch.Tensor:
         """feats: (B, C, h, w); pos_t/neg_t: (B, K, C). Returns F_c (B, C, h, w)."""
         hw = feats.shape[-2:]
         keys = self.phi_k(feats.flatten(2).transpose(1, 2))  # (B, hw, C)
@@ -288,7 +293,8 @@ class EMCClick(nn.Module):
             return x
         return F.pad(x, (0, pw, 0, ph), mode="replicate" if replicate else "constant")
 
-    def encode(self, image: torch.Tensor, first_disks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode(self, image: torch.Tensor,
+               first_disks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Phi_S: F_t (B, D, ceil(H/32)*8, ceil(W/32)*8) and M_c logits (B, 1, H, W).
 
         F_t belongs to the image padded to a multiple of 32; pass it unchanged to `correct`.

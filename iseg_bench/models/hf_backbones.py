@@ -141,8 +141,9 @@ def _copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) ->
             target.zero_()
             target[:, :value.shape[1]].copy_(value)
         else:
-            raise AdapterError(f"pretrained tensor {name} has shape {tuple(value.shape)}, the model "
-                               f"expects {tuple(target.shape)}: the folder holds another variant")
+            raise AdapterError(f"pretrained tensor {name} has shape {tuple(value.shape)}, "
+                               f"the model expects {tuple(target.shape)}: the folder holds "
+                               "another variant")
         copied.append(name)
     if not copied:
         raise AdapterError("no pretrained tensor matched the backbone: wrong folder?")

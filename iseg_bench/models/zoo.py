@@ -30,8 +30,11 @@ def variant_config(name: str):
     if name == "acc99net":
         return "acc99net", Acc99NetConfig()
     if name == "acc99net-tiny":
-        return "acc99net", Acc99NetConfig(backbone=dict(TINY_BIT), interaction_channels=(8, 16, 16, 16, 16, 16),
-                                          ppm_channels=8, decoder_channels=(32, 32, 32, 16, 16, 8), gn_groups=4)
+        return "acc99net", Acc99NetConfig(backbone=dict(TINY_BIT),
+                                          interaction_channels=(8, 16, 16, 16, 16, 16),
+                                          ppm_channels=8,
+                                          decoder_channels=(32, 32, 32, 16, 16, 8),
+                                          gn_groups=4)
     raise AdapterError(f"unknown model variant {name!r}; known: {', '.join(VARIANTS)}")
 
 

@@ -68,10 +68,10 @@ def crop_resize(array: np.ndarray, box: Box, shape: tuple[int, int],
     crop = np.ascontiguousarray(array[box[0]:box[1], box[2]:box[3]])
     if crop.shape[:2] == tuple(shape):
         return crop
-    dtype = crop.dtype
-    src = crop.astype(np.float32) if dtype == bool else crop
+    is_mask = crop.dtype.kind == "b"
+    src = crop.astype(np.float32) if is_mask else crop
     out = cv2.resize(src, (shape[1], shape[0]), interpolation=interpolation)
-    return (out > 0.5) if dtype == bool else out
+    return (out > 0.5) if is_mask else out
 
 
 def paste_back(prob: np.ndarray, box: Box, full_shape: tuple[int, int]) -> np.ndarray:
@@ -83,7 +83,8 @@ def paste_back(prob: np.ndarray, box: Box, full_shape: tuple[int, int]) -> np.nd
     return out
 
 
-def clicks_to_box(clicks: Iterable, box: Box, shape: tuple[int, int]) -> list[tuple[float, float, bool]]:
+def clicks_to_box(clicks: Iterable, box: Box,
+                  shape: tuple[int, int]) -> list[tuple[float, float, bool]]:
     """Map clicks from image pixels into the resized crop's pixels (pixel-centre convention)."""
     sy = shape[0] / (box[1] - box[0])
     sx = shape[1] / (box[3] - box[2])
