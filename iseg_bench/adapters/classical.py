@@ -77,12 +77,15 @@ class SeededAdapter(Adapter):
         """(H, W) float32 foreground probability after `interactions` (see Adapter)."""
         work, image = self._working()
         pos, neg = seed_masks(interactions, work, self.seed_radius)
+        if not pos.any():   # no positive seed yet: nothing is foreground
+            return work.up(np.zeros(pos.shape, np.float32))
         prev = work.down(prev_prob.astype(np.float32), cv2.INTER_LINEAR) > 0.49
         return work.up(self.solve(image, pos, neg, prev))
 
     def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
               prev: np.ndarray) -> np.ndarray:
-        """(h, w) float foreground probability from seeds at the working resolution."""
+        """(h, w) float foreground probability from seeds at the working resolution (at
+        least one positive seed)."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -99,8 +102,6 @@ class GrabCutAdapter(SeededAdapter):
 
     def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
               prev: np.ndarray) -> np.ndarray:
-        if not pos.any():
-            return np.zeros(pos.shape, np.float32)
         guess = prev if prev.any() else self._initial_guess(pos)
         mask = np.where(guess, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         mask[pos] = cv2.GC_FGD
@@ -129,8 +130,6 @@ class RandomWalkerAdapter(SeededAdapter):
 
     def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
               prev: np.ndarray) -> np.ndarray:
-        if not pos.any():
-            return np.zeros(pos.shape, np.float32)
         labels = np.zeros(pos.shape, np.int32)
         if not neg.any():
             labels[[0, -1], :] = 2
