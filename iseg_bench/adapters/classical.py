@@ -15,7 +15,7 @@ from skimage.segmentation import random_walker
 
 from iseg_bench.adapters.base import Adapter, parse_model_options
 from iseg_bench.adapters.seeds import SEED_RADIUS, WorkingResolution, seed_masks
-from iseg_bench.options import option
+from iseg_bench.options import option, options_dict
 from iseg_bench.types import Interaction
 
 
@@ -55,6 +55,8 @@ class SeededAdapter(Adapter):
     accepts = frozenset({"click", "scribble"})
     options_class = SeededOptions
 
+    options: SeededOptions
+
     def __init__(self, **options: Any):
         self.options = parse_model_options(self.options_class, options, self.name)
         self.max_side: int = self.options.max_side
@@ -75,16 +77,20 @@ class SeededAdapter(Adapter):
         """(H, W) float32 foreground probability after `interactions` (see Adapter)."""
         work, image = self._working()
         pos, neg = seed_masks(interactions, work, self.seed_radius)
+        if not pos.any():   # no positive seed yet: nothing is foreground
+            return work.up(np.zeros(pos.shape, np.float32))
         prev = work.down(prev_prob.astype(np.float32), cv2.INTER_LINEAR) > 0.49
         return work.up(self.solve(image, pos, neg, prev))
 
     def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
               prev: np.ndarray) -> np.ndarray:
-        """(h, w) float foreground probability from seeds at the working resolution."""
+        """(h, w) float foreground probability from seeds at the working resolution (at
+        least one positive seed)."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "max_side": self.max_side, "seed_radius": self.seed_radius}
+        """The name and every option, in the option class's field order."""
+        return {"name": self.name, **options_dict(self.options)}
 
 
 class GrabCutAdapter(SeededAdapter):
@@ -92,16 +98,10 @@ class GrabCutAdapter(SeededAdapter):
 
     name = "grabcut"
     options_class = GrabCutOptions
-
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        self.iterations: int = self.options.iterations
-        self.init_radius: float = self.options.init_radius
+    options: GrabCutOptions
 
     def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
               prev: np.ndarray) -> np.ndarray:
-        if not pos.any():
-            return np.zeros(pos.shape, np.float32)
         guess = prev if prev.any() else self._initial_guess(pos)
         mask = np.where(guess, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         mask[pos] = cv2.GC_FGD
@@ -111,18 +111,14 @@ class GrabCutAdapter(SeededAdapter):
             cv2.setRNGSeed(0)
             no_rect: Any = None   # the mask initialises GrabCut; no rectangle
             cv2.grabCut(np.ascontiguousarray(image[..., ::-1]), mask, no_rect, bgd, fgd,
-                        self.iterations, cv2.GC_INIT_WITH_MASK)
+                        self.options.iterations, cv2.GC_INIT_WITH_MASK)
         fg: np.ndarray = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
         return fg
 
     def _initial_guess(self, pos: np.ndarray) -> np.ndarray:
-        r = max(1, int(round(self.init_radius * float(np.hypot(*pos.shape)))))
+        r = max(1, int(round(self.options.init_radius * float(np.hypot(*pos.shape)))))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         return cv2.dilate(pos.astype(np.uint8), kernel).astype(bool)
-
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "iterations": self.iterations,
-                "init_radius": self.init_radius}
 
 
 class RandomWalkerAdapter(SeededAdapter):
@@ -130,16 +126,10 @@ class RandomWalkerAdapter(SeededAdapter):
 
     name = "random-walker"
     options_class = RandomWalkerOptions
-
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        self.beta: float = self.options.beta
-        self.tol: float = self.options.tol
+    options: RandomWalkerOptions
 
     def solve(self, image: np.ndarray, pos: np.ndarray, neg: np.ndarray,
               prev: np.ndarray) -> np.ndarray:
-        if not pos.any():
-            return np.zeros(pos.shape, np.float32)
         labels = np.zeros(pos.shape, np.int32)
         if not neg.any():
             labels[[0, -1], :] = 2
@@ -148,10 +138,7 @@ class RandomWalkerAdapter(SeededAdapter):
         labels[pos] = 1
         if (labels == 0).sum() == 0:
             return pos.astype(np.float32)
-        prob = random_walker(image.astype(np.float64) / 255.0, labels, beta=self.beta,
+        prob = random_walker(image.astype(np.float64) / 255.0, labels, beta=self.options.beta,
                              mode="bf", channel_axis=-1, return_full_prob=True)
         fg_prob: np.ndarray = prob[0].astype(np.float32)
         return fg_prob
-
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "beta": self.beta, "tol": self.tol}

@@ -54,6 +54,7 @@ class ColorPriorAdapter(RandomWalkerAdapter):
 
     name = "color-prior"
     options_class = ColorPriorOptions
+    options: ColorPriorOptions
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -157,7 +158,3 @@ class ColorPriorAdapter(RandomWalkerAdapter):
         y = min(h - 1, int((wy + 0.5) / work.scale))
         x = min(w - 1, int((wx + 0.5) / work.scale))
         return int(y), int(x)
-
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "bins": self.bins, "alpha": self.alpha,
-                "filter_frac": self.filter_frac, "tie_tol": self.tie_tol}

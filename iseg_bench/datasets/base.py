@@ -6,10 +6,10 @@ Ordering and laziness are specified in ``docs/datasets.md``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import cv2
 import numpy as np
@@ -92,6 +92,34 @@ class Dataset(ABC):
         """A DatasetError that names the problem, the expected layout and the source."""
         return DatasetError(f"{cls.name}: {problem} (under {root}).\nExpected layout:\n"
                             f"{cls.layout}\nOfficial source: {cls.source}")
+
+
+_Generated = TypeVar("_Generated", bound="GeneratedDataset")
+
+
+class GeneratedDataset(Dataset):
+    """A dataset generated in memory from its options: it reads no files, so ``from_root``
+    ignores the data root. Subclasses parse their options in ``__init__`` and check their
+    ranges with :meth:`require`."""
+
+    layout: ClassVar[str] = "(generated in memory; no files)"
+
+    @classmethod
+    def from_root(cls: type[_Generated], data_root: Path | None = None,
+                  **options: Any) -> _Generated:
+        """Build from options; `data_root` is not used (may be None).
+
+        Raises:
+            UsageError: an unknown option or a value of the wrong type.
+            DatasetError: an option out of range.
+        """
+        return cls(**options)
+
+    @classmethod
+    def require(cls, ok: bool, need: str, got: Sequence[Any]) -> None:
+        """Raise DatasetError "<name>: need <need>; got <got, ...>" unless `ok`."""
+        if not ok:
+            raise DatasetError(f"{cls.name}: need {need}; got {', '.join(map(str, got))}")
 
 
 def read_image(path: Path) -> np.ndarray:

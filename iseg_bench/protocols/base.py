@@ -17,6 +17,7 @@ import pandas as pd
 
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset
+from iseg_bench.options import parse_options
 
 
 class Summary(TypingProtocol):
@@ -56,7 +57,8 @@ class Protocol(ABC):
     Class attributes:
         name: registry name.
         unit_name: what a unit is, for messages ("sample", "image", "stream").
-        options_class: the typed option set parsed from ``config.protocol_options``.
+        options_class: the typed option set parsed from ``config.protocol_options`` into
+            ``self.options``.
     """
 
     name: ClassVar[str] = "protocol"
@@ -64,7 +66,10 @@ class Protocol(ABC):
     options_class: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, config: RunConfig):
+        """Raises UsageError on an unknown or invalid protocol option."""
         self.config = config
+        self.options: Any = parse_options(self.options_class, config.protocol_options,
+                                          f"protocol {self.name}")
 
     def build_context(self, dataset: Dataset) -> WorkerContext:
         """Build the model and robot of this run around `dataset` (once per worker)."""

@@ -19,10 +19,9 @@ import pandas as pd
 
 from iseg_bench.adapters.multi_region import to_region_map
 from iseg_bench.adapters.single_region import build_multi_region_adapter
-from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import SampleError, UsageError
-from iseg_bench.options import option, parse_options
+from iseg_bench.options import option
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.full_image_figures import (
     REACH_THRESHOLDS,
@@ -238,10 +237,7 @@ class FullImageProtocol(Protocol):
     unit_name = "image"
     options_class = FullImageOptions
 
-    def __init__(self, config: RunConfig):
-        super().__init__(config)
-        self.options = parse_options(FullImageOptions, config.protocol_options,
-                                     "protocol full-image")
+    options: FullImageOptions
 
     def build_context(self, dataset: Dataset) -> WorkerContext:
         """The multi-region model (a single-object model is composed, see

@@ -18,10 +18,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from iseg_bench.adapters.base import has_hook
-from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import UsageError
-from iseg_bench.options import option, options_dict, parse_options
+from iseg_bench.options import option, options_dict
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.sequential_figures import SequentialSummary, sequential_summary
 from iseg_bench.protocols.sequential_session import run_stream
@@ -81,10 +80,7 @@ class SequentialProtocol(Protocol):
     unit_name = "stream"
     options_class = SequentialOptions
 
-    def __init__(self, config: RunConfig):
-        super().__init__(config)
-        self.options = parse_options(SequentialOptions, config.protocol_options,
-                                     "protocol sequential")
+    options: SequentialOptions
 
     def units(self, dataset: Dataset) -> list[Unit]:
         """One unit per (order, category): unit id ``"<category>/order<r>"``, indices in

@@ -12,9 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from iseg_bench.config import RunConfig
-from iseg_bench.options import parse_options
-from iseg_bench.protocols.base import NoOptions, Protocol, Unit, WorkerContext
+from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.session import ObjectSession, ObjectState, run
 from iseg_bench.protocols.single_object_figures import (
     SingleObjectSummary,
@@ -47,11 +45,6 @@ class SingleObjectProtocol(Protocol):
     """
 
     name = "single-object"
-
-    def __init__(self, config: RunConfig):
-        super().__init__(config)
-        self.options = parse_options(NoOptions, config.protocol_options,
-                                     "protocol single-object")
 
     def evaluate(self, unit: Unit, ctx: WorkerContext) -> list[dict[str, Any]]:
         (index,) = unit.indices

@@ -1,4 +1,5 @@
-"""Shared model blocks against hand computations (issue 7)."""
+"""The shared model blocks (click encodings, losses, guided filter, zoom-in crop, click
+simulation) checked against hand computations."""
 
 from __future__ import annotations
 

@@ -13,11 +13,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 @pytest.mark.parametrize("model,variant", [("emc-click", "emc-click-tiny"),
                                            ("acc99net", "acc99net-tiny")])
 def test_run_loop_end_to_end(tmp_path, model, variant):
-    try:
-        from iseg_bench.config import RunConfig
-        from iseg_bench.execution import execute
-    except ImportError as exc:  # the run loop lives in another issue's modules
-        pytest.skip(f"run loop not available: {exc}")
+    from iseg_bench.config import RunConfig
+    from iseg_bench.execution import execute
+
     config = RunConfig(model=model, dataset="synthetic", max_interactions=3, limit=2,
                        model_options={"random_init": True, "variant": variant, "device": "cpu",
                                       "short_side": None})

@@ -1,0 +1,74 @@
+"""``iseg-bench report``, ``plot`` and ``compare``: what finished runs are shown as."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from iseg_bench.run_folder import load_run
+
+
+@click.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv"]), default="table",
+              show_default=True)
+def report(runs: tuple[str, ...], fmt: str) -> None:
+    """One table of figures across RUNS (run folders or summary.json files)."""
+    from iseg_bench.reports import summary_frame, to_markdown
+
+    frame = summary_frame([load_run(Path(r))[1] for r in runs])
+    if fmt == "md":
+        click.echo(to_markdown(frame))
+    elif fmt == "csv":
+        click.echo(frame.to_csv(index=False).rstrip("\n"))
+    else:
+        click.echo(frame.to_string(index=False))
+
+
+@click.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="PNG file to write.")
+def plot(runs: tuple[str, ...], output: str) -> None:
+    """Per-interaction mIoU curves of several RUNS on one figure.
+
+    Full-image runs are drawn on the axes of Agustsson et al. Fig. 5 (mean IoU against
+    scribbles per region)."""
+    from iseg_bench.reports import plot_runs
+
+    click.echo(plot_runs([load_run(Path(r))[1] for r in runs], Path(output)))
+
+
+@click.command()
+@click.argument("baseline", type=click.Path(exists=True))
+@click.argument("candidate", type=click.Path(exists=True))
+@click.option("--tolerance", default="", metavar="FAMILY=DELTA,...",
+              help="Allowed worsening per figure family (noc, nof, miou, auc, failed, "
+                   "seconds) or figure (noc@90, miou@5), e.g. noc=0.05,miou=0.005. "
+                   "Default 0; seconds are not checked unless given.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Also write the Markdown table to this file.")
+def compare(baseline: str, candidate: str, tolerance: str, output: str | None) -> None:
+    """Compare CANDIDATE against BASELINE (run folders or summary.json files).
+
+    Prints a Markdown table of every figure with its delta; exits 1 when any figure got
+    worse beyond its tolerance, 2 when the runs' protocol settings differ.
+
+    \b
+    Example (CI):
+      iseg-bench compare baselines/grabcut-summary.json runs/candidate --tolerance noc=0.05
+    """
+    from iseg_bench.reports.compare import compare_paths
+
+    try:
+        result = compare_paths(Path(baseline), Path(candidate), tolerance)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from exc
+    text = result.markdown()
+    click.echo(text)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    if result.regressions:
+        sys.exit(1)
