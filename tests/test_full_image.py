@@ -135,6 +135,27 @@ def test_random_walker_multi_separates_two_flat_regions():
     assert (pred == target).mean() > 0.98
 
 
+def test_random_walker_multi_restricts_each_region_to_its_extreme_point_box():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (30, 40, 3)).astype(np.uint8)
+    eps = [ExtremePoints(np.array([[5, 2], [5, 12], [2, 7], [9, 7]]), region=3),
+           ExtremePoints(np.array([[20, 10], [20, 38], [12, 25], [28, 25]]), region=7)]
+    boxes = {3: (2, 2, 9, 12), 7: (12, 10, 28, 38)}
+    free, boxed = RandomWalkerMulti(box=False), RandomWalkerMulti()
+    for rw in (free, boxed):
+        rw.set_image(image)
+    p_free, p_box = free.predict(eps, [3, 7], None), boxed.predict(eps, [3, 7], None)
+    for k, rid in enumerate([3, 7]):
+        y0, x0, y1, x1 = boxes[rid]
+        inside = np.zeros((30, 40), bool)
+        inside[y0:y1 + 1, x0:x1 + 1] = True
+        assert (p_box[k][~inside] == 0).all()
+        assert np.array_equal(p_box[k][inside], p_free[k][inside])
+        assert (p_free[k][~inside] > 0).any()     # the walk alone spreads beyond the box
+    pred = to_region_map(p_box, [3, 7], (30, 40))
+    assert (pred[:12, 13:] == 0).all()            # covered by no box: no region
+
+
 # --- datasets ----------------------------------------------------------------------------
 
 def test_synthetic_panoptic_is_deterministic_and_well_formed():
