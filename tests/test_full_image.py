@@ -18,7 +18,7 @@ from iseg_bench.config import RunConfig
 from iseg_bench.datasets.full_image import CocoPanopticFullImageDataset
 from iseg_bench.datasets.panoptic import encode_segment_ids
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset
-from iseg_bench.errors import SampleError, UsageError
+from iseg_bench.errors import AdapterError, SampleError, UsageError
 from iseg_bench.execution import execute
 from iseg_bench.protocols.full_image import FullImageProtocol, image_regions
 from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
@@ -86,7 +86,7 @@ class Recorder(Adapter):
 
 def test_composition_shows_each_region_only_its_own_annotations():
     rec = Recorder()
-    comp = SingleRegionComposition(rec, crop_margin=None)
+    comp = SingleRegionComposition(rec, crop_margin=None, scribble_as_click=True)
     comp.set_image(np.zeros((30, 40, 3), np.uint8))
     eps = [ExtremePoints(np.array([[5, 2], [5, 10], [1, 6], [9, 6]]), region=1),
            ExtremePoints(np.array([[20, 20], [20, 38], [15, 30], [28, 30]]), region=2)]
@@ -105,7 +105,7 @@ def test_composition_shows_each_region_only_its_own_annotations():
 
 def test_composition_crops_to_the_box_with_a_margin():
     rec = Recorder()
-    comp = SingleRegionComposition(rec, crop_margin=0.1, min_margin=3)
+    comp = SingleRegionComposition(rec, crop_margin=0.1, min_margin=3, scribble_as_click=True)
     comp.set_image(np.zeros((60, 80, 3), np.uint8))
     ep = ExtremePoints(np.array([[30, 20], [30, 40], [20, 30], [40, 30]]), region=5)
     probs = comp.predict([ep], [5], None)
@@ -113,6 +113,19 @@ def test_composition_crops_to_the_box_with_a_margin():
     assert rec.calls[0][0] == (27, 27)
     assert rec.calls[0][1][0] == Click(13, 3, True, 5)   # (30, 20) shifted by (17, 17)
     assert probs[0, 30, 20] == pytest.approx(0.9) and probs[0, :17].max() == 0
+
+
+def test_composition_refuses_a_click_only_model_unless_scribbles_may_become_clicks():
+    with pytest.raises(AdapterError, match="scribble_as_click=true"):
+        SingleRegionComposition(Recorder())
+    comp = SingleRegionComposition(Recorder(), scribble_as_click=True)
+    info = comp.describe()
+    assert info["scribble_as_click"] is True
+    assert info["converted"] == {"extreme_points": "clicks", "scribble": "clicks"}
+    rw = build_multi_region_adapter("random-walker")          # accepts scribbles
+    assert rw.describe()["converted"] == {"extreme_points": "clicks"}
+    with pytest.raises(AdapterError, match="multi-region model"):
+        build_multi_region_adapter("random-walker-multi", scribble_as_click=True)
 
 
 def test_build_multi_region_adapter_composes_single_object_models():
