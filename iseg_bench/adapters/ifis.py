@@ -1,0 +1,92 @@
+"""Adapter of the interactive full-image segmentation model (``ifis``) for the full-image
+protocol: boxes from the extreme points, the annotation maps of the protocol's convention,
+the backbone once per image and the mask branch after every round.
+
+Source: Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 3.1-3.2 and Sec. 1 (only the mask
+branch is re-run after a correction). Options, weights and outputs: ``docs/models/ifis.md``.
+
+Constants: none beyond the model's (``models/ifis.py``) and the maps' (``annotation_maps``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from iseg_bench.adapters.annotation_maps import annotation_maps, region_boxes
+from iseg_bench.adapters.base import parse_model_options
+from iseg_bench.adapters.multi_region import MultiRegionAdapter
+from iseg_bench.adapters.torch_models import TorchModelOptions, load_model_for_adapter
+from iseg_bench.errors import AdapterError
+from iseg_bench.types import Interaction
+
+
+class IFISAdapter(MultiRegionAdapter):
+    """``ifis``: every region's probability from the region model, per-pixel softmax
+    across the regions whose box covers the pixel (0 for every region elsewhere).
+
+    Options: ``TorchModelOptions`` (variant ``ifis`` by default, ``ifis-tiny`` for tests).
+
+    Raises:
+        UsageError: an unknown option or a value of the wrong type.
+        AdapterError: no usable weights, a checkpoint of another model, or a bad device.
+        ImportError: torch is not installed.
+    """
+
+    name = "ifis"
+    options_class = TorchModelOptions
+    model_type = "ifis"
+    default_variant = "ifis"
+
+    def __init__(self, **options: Any):
+        import torch  # noqa: F401 -- fail early with a clear message when the extra is missing
+
+        from iseg_bench.models.runtime import resolve_device
+
+        opts: TorchModelOptions = parse_model_options(self.options_class, options, self.name)
+        self.variant = opts.variant or self.default_variant
+        self.device = resolve_device(opts.device)
+        self.bf16 = opts.bf16
+        self.model, self.weights = load_model_for_adapter(
+            self.variant, self.model_type, opts.checkpoint, opts.random_init, self.device,
+            opts.seed)
+        self._image: np.ndarray | None = None
+        self._feats: Any = None
+
+    def set_image(self, image: np.ndarray) -> None:
+        self._image = np.ascontiguousarray(image)
+        self._feats = None
+
+    def predict(self, interactions: Sequence[Interaction], regions: Sequence[int],
+                prev: np.ndarray | None) -> np.ndarray:
+        """(N, H, W) float32 probabilities P of Eq. 1 in `regions` order. A region without
+        extreme points takes the whole image as its box."""
+        import torch
+
+        from iseg_bench.models.ifis import paste_logits, region_probabilities
+        from iseg_bench.models.runtime import autocast
+
+        if self._image is None:
+            raise AdapterError(f"{self.name}: predict called before set_image")
+        shape = (int(self._image.shape[0]), int(self._image.shape[1]))
+        known = region_boxes(interactions)
+        whole = (0, 0, shape[0] - 1, shape[1] - 1)
+        boxes = torch.tensor([known.get(int(r), whole) for r in regions], dtype=torch.long)
+        pos, neg = annotation_maps(interactions, regions, shape)
+        with torch.inference_mode(), autocast(self.device, self.bf16):
+            if self._feats is None:
+                image = torch.from_numpy(self._image.transpose(2, 0, 1).copy())
+                self._feats = self.model.features(
+                    image[None].to(self.device, torch.float32) / 255.0)
+            logits = self.model.region_logits(
+                self._feats, boxes, torch.from_numpy(pos).to(self.device, torch.float32),
+                torch.from_numpy(neg).to(self.device, torch.float32))
+            canvas, inside = paste_logits(logits.float(), boxes, shape)
+            prob: np.ndarray = region_probabilities(canvas, inside).cpu().numpy()
+        return prob.astype(np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "variant": self.variant, "weights": self.weights,
+                "device": str(self.device), "bf16": self.bf16}
