@@ -15,10 +15,13 @@ from iseg_bench.adapters.multi_region import to_region_map
 from iseg_bench.adapters.random_walker_multi import RandomWalkerMulti
 from iseg_bench.adapters.single_region import SingleRegionComposition, build_multi_region_adapter
 from iseg_bench.config import RunConfig
-from iseg_bench.datasets.full_image import CocoPanopticFullImageDataset
+from iseg_bench.datasets.full_image import (
+    CocoPanopticFullImageDataset,
+    CocoPanopticTrainFullImageDataset,
+)
 from iseg_bench.datasets.panoptic import encode_segment_ids
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset
-from iseg_bench.errors import AdapterError, SampleError, UsageError
+from iseg_bench.errors import AdapterError, DatasetError, SampleError, UsageError
 from iseg_bench.execution import execute
 from iseg_bench.protocols.full_image import FullImageProtocol, image_regions
 from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
@@ -184,19 +187,19 @@ def test_synthetic_panoptic_is_deterministic_and_well_formed():
     assert not np.array_equal(ds.load(0).image, ds.load(1).image)
 
 
-def write_coco_panoptic_fixture(root):
+def write_coco_panoptic_fixture(root, split="val2017"):
     base = root / "COCO_panoptic"
-    (base / "val2017").mkdir(parents=True)
-    (base / "panoptic_val2017").mkdir()
+    (base / split).mkdir(parents=True)
+    (base / f"panoptic_{split}").mkdir()
     (base / "annotations").mkdir()
     seg = np.zeros((16, 20), np.int64)
     seg[:, :10] = 1000          # stuff
     seg[:, 10:] = 2001          # thing
     seg[2:6, 2:6] = 3002        # crowd
     seg[14:, 18:] = 0           # unlabelled
-    cv2.imwrite(str(base / "panoptic_val2017" / "000001.png"),
+    cv2.imwrite(str(base / f"panoptic_{split}" / "000001.png"),
                 cv2.cvtColor(encode_segment_ids(seg), cv2.COLOR_RGB2BGR))
-    cv2.imwrite(str(base / "val2017" / "000001.jpg"), np.full((16, 20, 3), 128, np.uint8))
+    cv2.imwrite(str(base / split / "000001.jpg"), np.full((16, 20, 3), 128, np.uint8))
     js = {"images": [{"id": 1, "file_name": "000001.jpg", "height": 16, "width": 20}],
           "annotations": [{"image_id": 1, "file_name": "000001.png", "segments_info": [
               {"id": 1000, "category_id": 184, "iscrowd": 0, "area": 144},
@@ -204,7 +207,7 @@ def write_coco_panoptic_fixture(root):
               {"id": 3002, "category_id": 1, "iscrowd": 1, "area": 16}]}],
           "categories": [{"id": 1, "name": "person", "isthing": 1},
                          {"id": 184, "name": "tree-merged", "isthing": 0}]}
-    (base / "annotations" / "panoptic_val2017.json").write_text(json.dumps(js))
+    (base / "annotations" / f"panoptic_{split}.json").write_text(json.dumps(js))
 
 
 def test_panoptic_fixture_decodes_as_a_full_image_sample(tmp_path):
@@ -221,6 +224,16 @@ def test_panoptic_fixture_decodes_as_a_full_image_sample(tmp_path):
     assert (s.target[8, :10] == 1).all() and (s.target[8, 10:18] == 2).all()
     ids, _ = image_regions(s)
     assert ids == [1, 2]
+
+
+def test_the_train_split_loader_reads_train2017_and_not_val2017(tmp_path):
+    write_coco_panoptic_fixture(tmp_path, "train2017")
+    train = CocoPanopticTrainFullImageDataset.from_root(tmp_path)
+    s = train.load(0)
+    assert len(train) == 1 and s.dataset == "coco-panoptic-train-full"
+    assert image_regions(s)[0] == [1, 2] and s.meta["regions"][2]["is_thing"] is True
+    with pytest.raises(DatasetError, match="coco-panoptic-full"):
+        CocoPanopticFullImageDataset.from_root(tmp_path)     # no val2017 there
 
 
 # --- the protocol, end to end ------------------------------------------------------------

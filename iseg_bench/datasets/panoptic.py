@@ -362,6 +362,23 @@ class CocoPanopticDataset(PanopticDataset):
               "annotations)")
 
 
+class CocoPanopticTrainDataset(PanopticDataset):
+    """COCO panoptic train2017 (118k images), the training split of the full-image model
+    (Agustsson et al., Sec. 5.2-5.3); one sample per non-crowd segment. Used through its
+    full-image view ``coco-panoptic-train-full``."""
+
+    name = "coco-panoptic-train"
+    layouts = (("COCO_panoptic", "train2017", "panoptic_train2017",
+                "annotations/panoptic_train2017.json"),
+               ("COCO_panoptic", "train2017", "annotations/panoptic_train2017",
+                "annotations/panoptic_train2017.json"))
+    layout = ("COCO_panoptic/train2017/*.jpg\n"
+              "COCO_panoptic/annotations/panoptic_train2017.json\n"
+              "COCO_panoptic/panoptic_train2017/*.png  (or annotations/panoptic_train2017/*.png)")
+    source = ("https://cocodataset.org/#download (2017 Train images; 2017 Panoptic Train/Val "
+              "annotations)")
+
+
 class Ade20kPanopticDataset(PanopticDataset):
     """ADE20K panoptic val (Zhou et al. 2017; 2000 images, 150 categories: 100 things, 50
     stuff) in the COCO panoptic format; one sample per non-crowd segment."""
