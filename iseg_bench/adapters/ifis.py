@@ -23,6 +23,32 @@ from iseg_bench.errors import AdapterError
 from iseg_bench.types import Interaction
 
 
+def image_tensor(image: np.ndarray, device: Any) -> Any:
+    """(1, 3, H, W) float32 tensor in [0, 1] on `device` of an (H, W, 3) uint8 image."""
+    import torch
+
+    chw = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+    return (chw[None].to(device, torch.float32) / 255.0)
+
+
+def region_inputs(interactions: Sequence[Interaction], regions: Sequence[int],
+                  shape: tuple[int, int], device: Any) -> tuple[Any, Any, Any]:
+    """(boxes, pos, neg): the model's per-region inputs.
+
+    boxes: (N, 4) int64 CPU tensor, each region's inclusive extreme-point box (the whole
+    image for a region without extreme points); pos, neg: (N, H, W) float32 tensors on
+    `device`, the annotation maps S_i and sum_{j != i} S_j (``annotation_maps``).
+    """
+    import torch
+
+    known = region_boxes(interactions)
+    whole = (0, 0, shape[0] - 1, shape[1] - 1)
+    boxes = torch.tensor([known.get(int(r), whole) for r in regions], dtype=torch.long)
+    pos, neg = annotation_maps(interactions, regions, shape)
+    return (boxes, torch.from_numpy(pos).to(device, torch.float32),
+            torch.from_numpy(neg).to(device, torch.float32))
+
+
 class IFISAdapter(MultiRegionAdapter):
     """``ifis``: every region's probability from the region model, per-pixel softmax
     across the regions whose box covers the pixel (0 for every region elsewhere).
@@ -61,8 +87,8 @@ class IFISAdapter(MultiRegionAdapter):
 
     def predict(self, interactions: Sequence[Interaction], regions: Sequence[int],
                 prev: np.ndarray | None) -> np.ndarray:
-        """(N, H, W) float32 probabilities P of Eq. 1 in `regions` order. A region without
-        extreme points takes the whole image as its box."""
+        """(N, H, W) float32 probabilities P of Eq. 1 in `regions` order (see
+        :func:`region_inputs` for the boxes and maps)."""
         import torch
 
         from iseg_bench.models.ifis import paste_logits, region_probabilities
@@ -71,18 +97,11 @@ class IFISAdapter(MultiRegionAdapter):
         if self._image is None:
             raise AdapterError(f"{self.name}: predict called before set_image")
         shape = (int(self._image.shape[0]), int(self._image.shape[1]))
-        known = region_boxes(interactions)
-        whole = (0, 0, shape[0] - 1, shape[1] - 1)
-        boxes = torch.tensor([known.get(int(r), whole) for r in regions], dtype=torch.long)
-        pos, neg = annotation_maps(interactions, regions, shape)
+        boxes, pos, neg = region_inputs(interactions, regions, shape, self.device)
         with torch.inference_mode(), autocast(self.device, self.bf16):
             if self._feats is None:
-                image = torch.from_numpy(self._image.transpose(2, 0, 1).copy())
-                self._feats = self.model.features(
-                    image[None].to(self.device, torch.float32) / 255.0)
-            logits = self.model.region_logits(
-                self._feats, boxes, torch.from_numpy(pos).to(self.device, torch.float32),
-                torch.from_numpy(neg).to(self.device, torch.float32))
+                self._feats = self.model.features(image_tensor(self._image, self.device))
+            logits = self.model.region_logits(self._feats, boxes, pos, neg)
             canvas, inside = paste_logits(logits.float(), boxes, shape)
             prob: np.ndarray = region_probabilities(canvas, inside).cpu().numpy()
         return prob.astype(np.float32)

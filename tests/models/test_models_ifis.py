@@ -23,10 +23,16 @@ from iseg_bench.models.ifis import (  # noqa: E402
 )
 from iseg_bench.models.zoo import build_model  # noqa: E402
 from iseg_bench.training.ifis import (  # noqa: E402
+    SHARES,
+    checkpoint_predictor,
     example_tensors,
     extreme_point_example,
     ifis_step,
+    paper_share,
+    scribble_example,
+    train_ifis,
 )
+from iseg_bench.training.recipe import TrainingError  # noqa: E402
 from iseg_bench.types import ExtremePoints, Scribble  # noqa: E402
 
 F22 = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -210,3 +216,34 @@ def test_tiny_ifis_overfits_one_synthetic_panoptic_image():
             reached = step
             break
     assert start < 0.9 and reached is not None, f"mean IoU {mean_iou():.3f} after 300 steps"
+
+
+def test_paper_share_is_one_eighth_and_the_two_models_never_share_an_image():
+    a, b = paper_share(100, "extreme_points"), paper_share(100, "scribbles")
+    assert len(a) == 13 and len(b) == 13 and not set(a) & set(b)   # 100 = 4 x 13 + 4 x 12
+    assert np.array_equal(a, paper_share(100, "extreme_points"))
+    assert not np.array_equal(a, paper_share(100, "extreme_points", seed=1))
+    assert 118287 // SHARES <= len(paper_share(118287, "scribbles")) <= 118287 // SHARES + 1
+    with pytest.raises(TrainingError):
+        paper_share(10, "clicks")
+
+
+def test_train_both_stages_writes_checkpoints_the_adapter_loads(tmp_path):
+    ds = SyntheticPanopticDataset(seed=1, n_samples=16, size=(48, 64))
+    first = train_ifis("ifis-tiny", ds, tmp_path / "xp", device="cpu", max_steps=2)
+    assert first.steps == 2 and first.checkpoint == tmp_path / "xp" / "model.safetensors"
+    with pytest.raises(TrainingError, match="extreme_points_model"):
+        train_ifis("ifis-tiny", ds, tmp_path / "sc", stage="scribbles", device="cpu")
+    # the scribble model's examples carry scribbles placed on the first model's prediction
+    predict = checkpoint_predictor(tmp_path / "xp", "cpu")
+    ex = scribble_example(ds.load(0), predict, np.random.default_rng(0))
+    n = len(ex.regions)
+    assert all(isinstance(i, ExtremePoints) for i in ex.interactions[:n])
+    assert len(ex.interactions) > n and all(isinstance(i, Scribble)
+                                            for i in ex.interactions[n:])
+    second = train_ifis("ifis-tiny", ds, tmp_path / "sc", stage="scribbles", device="cpu",
+                        extreme_points_model=str(tmp_path / "xp"), max_steps=2)
+    log = (tmp_path / "sc" / "loss_log.csv").read_text().splitlines()
+    assert second.steps == 2 and len(log) == 3 and log[0] == "step,epoch,loss,seconds"
+    ada = build_multi_region_adapter("ifis", checkpoint=str(tmp_path / "sc"), device="cpu")
+    assert ada.weights == str(tmp_path / "sc")
