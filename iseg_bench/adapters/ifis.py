@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from iseg_bench.adapters.annotation_maps import annotation_maps, region_boxes
-from iseg_bench.adapters.base import parse_model_options
 from iseg_bench.adapters.multi_region import MultiRegionAdapter
-from iseg_bench.adapters.torch_models import TorchModelOptions, load_model_for_adapter
+from iseg_bench.adapters.torch_models import TorchModel, TorchModelOptions
 from iseg_bench.errors import AdapterError
 from iseg_bench.types import Interaction
 
@@ -49,7 +48,7 @@ def region_inputs(interactions: Sequence[Interaction], regions: Sequence[int],
             torch.from_numpy(neg).to(device, torch.float32))
 
 
-class IFISAdapter(MultiRegionAdapter):
+class IFISAdapter(TorchModel, MultiRegionAdapter):
     """``ifis``: every region's probability from the region model, per-pixel softmax
     across the regions whose box covers the pixel (0 for every region elsewhere).
 
@@ -67,17 +66,7 @@ class IFISAdapter(MultiRegionAdapter):
     default_variant = "ifis"
 
     def __init__(self, **options: Any):
-        import torch  # noqa: F401 -- fail early with a clear message when the extra is missing
-
-        from iseg_bench.models.runtime import resolve_device
-
-        opts: TorchModelOptions = parse_model_options(self.options_class, options, self.name)
-        self.variant = opts.variant or self.default_variant
-        self.device = resolve_device(opts.device)
-        self.bf16 = opts.bf16
-        self.model, self.weights = load_model_for_adapter(
-            self.variant, self.model_type, opts.checkpoint, opts.random_init, self.device,
-            opts.seed)
+        self.load_torch_model(options)
         self._image: np.ndarray | None = None
         self._feats: Any = None
 
