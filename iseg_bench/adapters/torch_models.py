@@ -91,7 +91,7 @@ def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None
     if variant_config(variant)[0] != model_type:
         raise AdapterError(f"variant {variant!r} is not a {model_type!r} model")
     warnings.warn(f"{variant}: random weights (--random-init); predictions are meaningless",
-                  stacklevel=3)
+                  stacklevel=4)   # the caller of the adapter constructor
     return build_model(variant, seed=seed).to(device).eval(), "random-init"
 
 

@@ -247,3 +247,22 @@ def test_train_both_stages_writes_checkpoints_the_adapter_loads(tmp_path):
     assert second.steps == 2 and len(log) == 3 and log[0] == "step,epoch,loss,seconds"
     ada = build_multi_region_adapter("ifis", checkpoint=str(tmp_path / "sc"), device="cpu")
     assert ada.weights == str(tmp_path / "sc")
+
+
+@pytest.mark.filterwarnings("ignore:ifis-tiny. random weights")
+def test_full_image_run_with_ifis_writes_the_fig5_plot(tmp_path):
+    """The issue's command (tiny variant, small images), end to end through the CLI."""
+    from click.testing import CliRunner
+
+    from iseg_bench.cli import main
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(main, [
+        "run", "--protocol", "full-image", "--model", "ifis", "--random-init", "--model-opt",
+        "variant=ifis-tiny", "--device", "cpu", "--dataset", "synthetic-panoptic",
+        "--dataset-opt", "size=64,80", "--limit", "2", "--rounds", "2", "--out", str(out),
+        "--no-progress"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (out / "plots" / "fig5_curve.png").stat().st_size > 0
+    summary = (out / "summary.json").read_text()
+    assert '"n_samples": 2' in summary and '"random_init": true' in summary
