@@ -16,11 +16,15 @@ Source of the protocol: Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 4, Sec.
    regions after occlusion). After the extreme points and the model's first prediction,
    one round (``free``: 20 scribbles) is timed ``--repeats`` times (median, wall clock,
    time.perf_counter): the allocator (error regions + importance, then the scribble
-   simulation), the model call and the scoring, for both baselines.
+   simulation), the model call and the scoring, for both baselines (``--timing-models``:
+   any multi-region model; ``ifis`` is timed with random weights on the CPU, which does not
+   change the time, and with its backbone features cached from the extreme-point call, so a
+   round runs the mask branch only, as in the paper, Sec. 1).
 
 Usage:
     python benchmarks/bench_full_image.py [--images 6] [--size 240 320] [--rounds 10]
         [--repeats 3] [--out /tmp/bench_full_image] [--skip-curves] [--skip-timing]
+        [--timing-models random-walker-multi,random-walker]
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import json
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +59,7 @@ from iseg_bench.robots.full_image_allocator import (  # noqa: E402
 )
 
 MODELS = ("random-walker-multi", "random-walker")
+TIMING_OPTIONS: dict[str, dict] = {"ifis": {"random_init": True, "device": "cpu"}}
 ALLOCATIONS = ("free", "per-region")
 
 
@@ -94,6 +100,7 @@ def twenty_region_image():
 
 
 def timing(args) -> dict:
+    """Seconds of one round on the 20-region image for each of ``args.timing_models``."""
     seed, sample, regions = twenty_region_image()
     target, ignore = sample.target, sample.ignore
     print(f"\ntiming image: synthetic-panoptic seed {seed}, {sample.shape[1]}x{sample.shape[0]}, "
@@ -101,8 +108,10 @@ def timing(args) -> dict:
     eps = ExtremePointsRobot().annotate(target, ignore, regions, np.random.default_rng(0))
     alloc = FullImageScribbleAllocator("free")
     result = {"image_seed": seed, "regions": len(regions), "size": list(sample.shape)}
-    for model in MODELS:
-        adapter = build_multi_region_adapter(model)
+    for model in args.timing_models.split(","):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # ifis: random weights, on purpose
+            adapter = build_multi_region_adapter(model, **TIMING_OPTIONS.get(model, {}))
         adapter.set_image(sample.image)
         t0 = time.perf_counter()
         pred = to_region_map(adapter.predict(eps, regions, None), regions, sample.shape)
@@ -146,6 +155,7 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/bench_full_image")
     ap.add_argument("--skip-curves", action="store_true")
     ap.add_argument("--skip-timing", action="store_true")
+    ap.add_argument("--timing-models", default=",".join(MODELS))
     args = ap.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     report = {"machine": platform.processor() or platform.machine(),

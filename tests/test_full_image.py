@@ -15,10 +15,13 @@ from iseg_bench.adapters.multi_region import to_region_map
 from iseg_bench.adapters.random_walker_multi import RandomWalkerMulti
 from iseg_bench.adapters.single_region import SingleRegionComposition, build_multi_region_adapter
 from iseg_bench.config import RunConfig
-from iseg_bench.datasets.full_image import CocoPanopticFullImageDataset
+from iseg_bench.datasets.full_image import (
+    CocoPanopticFullImageDataset,
+    CocoPanopticTrainFullImageDataset,
+)
 from iseg_bench.datasets.panoptic import encode_segment_ids
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset
-from iseg_bench.errors import SampleError, UsageError
+from iseg_bench.errors import AdapterError, DatasetError, SampleError, UsageError
 from iseg_bench.execution import execute
 from iseg_bench.protocols.full_image import FullImageProtocol, image_regions
 from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
@@ -86,7 +89,7 @@ class Recorder(Adapter):
 
 def test_composition_shows_each_region_only_its_own_annotations():
     rec = Recorder()
-    comp = SingleRegionComposition(rec, crop_margin=None)
+    comp = SingleRegionComposition(rec, crop_margin=None, scribble_as_click=True)
     comp.set_image(np.zeros((30, 40, 3), np.uint8))
     eps = [ExtremePoints(np.array([[5, 2], [5, 10], [1, 6], [9, 6]]), region=1),
            ExtremePoints(np.array([[20, 20], [20, 38], [15, 30], [28, 30]]), region=2)]
@@ -105,7 +108,7 @@ def test_composition_shows_each_region_only_its_own_annotations():
 
 def test_composition_crops_to_the_box_with_a_margin():
     rec = Recorder()
-    comp = SingleRegionComposition(rec, crop_margin=0.1, min_margin=3)
+    comp = SingleRegionComposition(rec, crop_margin=0.1, min_margin=3, scribble_as_click=True)
     comp.set_image(np.zeros((60, 80, 3), np.uint8))
     ep = ExtremePoints(np.array([[30, 20], [30, 40], [20, 30], [40, 30]]), region=5)
     probs = comp.predict([ep], [5], None)
@@ -113,6 +116,19 @@ def test_composition_crops_to_the_box_with_a_margin():
     assert rec.calls[0][0] == (27, 27)
     assert rec.calls[0][1][0] == Click(13, 3, True, 5)   # (30, 20) shifted by (17, 17)
     assert probs[0, 30, 20] == pytest.approx(0.9) and probs[0, :17].max() == 0
+
+
+def test_composition_refuses_a_click_only_model_unless_scribbles_may_become_clicks():
+    with pytest.raises(AdapterError, match="scribble_as_click=true"):
+        SingleRegionComposition(Recorder())
+    comp = SingleRegionComposition(Recorder(), scribble_as_click=True)
+    info = comp.describe()
+    assert info["scribble_as_click"] is True
+    assert info["converted"] == {"extreme_points": "clicks", "scribble": "clicks"}
+    rw = build_multi_region_adapter("random-walker")          # accepts scribbles
+    assert rw.describe()["converted"] == {"extreme_points": "clicks"}
+    with pytest.raises(AdapterError, match="multi-region model"):
+        build_multi_region_adapter("random-walker-multi", scribble_as_click=True)
 
 
 def test_build_multi_region_adapter_composes_single_object_models():
@@ -135,6 +151,27 @@ def test_random_walker_multi_separates_two_flat_regions():
     assert (pred == target).mean() > 0.98
 
 
+def test_random_walker_multi_restricts_each_region_to_its_extreme_point_box():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (30, 40, 3)).astype(np.uint8)
+    eps = [ExtremePoints(np.array([[5, 2], [5, 12], [2, 7], [9, 7]]), region=3),
+           ExtremePoints(np.array([[20, 10], [20, 38], [12, 25], [28, 25]]), region=7)]
+    boxes = {3: (2, 2, 9, 12), 7: (12, 10, 28, 38)}
+    free, boxed = RandomWalkerMulti(box=False), RandomWalkerMulti()
+    for rw in (free, boxed):
+        rw.set_image(image)
+    p_free, p_box = free.predict(eps, [3, 7], None), boxed.predict(eps, [3, 7], None)
+    for k, rid in enumerate([3, 7]):
+        y0, x0, y1, x1 = boxes[rid]
+        inside = np.zeros((30, 40), bool)
+        inside[y0:y1 + 1, x0:x1 + 1] = True
+        assert (p_box[k][~inside] == 0).all()
+        assert np.array_equal(p_box[k][inside], p_free[k][inside])
+        assert (p_free[k][~inside] > 0).any()     # the walk alone spreads beyond the box
+    pred = to_region_map(p_box, [3, 7], (30, 40))
+    assert (pred[:12, 13:] == 0).all()            # covered by no box: no region
+
+
 # --- datasets ----------------------------------------------------------------------------
 
 def test_synthetic_panoptic_is_deterministic_and_well_formed():
@@ -150,19 +187,19 @@ def test_synthetic_panoptic_is_deterministic_and_well_formed():
     assert not np.array_equal(ds.load(0).image, ds.load(1).image)
 
 
-def write_coco_panoptic_fixture(root):
+def write_coco_panoptic_fixture(root, split="val2017"):
     base = root / "COCO_panoptic"
-    (base / "val2017").mkdir(parents=True)
-    (base / "panoptic_val2017").mkdir()
+    (base / split).mkdir(parents=True)
+    (base / f"panoptic_{split}").mkdir()
     (base / "annotations").mkdir()
     seg = np.zeros((16, 20), np.int64)
     seg[:, :10] = 1000          # stuff
     seg[:, 10:] = 2001          # thing
     seg[2:6, 2:6] = 3002        # crowd
     seg[14:, 18:] = 0           # unlabelled
-    cv2.imwrite(str(base / "panoptic_val2017" / "000001.png"),
+    cv2.imwrite(str(base / f"panoptic_{split}" / "000001.png"),
                 cv2.cvtColor(encode_segment_ids(seg), cv2.COLOR_RGB2BGR))
-    cv2.imwrite(str(base / "val2017" / "000001.jpg"), np.full((16, 20, 3), 128, np.uint8))
+    cv2.imwrite(str(base / split / "000001.jpg"), np.full((16, 20, 3), 128, np.uint8))
     js = {"images": [{"id": 1, "file_name": "000001.jpg", "height": 16, "width": 20}],
           "annotations": [{"image_id": 1, "file_name": "000001.png", "segments_info": [
               {"id": 1000, "category_id": 184, "iscrowd": 0, "area": 144},
@@ -170,7 +207,7 @@ def write_coco_panoptic_fixture(root):
               {"id": 3002, "category_id": 1, "iscrowd": 1, "area": 16}]}],
           "categories": [{"id": 1, "name": "person", "isthing": 1},
                          {"id": 184, "name": "tree-merged", "isthing": 0}]}
-    (base / "annotations" / "panoptic_val2017.json").write_text(json.dumps(js))
+    (base / "annotations" / f"panoptic_{split}.json").write_text(json.dumps(js))
 
 
 def test_panoptic_fixture_decodes_as_a_full_image_sample(tmp_path):
@@ -187,6 +224,16 @@ def test_panoptic_fixture_decodes_as_a_full_image_sample(tmp_path):
     assert (s.target[8, :10] == 1).all() and (s.target[8, 10:18] == 2).all()
     ids, _ = image_regions(s)
     assert ids == [1, 2]
+
+
+def test_the_train_split_loader_reads_train2017_and_not_val2017(tmp_path):
+    write_coco_panoptic_fixture(tmp_path, "train2017")
+    train = CocoPanopticTrainFullImageDataset.from_root(tmp_path)
+    s = train.load(0)
+    assert len(train) == 1 and s.dataset == "coco-panoptic-train-full"
+    assert image_regions(s)[0] == [1, 2] and s.meta["regions"][2]["is_thing"] is True
+    with pytest.raises(DatasetError, match="coco-panoptic-full"):
+        CocoPanopticFullImageDataset.from_root(tmp_path)     # no val2017 there
 
 
 # --- the protocol, end to end ------------------------------------------------------------

@@ -6,7 +6,8 @@ Source: Grady, "Random Walks for Image Segmentation", TPAMI 2006, via
 Sec. 3.2. Specified in ``docs/models/baselines.md``.
 
 Constants: ``RandomWalkerMultiOptions`` defaults beta = 130 (scikit-image's default),
-max_side = 320 px.
+max_side = 320 px, box = True (each region is restricted to the box of its extreme points,
+as the paper's RoI model is by construction, Sec. 3.1).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, cast
 import numpy as np
 from skimage.segmentation import random_walker
 
-from iseg_bench.adapters.annotation_maps import paint_annotation
+from iseg_bench.adapters.annotation_maps import paint_annotation, region_boxes
 from iseg_bench.adapters.base import parse_model_options
 from iseg_bench.adapters.multi_region import MultiRegionAdapter
 from iseg_bench.adapters.seeds import WorkingResolution
@@ -33,6 +34,8 @@ class RandomWalkerMultiOptions:
 
     beta: float = option(130.0, "random-walker edge weight parameter")
     max_side: int = option(320, "longest side in px of the working resolution")
+    box: bool = option(True, "restrict each region to the box of its extreme points "
+                             "(probability 0 outside it)")
 
 
 class RandomWalkerMulti(MultiRegionAdapter):
@@ -52,6 +55,7 @@ class RandomWalkerMulti(MultiRegionAdapter):
                                                              self.name)
         self.beta = opts.beta
         self.max_side = opts.max_side
+        self.box = opts.box
         self._work: WorkingResolution | None = None
         self._image: np.ndarray | None = None
 
@@ -78,7 +82,23 @@ class RandomWalkerMulti(MultiRegionAdapter):
 
     def predict(self, interactions: Sequence[Interaction], regions: Sequence[int],
                 prev: np.ndarray | None) -> np.ndarray:
-        """(N, H, W) float32 per-region probabilities."""
+        """(N, H, W) float32 per-region probabilities; with ``box``, 0 outside the
+        inclusive box of each region's extreme points (a region without extreme points
+        keeps its whole map)."""
+        out = self._walk(interactions, regions)
+        if self.box:
+            boxes = region_boxes(interactions)
+            for k, rid in enumerate(regions):
+                if int(rid) in boxes:
+                    y0, x0, y1, x1 = boxes[int(rid)]
+                    inside = np.zeros(out.shape[1:], dtype=bool)
+                    inside[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = True
+                    out[k][~inside] = 0.0
+        return out
+
+    def _walk(self, interactions: Sequence[Interaction],
+              regions: Sequence[int]) -> np.ndarray:
+        """(N, H, W) float32 probabilities of the random walk, unrestricted."""
         labels = self.seed_labels(interactions, regions)
         work = self._working()
         h, w = work.shape
@@ -98,4 +118,5 @@ class RandomWalkerMulti(MultiRegionAdapter):
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "beta": self.beta, "max_side": self.max_side}
+        return {"name": self.name, "beta": self.beta, "max_side": self.max_side,
+                "box": self.box}

@@ -5,7 +5,9 @@ Source: Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 3.1 (RoI cropping to th
 and Sec. 5.2-5.3 (the single-region baseline). Conversions, cropping, caching and the
 argmax rule: ``docs/adapters.md``.
 
-Constants: ``CompositionOptions`` defaults crop_margin = 0.1, min_margin = 10 px.
+Constants: ``CompositionOptions`` defaults crop_margin = 0.1, min_margin = 10 px,
+scribble_as_click = False (a click-only model is refused unless the user accepts that each
+scribble reaches it as one click; ours, the paper composes no click-only model).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class CompositionOptions:
         0.1, "crop margin around each region's box as a fraction of the box's longer side "
              "(none: every session runs on the whole image)")
     min_margin: int = option(10, "smallest crop margin in px")
+    scribble_as_click: bool = option(
+        False, "accept a click-only model: each scribble reaches it as one positive click "
+               "at the scribble's middle vertex (refused unless set)")
 
 
 def shift_interaction(inter: Interaction, dy: int, dx: int) -> Interaction:
@@ -54,17 +59,31 @@ class SingleRegionComposition(MultiRegionAdapter):
         crop_margin: relative crop margin around each region's box, or None (whole image).
         min_margin: smallest crop margin in px.
         label: registry name of the wrapped adapter (for ``describe``).
+        scribble_as_click: let an adapter that does not accept scribbles receive each
+            scribble as one positive click at its middle vertex.
+
+    Raises:
+        AdapterError: the adapter does not accept scribbles and `scribble_as_click` is
+            False (the message says how to accept the conversion).
     """
 
     name = "single-region"
     options_class = CompositionOptions
 
     def __init__(self, adapter: Adapter, crop_margin: float | None = 0.1, min_margin: int = 10,
-                 label: str | None = None):
+                 label: str | None = None, scribble_as_click: bool = False):
         self.adapter = adapter
         self.crop_margin = None if crop_margin is None else float(crop_margin)
         self.min_margin = int(min_margin)
         self.label = label or getattr(adapter, "name", type(adapter).__name__)
+        self.accepts_inner: frozenset[str] = getattr(adapter, "accepts", frozenset({"click"}))
+        self.scribble_as_click = bool(scribble_as_click)
+        if "scribble" not in self.accepts_inner and not self.scribble_as_click:
+            raise AdapterError(
+                f"{self.label} accepts {sorted(self.accepts_inner)}, not scribbles: the "
+                "full-image protocol's corrections are scribbles; pass --model-opt "
+                "scribble_as_click=true to give it each scribble as one positive click at "
+                "the scribble's middle vertex (recorded in the run's model options)")
         self._image: np.ndarray | None = None
         self._cache: dict[int, tuple[int, np.ndarray]] = {}
 
@@ -82,7 +101,7 @@ class SingleRegionComposition(MultiRegionAdapter):
         return max(0, y0 - m), max(0, x0 - m), min(h, y1 + m + 1), min(w, x1 + m + 1)
 
     def _convert(self, inter: Interaction) -> list[Interaction]:
-        accepts = getattr(self.adapter, "accepts", frozenset({"click"}))
+        accepts = self.accepts_inner
         if isinstance(inter, ExtremePoints) and "extreme_points" not in accepts:
             return [Click(int(round(y)), int(round(x)), True, inter.region)
                     for y, x in inter.points]
@@ -121,8 +140,11 @@ class SingleRegionComposition(MultiRegionAdapter):
 
     def describe(self) -> dict[str, Any]:
         inner = self.adapter.describe() if hasattr(self.adapter, "describe") else {}
+        converted = {kind: "clicks" for kind in ("extreme_points", "scribble")
+                     if kind not in self.accepts_inner}
         return {"name": f"{self.name}({self.label})", "inner": inner,
-                "crop_margin": self.crop_margin, "min_margin": self.min_margin}
+                "crop_margin": self.crop_margin, "min_margin": self.min_margin,
+                "scribble_as_click": self.scribble_as_click, "converted": converted}
 
 
 def build_multi_region_adapter(name: str, **options: Any) -> MultiRegionAdapter:
@@ -135,19 +157,21 @@ def build_multi_region_adapter(name: str, **options: Any) -> MultiRegionAdapter:
     Raises:
         UnknownNameError: unknown model.
         UsageError: an unknown or invalid option.
-        AdapterError: failed import, composition options for a multi-region model, or an
-            object that is neither kind of adapter.
+        AdapterError: failed import, composition options for a multi-region model, a
+            click-only model without ``scribble_as_click``, or an object that is neither
+            kind of adapter.
     """
     keys = [f.name for f in dataclasses.fields(CompositionOptions)]
     comp = {k: options.pop(k) for k in keys if k in options}
     model = build_adapter(name, **options)
     if isinstance(model, MultiRegionAdapter):
         if comp:
-            raise AdapterError(f"{name} is a multi-region model; crop_margin/min_margin only "
+            raise AdapterError(f"{name} is a multi-region model; {', '.join(keys)} only "
                                "apply to composed single-object models")
         return model
     if callable(getattr(model, "predict", None)) and callable(getattr(model, "set_image", None)):
         opts: CompositionOptions = parse_model_options(CompositionOptions, comp, name)
-        return SingleRegionComposition(model, opts.crop_margin, opts.min_margin, label=name)
+        return SingleRegionComposition(model, opts.crop_margin, opts.min_margin, label=name,
+                                       scribble_as_click=opts.scribble_as_click)
     raise AdapterError(f"model {name!r} built a {type(model).__name__}, which is neither a "
                        "multi-region nor a single-object adapter")

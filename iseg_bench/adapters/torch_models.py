@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -33,8 +33,8 @@ TRAIN_HINT = ("train one with `iseg-bench train --model {variant} --dataset <sin
 
 
 @dataclass(frozen=True)
-class TorchClickOptions:
-    """Options of the bundled torch click models (``acc99net``'s as they stand)."""
+class TorchModelOptions:
+    """Options every bundled torch model has: device, weights, precision."""
 
     device: str = option("auto", "auto|cpu|cuda|cuda:i")
     checkpoint: str | None = option(None, "X.safetensors + X.json (give X or the .safetensors "
@@ -42,14 +42,20 @@ class TorchClickOptions:
                                           "model.json as written by iseg-bench train")
     random_init: bool = option(False, "random weights for smoke runs (meaningless predictions)")
     bf16: bool = option(False, "bfloat16 autocast on CUDA")
+    variant: str | None = option(None, "the zoo variant to build or expect (default: the "
+                                       "model's own), e.g. emc-click-tiny")
+    seed: int = option(0, "seed of the random weights of random_init")
+
+
+@dataclass(frozen=True)
+class TorchClickOptions(TorchModelOptions):
+    """Options of the bundled torch click models (``acc99net``'s as they stand)."""
+
     zoom_in: bool = option(False, "RITM-style zoom-in after the first clicks")
     zoom_size: int = option(400, "long side in px of the zoomed crop (RITM's ZoomIn)")
     short_side: int | None = option(None, "resize the image so its short side has this "
                                           "length before the model (none: full resolution)")
     max_side: int | None = option(None, "cap on the long side in px (none: no cap)")
-    variant: str | None = option(None, "the zoo variant to build or expect (default: the "
-                                       "model's own), e.g. emc-click-tiny")
-    seed: int = option(0, "seed of the random weights of random_init")
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,46 @@ def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None
     if variant_config(variant)[0] != model_type:
         raise AdapterError(f"variant {variant!r} is not a {model_type!r} model")
     warnings.warn(f"{variant}: random weights (--random-init); predictions are meaningless",
-                  stacklevel=3)
+                  stacklevel=4)   # the caller of the adapter constructor
     return build_model(variant, seed=seed).to(device).eval(), "random-init"
+
+
+class TorchModel:
+    """Mixin of every bundled torch adapter: the options of ``TorchModelOptions`` turned
+    into ``variant``, ``device``, ``bf16``, ``model`` and ``weights``. Subclasses set
+    ``name``, ``options_class``, ``model_type`` and ``default_variant``."""
+
+    name: ClassVar[str]
+    options_class: ClassVar[type[Any]]
+    model_type: ClassVar[str] = ""
+    default_variant: ClassVar[str] = ""
+    variant: str
+    device: Any
+    bf16: bool
+    model: Any
+    weights: str
+
+    def load_torch_model(self, options: dict[str, Any]) -> Any:
+        """Parse `options` with ``options_class``, set the five attributes and return the
+        parsed options.
+
+        Raises:
+            UsageError: an unknown option or a value of the wrong type.
+            AdapterError: no usable weights, or a bad device.
+            ImportError: torch is not installed.
+        """
+        import torch  # noqa: F401 -- fail early with a clear message when the extra is missing
+
+        from iseg_bench.models.runtime import resolve_device
+
+        opts = parse_model_options(self.options_class, options, self.name)
+        self.variant = opts.variant or self.default_variant
+        self.device = resolve_device(opts.device)
+        self.bf16 = opts.bf16
+        self.model, self.weights = load_model_for_adapter(
+            self.variant, self.model_type, opts.checkpoint, opts.random_init, self.device,
+            opts.seed)
+        return opts
 
 
 def _clicks(interactions: Sequence[Interaction]) -> Clicks:
@@ -98,7 +142,7 @@ def _clicks(interactions: Sequence[Interaction]) -> Clicks:
     return out
 
 
-class TorchClickAdapter(Adapter):
+class TorchClickAdapter(TorchModel, Adapter):
     """Shared plumbing of the torch click models: options, device, weights, working
     resolution, zoom-in. Subclasses set ``model_type``, ``default_variant`` and ``_run``.
 
@@ -110,25 +154,13 @@ class TorchClickAdapter(Adapter):
 
     accepts = frozenset({"click"})
     options_class = TorchClickOptions
-    model_type = ""
-    default_variant = ""
 
     def __init__(self, **options: Any):
-        import torch  # noqa: F401 -- fail early with a clear message when the extra is missing
-
-        from iseg_bench.models.runtime import resolve_device
-
-        opts: TorchClickOptions = parse_model_options(self.options_class, options, self.name)
-        self.variant = opts.variant or self.default_variant
-        self.device = resolve_device(opts.device)
-        self.bf16 = opts.bf16
+        opts: TorchClickOptions = self.load_torch_model(options)
         self.zoom_in = opts.zoom_in
         self.zoom_size = opts.zoom_size
         self.short_side = opts.short_side
         self.max_side = opts.max_side
-        self.model, self.weights = load_model_for_adapter(
-            self.variant, self.model_type, opts.checkpoint, opts.random_init, self.device,
-            opts.seed)
         self.image: np.ndarray | None = None
 
     # -- geometry -----------------------------------------------------------------------

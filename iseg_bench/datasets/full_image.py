@@ -1,5 +1,6 @@
 """Full-image views of the COCO-panoptic-format datasets, one sample per image:
-``coco-panoptic-full`` and ``ade20k-panoptic-full``.
+``coco-panoptic-full``, ``coco-panoptic-train-full`` (training) and
+``ade20k-panoptic-full``.
 
 Source: the full-image protocol's data, Agustsson, Uijlings and Ferrari, CVPR 2019, Sec. 5
 (COCO panoptic val2017). Samples: ``docs/datasets.md``.
@@ -14,6 +15,7 @@ from iseg_bench.datasets.base import Dataset, SampleRef
 from iseg_bench.datasets.panoptic import (
     Ade20kPanopticDataset,
     CocoPanopticDataset,
+    CocoPanopticTrainDataset,
     PanopticDataset,
     full_image_view,
     load_panoptic_json,
@@ -82,6 +84,15 @@ class CocoPanopticFullImageDataset(PanopticFullImageDataset):
     base = CocoPanopticDataset
     layout = CocoPanopticDataset.layout
     source = CocoPanopticDataset.source
+
+
+class CocoPanopticTrainFullImageDataset(PanopticFullImageDataset):
+    """COCO panoptic train2017 as full images: the training data of ``ifis``."""
+
+    name = "coco-panoptic-train-full"
+    base = CocoPanopticTrainDataset
+    layout = CocoPanopticTrainDataset.layout
+    source = CocoPanopticTrainDataset.source
 
 
 class Ade20kPanopticFullImageDataset(PanopticFullImageDataset):

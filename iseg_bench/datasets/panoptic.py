@@ -346,19 +346,41 @@ def load_segment_sample(ref: SampleRef, dataset: str, ignore_crowd: bool = False
                   dataset=dataset, meta=meta)
 
 
+def coco_panoptic_layouts(split: str) -> tuple[tuple[str, str, str, str], ...]:
+    """The candidate (folder, image dir, PNG dir, JSON file) layouts of a COCO panoptic
+    split ("val2017", "train2017"): PNGs beside the images or under annotations/."""
+    js = f"annotations/panoptic_{split}.json"
+    return (("COCO_panoptic", split, f"panoptic_{split}", js),
+            ("COCO_panoptic", split, f"annotations/panoptic_{split}", js))
+
+
+def coco_panoptic_layout(split: str) -> str:
+    """The human-readable layout of a COCO panoptic split, for error messages."""
+    return (f"COCO_panoptic/{split}/*.jpg\n"
+            f"COCO_panoptic/annotations/panoptic_{split}.json\n"
+            f"COCO_panoptic/panoptic_{split}/*.png  (or annotations/panoptic_{split}/*.png)")
+
+
 class CocoPanopticDataset(PanopticDataset):
     """COCO panoptic val2017 (Kirillov et al. 2019): 5000 images, 80 thing + 53 stuff
     categories; one sample per non-crowd segment."""
 
     name = "coco-panoptic"
-    layouts = (("COCO_panoptic", "val2017", "panoptic_val2017",
-                "annotations/panoptic_val2017.json"),
-               ("COCO_panoptic", "val2017", "annotations/panoptic_val2017",
-                "annotations/panoptic_val2017.json"))
-    layout = ("COCO_panoptic/val2017/*.jpg\n"
-              "COCO_panoptic/annotations/panoptic_val2017.json\n"
-              "COCO_panoptic/panoptic_val2017/*.png  (or annotations/panoptic_val2017/*.png)")
+    layouts = coco_panoptic_layouts("val2017")
+    layout = coco_panoptic_layout("val2017")
     source = ("https://cocodataset.org/#download (2017 Val images; 2017 Panoptic Train/Val "
+              "annotations)")
+
+
+class CocoPanopticTrainDataset(PanopticDataset):
+    """COCO panoptic train2017 (118k images), the training split of the full-image model
+    (Agustsson et al., Sec. 5.2-5.3); one sample per non-crowd segment. Used through its
+    full-image view ``coco-panoptic-train-full``."""
+
+    name = "coco-panoptic-train"
+    layouts = coco_panoptic_layouts("train2017")
+    layout = coco_panoptic_layout("train2017")
+    source = ("https://cocodataset.org/#download (2017 Train images; 2017 Panoptic Train/Val "
               "annotations)")
 
 

@@ -29,6 +29,8 @@ DATASETS = Registry("dataset", {
     "ade20k-scribble": "iseg_bench.datasets.ade20k_scribble:Ade20kScribbleDataset",
     "synthetic-panoptic": "iseg_bench.datasets.synthetic_panoptic:SyntheticPanopticDataset",
     "coco-panoptic-full": "iseg_bench.datasets.full_image:CocoPanopticFullImageDataset",
+    "coco-panoptic-train-full":
+        "iseg_bench.datasets.full_image:CocoPanopticTrainFullImageDataset",
     "ade20k-panoptic-full": "iseg_bench.datasets.full_image:Ade20kPanopticFullImageDataset",
     "synthetic-categories": "iseg_bench.datasets.synthetic_categories:SyntheticCategoriesDataset",
     "cosod3k": "iseg_bench.datasets.category_sets:CoSOD3kDataset",

@@ -100,6 +100,20 @@ def build_bit(num_channels: int, output_stride: int = 8, **config: Any):
     return bit.BitBackbone(cfg)
 
 
+def build_bit_trunk(num_channels: int, **config: Any):
+    """A randomly initialised ``BitBackbone`` (bottleneck, GN + WS) that returns only its last
+    stage: with k stages (``len(config["depths"])``) the output stride is 4 * 2 ** (k - 1),
+    e.g. the first three ResNet-50 stages ("C4") at stride 16.
+
+    Returns the module; ``module(x).feature_maps[0]`` is (B, hidden_sizes[-1], ~H/s, ~W/s).
+    """
+    _, bit, _, BitConfig = transformers_modules()
+    stages = len(config["depths"])
+    cfg = BitConfig(num_channels=num_channels, layer_type="bottleneck", global_padding=None,
+                    out_features=[f"stage{stages}"], **config)
+    return bit.BitBackbone(cfg)
+
+
 def bit_features(backbone, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Run a BitBackbone step by step, keeping the stride-2 stem output.
 

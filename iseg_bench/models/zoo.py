@@ -1,6 +1,7 @@
 """Named model variants and ``build_model`` (``docs/models/torch-models.md``).
 
-Constants: ``VARIANTS``, ``TINY_MIT`` and ``TINY_BIT`` (the tiny test variants' encoders).
+Constants: ``VARIANTS``, ``TINY_MIT``, ``TINY_BIT`` and ``TINY_BIT_C4`` (the tiny test
+variants' encoders).
 """
 
 from __future__ import annotations
@@ -12,15 +13,24 @@ from iseg_bench.errors import AdapterError
 TINY_MIT = dict(hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 2, 2],
                 sr_ratios=[8, 4, 2, 1], mlp_ratios=[2, 2, 2, 2], decoder_hidden_size=32)
 TINY_BIT = dict(hidden_sizes=[16, 32, 64, 128], depths=[1, 1, 1, 1], embedding_size=8, num_groups=4)
+TINY_BIT_C4 = dict(hidden_sizes=[16, 32, 64], depths=[1, 1, 1], embedding_size=8, num_groups=4)
 
-VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny")
+VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny", "ifis",
+            "ifis-tiny")
+MODEL_TYPES = ("emc-click", "acc99net", "ifis")
 
 
 def variant_config(name: str):
     """(model_type, config dataclass) of a named variant."""
     from iseg_bench.models.acc99net import Acc99NetConfig
     from iseg_bench.models.emc_click import EMCClickConfig
+    from iseg_bench.models.ifis import IFISConfig
 
+    if name == "ifis":
+        return "ifis", IFISConfig()
+    if name == "ifis-tiny":
+        return "ifis", IFISConfig(backbone=dict(TINY_BIT_C4), feature_channels=16,
+                                  head_channels=16, head_convs=4)
     if name == "emc-click":
         return "emc-click", EMCClickConfig.variant("b0")
     if name == "emc-click-b3":
@@ -39,14 +49,17 @@ def variant_config(name: str):
 
 
 def model_class(model_type: str):
-    """The nn.Module class for a model type ('emc-click' or 'acc99net')."""
+    """The nn.Module class for a model type (one of ``MODEL_TYPES``)."""
     if model_type == "emc-click":
         from iseg_bench.models.emc_click import EMCClick
         return EMCClick
     if model_type == "acc99net":
         from iseg_bench.models.acc99net import Acc99Net
         return Acc99Net
-    raise AdapterError(f"unknown model type {model_type!r}; known: emc-click, acc99net")
+    if model_type == "ifis":
+        from iseg_bench.models.ifis import IFIS
+        return IFIS
+    raise AdapterError(f"unknown model type {model_type!r}; known: {', '.join(MODEL_TYPES)}")
 
 
 def config_from_dict(model_type: str, d: dict[str, Any]):
@@ -57,6 +70,9 @@ def config_from_dict(model_type: str, d: dict[str, Any]):
     if model_type == "acc99net":
         from iseg_bench.models.acc99net import Acc99NetConfig
         return Acc99NetConfig.from_dict(d)
+    if model_type == "ifis":
+        from iseg_bench.models.ifis import IFISConfig
+        return IFISConfig.from_dict(d)
     raise AdapterError(f"unknown model type {model_type!r}")
 
 
