@@ -6,13 +6,18 @@ from pathlib import Path
 
 import click
 
+#: trained by training.loop (one recipe each) / by training.ifis
+CLICK_MODELS = ("emc-click", "emc-click-b3", "acc99net", "emc-click-tiny", "acc99net-tiny")
+FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
+
 
 @click.command()
 @click.option("--model", required=True,
-              type=click.Choice(["emc-click", "emc-click-b3", "acc99net", "emc-click-tiny",
-                                 "acc99net-tiny"]),
-              help="Bundled model to train (acc99net: Forte et al.'s 99%-accuracy network).")
-@click.option("--dataset", required=True, help="Any single-object dataset of the registry.")
+              type=click.Choice([*CLICK_MODELS, *FULL_IMAGE_MODELS]),
+              help="Bundled model to train (acc99net: Forte et al.'s 99%-accuracy network; "
+                   "ifis: Agustsson et al.'s full-image model).")
+@click.option("--dataset", required=True, help="Any single-object dataset of the registry "
+              "(ifis: a full-image dataset, e.g. coco-panoptic-train-full).")
 @click.option("--data-root", type=click.Path(file_okay=False), default=None,
               help="Folder holding the datasets (default: $ISEG_BENCH_DATA).")
 @click.option("--epochs", default=1, show_default=True, type=click.IntRange(1))
@@ -31,11 +36,17 @@ import click
 @click.option("--bf16", is_flag=True, help="bfloat16 autocast on CUDA.")
 @click.option("--pretrained-backbone", default=None,
               help="Folder (or hub name, when online) of ImageNet backbone weights.")
+@click.option("--stage", type=click.Choice(["extreme_points", "scribbles"]),
+              default="extreme_points", show_default=True,
+              help="ifis only: train the extreme-point model or the scribble model.")
+@click.option("--extreme-points-model", type=click.Path(exists=True), default=None,
+              help="ifis --stage scribbles: checkpoint of the trained extreme-point model.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train(model: str, dataset: str, data_root: str | None, epochs: int,
           batch_size: int | None, lr: float | None, device: str, out: str | None,
           resume: bool, max_steps: int | None, crop: str | None, no_augment: bool, seed: int,
-          bf16: bool, pretrained_backbone: str | None, progress: bool) -> None:
+          bf16: bool, pretrained_backbone: str | None, stage: str,
+          extreme_points_model: str | None, progress: bool) -> None:
     """Train a bundled PyTorch model; writes model.safetensors + model.json, a loss log and a
     resumable state (needs the `models` extra).
 
@@ -45,16 +56,36 @@ def train(model: str, dataset: str, data_root: str | None, epochs: int,
           --epochs 2 --out runs/train/emc
       iseg-bench run --model emc-click --checkpoint runs/train/emc --dataset davis
     """
-    from iseg_bench.training import train as run_training
+    out_dir = Path(out) if out else Path("runs") / "train" / model
+    if model in FULL_IMAGE_MODELS:
+        _reject_click_training_flags(batch_size=batch_size, resume=resume, crop=crop,
+                                     no_augment=no_augment,
+                                     pretrained_backbone=pretrained_backbone)
+        from iseg_bench.training.ifis import IFIS_LR, train_ifis
 
-    crop_size = _crop_size(crop) if crop else None
-    result = run_training(model, dataset, epochs, batch_size, lr, device,
-                          Path(out) if out else Path("runs") / "train" / model, resume,
-                          max_steps, crop_size=crop_size, augment=not no_augment, seed=seed,
-                          progress=progress, bf16=bf16, data_root=data_root,
-                          pretrained_backbone=pretrained_backbone)
+        result = train_ifis(model, dataset, out_dir, stage=stage,
+                            extreme_points_model=extreme_points_model, epochs=epochs,
+                            lr=IFIS_LR if lr is None else lr, device=device, bf16=bf16,
+                            max_steps=max_steps, seed=seed, data_root=data_root)
+    else:
+        from iseg_bench.training import train as run_training
+
+        crop_size = _crop_size(crop) if crop else None
+        result = run_training(model, dataset, epochs, batch_size, lr, device, out_dir, resume,
+                              max_steps, crop_size=crop_size, augment=not no_augment,
+                              seed=seed, progress=progress, bf16=bf16, data_root=data_root,
+                              pretrained_backbone=pretrained_backbone)
     click.echo(f"{result.steps} steps, {result.epochs_done} epochs, last loss "
                f"{result.last_loss:.4f}, {result.seconds:.1f} s; checkpoint: {result.checkpoint}")
+
+
+def _reject_click_training_flags(**given: object) -> None:
+    """Raise a usage error naming the click-model training flags given to a full-image model."""
+    used = [f"--{name.replace('_', '-')}" for name, value in given.items()
+            if value not in (None, False)]
+    if used:
+        raise click.UsageError(f"{', '.join(used)}: click-model training options; the "
+                               "full-image model (ifis) does not take them")
 
 
 def _crop_size(text: str) -> tuple[int, int]:

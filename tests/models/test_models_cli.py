@@ -34,3 +34,18 @@ def test_run_without_checkpoint_says_how_to_get_one(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["run", "--model", "acc99net", "--dataset", "synthetic",
                                     "--out", str(tmp_path / "r")])
     assert res.exit_code == 2 and "iseg-bench train" in res.output and "--random-init" in res.output
+
+
+def test_train_ifis_writes_a_checkpoint_and_refuses_click_model_flags(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "ifis"
+    res = runner.invoke(main, ["train", "--model", "ifis-tiny", "--dataset",
+                               "synthetic-panoptic", "--max-steps", "1", "--device", "cpu",
+                               "--out", str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert (out / "model.safetensors").is_file() and (out / "model.json").is_file()
+    assert json.loads((out / "model.json").read_text())["variant"] == "ifis-tiny"
+    res = runner.invoke(main, ["train", "--model", "ifis-tiny", "--dataset",
+                               "synthetic-panoptic", "--crop", "32x32", "--batch-size", "2"])
+    assert res.exit_code == 2
+    assert "--batch-size, --crop" in res.output and "ifis" in res.output
