@@ -1,9 +1,8 @@
 """Backbones built from HuggingFace ``transformers`` configs (no torchvision, no timm):
-SegFormer MiT encoders (Xie et al., NeurIPS 2021, Tab. 6) and ResNet GN+WS as BiT (Qiao et
-al. 2019; Forte et al. 2020, Sec. 3.1); a guarded transformers import and optional
-ImageNet-pretrained weight loading (``docs/models/torch-models.md``).
+SegFormer MiT encoders (Xie et al., NeurIPS 2021, Tab. 6); a guarded transformers import and
+optional ImageNet-pretrained weight loading (``docs/models/torch-models.md``).
 
-Constants: ``MIT_CONFIGS`` (b0, b3), ``RESNET_CONFIGS`` (resnet50, resnet101).
+Constants: ``MIT_CONFIGS`` (b0, b3).
 """
 
 from __future__ import annotations
@@ -25,14 +24,6 @@ MIT_CONFIGS: dict[str, dict[str, Any]] = {
     "b3": dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 4, 18, 3],
                num_attention_heads=[1, 2, 5, 8], sr_ratios=[8, 4, 2, 1],
                mlp_ratios=[4, 4, 4, 4], decoder_hidden_size=768),
-}
-
-# ResNet-50/101 bottleneck stages (He et al. 2016, Tab. 1), as BiT configs.
-RESNET_CONFIGS: dict[str, dict[str, Any]] = {
-    "resnet50": dict(hidden_sizes=[256, 512, 1024, 2048], depths=[3, 4, 6, 3], embedding_size=64,
-                     num_groups=32),
-    "resnet101": dict(hidden_sizes=[256, 512, 1024, 2048], depths=[3, 4, 23, 3], embedding_size=64,
-                      num_groups=32),
 }
 
 _CHECKED_TORCHVISION = False
@@ -89,41 +80,7 @@ def build_segformer(num_channels: int, **config: Any):
     return seg.SegformerModel(cfg)
 
 
-def build_bit(num_channels: int, output_stride: int = 8, **config: Any):
-    """A randomly initialised ``BitBackbone``: bottleneck ResNet with GN + WS.
-
-    Returns the module; use :func:`bit_features` to run it.
-    """
-    _, bit, _, BitConfig = transformers_modules()
-    cfg = BitConfig(num_channels=num_channels, layer_type="bottleneck", output_stride=output_stride,
-                    global_padding=None, out_features=["stage1", "stage4"], **config)
-    return bit.BitBackbone(cfg)
-
-
-def bit_features(backbone, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Run a BitBackbone step by step, keeping the stride-2 stem output.
-
-    x: (B, C, H, W), H and W multiples of 8. Returns dict with 'stem2' (B, E, H/2, W/2)
-    (stem convolution + GN + ReLU, before max-pooling), 'layer1' (B, C1, H/4, W/4) and
-    'layer4' (B, C4, H/8, W/8) at output stride 8. The computation is BitEmbeddings' own
-    (convolution, 1-pixel zero pad, GN + ReLU, max-pool); 'stem2' is taken inside the pad.
-    """
-    emb = backbone.bit.embedder
-    padded = emb.norm(emb.pad(emb.convolution(x)))  # as BitEmbeddings: conv, pad, norm, pool
-    h = emb.pooler(padded)
-    s2 = padded
-    if isinstance(emb.pad, torch.nn.ConstantPad2d):  # drop the 1-pixel pooling border
-        s2 = padded[..., 1:-1, 1:-1]
-    feats = {"stem2": s2}
-    for i, stage in enumerate(backbone.bit.encoder.stages):
-        h = stage(h)
-        if i == 0:
-            feats["layer1"] = h
-    feats["layer4"] = h
-    return feats
-
-
-def _copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) -> list[str]:
+def copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) -> list[str]:
     """Copy matching tensors; a first conv with more input channels gets RGB + zeros.
 
     Returns the names copied. Raises AdapterError on any other shape mismatch.
@@ -159,21 +116,5 @@ def load_pretrained_segformer(encoder, name_or_path: str) -> list[str]:
     seg, _, _, _ = transformers_modules()
     src = seg.SegformerModel.from_pretrained(name_or_path)
     with torch.no_grad():
-        return _copy_expanding(encoder, src.state_dict())
+        return copy_expanding(encoder, src.state_dict())
 
-
-def load_pretrained_bit(backbone, name_or_path: str) -> list[str]:
-    """Load ImageNet-pretrained BiT/ResNet-GN-WS weights into `backbone` (a BitBackbone).
-
-    name_or_path: a local folder saved with ``save_pretrained`` (BitModel or BitBackbone),
-    or a hub name when online. Returns the tensor names copied.
-    """
-    _, bit, _, _ = transformers_modules()
-    try:
-        src = bit.BitBackbone.from_pretrained(name_or_path)
-        state = src.state_dict()
-    except Exception:  # noqa: BLE001 -- a BitModel/BitForImageClassification folder
-        src = bit.BitModel.from_pretrained(name_or_path)
-        state = {f"bit.{k}": v for k, v in src.state_dict().items()}
-    with torch.no_grad():
-        return _copy_expanding(backbone, state)
