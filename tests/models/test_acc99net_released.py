@@ -242,3 +242,28 @@ def test_guided_filter_float32_matches_float64():
     # form is a real one
     bad = _released_guided_filter(smooth.float(), src.float())
     assert float((bad.double() - _released_guided_filter(smooth, src)).abs().max()) > 1e-3
+
+
+def test_imagenet_encoder_weights_from_a_safetensors_file(tmp_path):
+    """A 3-channel ResNet state dict (with a classifier) into the 9-channel image stream: RGB
+    filters copied, click channels zero, fc ignored; a wrong shape is an error."""
+    from safetensors.torch import save_file
+
+    from iseg_bench.errors import AdapterError
+    from iseg_bench.models.acc99net import load_imagenet_encoder
+
+    model = Acc99Net(TINY)
+    state = {k: torch.randn(v.shape) for k, v in model.encoder.state_dict().items()}
+    state["conv1.weight"] = torch.randn(8, 3, 7, 7)
+    state["fc.weight"] = torch.randn(10, 64)
+    save_file(state, str(tmp_path / "r50.safetensors"))
+    names = load_imagenet_encoder(model.encoder, str(tmp_path / "r50.safetensors"))
+    assert "fc.weight" not in names and "layer4.1.conv2.weight" in names
+    enc = model.encoder.state_dict()
+    assert torch.equal(enc["conv1.weight"][:, :3], state["conv1.weight"])
+    assert not enc["conv1.weight"][:, 3:].any()
+    assert torch.equal(enc["layer2.0.downsample.1.bias"], state["layer2.0.downsample.1.bias"])
+    state["bn1.weight"] = torch.randn(5)
+    save_file(state, str(tmp_path / "bad.safetensors"))
+    with pytest.raises(AdapterError, match="bn1.weight"):
+        load_imagenet_encoder(model.encoder, str(tmp_path / "bad.safetensors"))
