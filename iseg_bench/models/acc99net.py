@@ -17,13 +17,14 @@ released), ``WS_VAR_EPS`` = 1e-12 and ``WS_STD_EPS`` = 1e-5 (weight standardisat
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from iseg_bench.errors import AdapterError
 from iseg_bench.models.guided_filter import GF_EPS, GF_RADIUS, guided_filter
 from iseg_bench.models.hf_backbones import copy_expanding
 
@@ -76,7 +77,17 @@ class Acc99NetConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Acc99NetConfig:
-        """Inverse of ``to_dict``; TypeError on a key this version does not know."""
+        """Inverse of ``to_dict``.
+
+        Raises:
+            AdapterError: a key this version does not know (e.g. a checkpoint of the earlier
+                re-creation from the paper's text, whose config had a ``backbone`` entry).
+        """
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise AdapterError(f"acc99net config has unknown keys {unknown}: a checkpoint of an "
+                               "earlier acc99net architecture; retrain it, or convert the "
+                               "authors' released weights")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 

@@ -81,9 +81,11 @@ def build_segformer(num_channels: int, **config: Any):
 
 
 def copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) -> list[str]:
-    """Copy matching tensors; a first conv with more input channels gets RGB + zeros.
+    """Copy the tensors of `src_state` whose names `dst` has, in place; a first convolution
+    with more input channels gets the source's (RGB) filters and zeros for the rest.
 
-    Returns the names copied. Raises AdapterError on any other shape mismatch.
+    Returns the names copied. Raises AdapterError on any other shape mismatch, or when no
+    name matched.
     """
     own = dst.state_dict()
     copied = []
@@ -99,8 +101,8 @@ def copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) -> 
             target[:, :value.shape[1]].copy_(value)
         else:
             raise AdapterError(f"pretrained tensor {name} has shape {tuple(value.shape)}, "
-                               f"the model expects {tuple(target.shape)}: the folder holds "
-                               "another variant")
+                               f"the model expects {tuple(target.shape)}: the weights are "
+                               "another variant's")
         copied.append(name)
     if not copied:
         raise AdapterError("no pretrained tensor matched the backbone: wrong folder?")

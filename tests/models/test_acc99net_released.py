@@ -267,3 +267,11 @@ def test_imagenet_encoder_weights_from_a_safetensors_file(tmp_path):
     save_file(state, str(tmp_path / "bad.safetensors"))
     with pytest.raises(AdapterError, match="bn1.weight"):
         load_imagenet_encoder(model.encoder, str(tmp_path / "bad.safetensors"))
+
+
+def test_config_round_trip_and_old_checkpoints_rejected():
+    from iseg_bench.errors import AdapterError
+
+    assert Acc99NetConfig.from_dict(TINY.to_dict()) == TINY
+    with pytest.raises(AdapterError, match="backbone"):
+        Acc99NetConfig.from_dict({**TINY.to_dict(), "backbone": {"depths": [3, 4, 6, 3]}})
