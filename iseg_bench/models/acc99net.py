@@ -274,7 +274,8 @@ class Decoder(nn.Module):
         alpha = self.conv_up4(torch.cat([x, img_n, gauss], 1)).clamp(0.0, 1.0)
         alpha = torch.where(clicks[:, 0:1] == 1, torch.zeros_like(alpha), alpha)
         alpha = torch.where(clicks[:, 1:2] == 1, torch.ones_like(alpha), alpha)
-        return guided_filter(guide, alpha, self.radius, self.eps).clamp(0.0, 1.0)
+        # float32 even under bf16 autocast: with eps = 1e-8 the filter needs the precision
+        return guided_filter(guide.float(), alpha.float(), self.radius, self.eps).clamp(0.0, 1.0)
 
 
 class Acc99Net(nn.Module):

@@ -275,3 +275,13 @@ def test_config_round_trip_and_old_checkpoints_rejected():
     assert Acc99NetConfig.from_dict(TINY.to_dict()) == TINY
     with pytest.raises(AdapterError, match="backbone"):
         Acc99NetConfig.from_dict({**TINY.to_dict(), "backbone": {"depths": [3, 4, 6, 3]}})
+
+
+def test_guided_filter_stays_float32_under_bf16_autocast():
+    torch.manual_seed(0)
+    model = Acc99Net(TINY).eval()
+    image, gauss, prev, trimap = _inputs((32, 48), [(10, 10, True)], 0)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model.decoder.conv_up4(torch.zeros(1, 8 + 9, 4, 4)).dtype == torch.bfloat16
+        out = model(image, gauss, prev, trimap)
+    assert out.dtype == torch.float32 and out.shape == (1, 1, 32, 48)
