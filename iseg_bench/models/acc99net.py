@@ -12,7 +12,9 @@ with every constant and the choices that are ours: ``docs/models/acc99net.md``.
 Constants: ``IMAGENET_MEAN``, ``IMAGENET_STD`` (input normalisation of the released
 ``groupnorm_normalise_image``), ``LEAKY_SLOPE`` = 0.01 (``nn.LeakyReLU``'s default, as
 released), ``WS_VAR_EPS`` = 1e-12 and ``WS_STD_EPS`` = 1e-5 (weight standardisation),
-``PAD_MULTIPLE`` = 8 (ours: inputs are padded to the network's output stride).
+``PAD_MULTIPLE`` = 8 (ours: inputs are padded to the network's output stride),
+``N_GAUSS`` = 6 Gaussian click maps, ``INTERACTION_STRIDES`` = (1, 2, 1, 2, 2, 1),
+``BOTTLENECK_EXPANSION`` = 4.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ WS_VAR_EPS = 1e-12
 WS_STD_EPS = 1e-5
 PAD_MULTIPLE = 8
 N_GAUSS = 6  # three scales x (background, foreground)
+INTERACTION_STRIDES = (1, 2, 1, 2, 2, 1)
+BOTTLENECK_EXPANSION = 4
 
 
 @dataclass
@@ -89,10 +93,6 @@ class Acc99NetConfig:
                                "earlier acc99net architecture; retrain it, or convert the "
                                "authors' released weights")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
-
-INTERACTION_STRIDES = (1, 2, 1, 2, 2, 1)
-BOTTLENECK_EXPANSION = 4
 
 
 class WSConv2d(nn.Conv2d):
