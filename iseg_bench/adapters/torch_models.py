@@ -13,13 +13,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import cv2
 import numpy as np
 
 from iseg_bench.adapters.base import Adapter, parse_model_options
-from iseg_bench.errors import AdapterError
+from iseg_bench.errors import AdapterError, UsageError
 from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
 
@@ -65,6 +65,22 @@ class EMCClickOptions(TorchClickOptions):
 
     short_side: int | None = option(384, "resize the image so its short side has this "
                                          "length before the model (none: full resolution)")
+
+
+@dataclass(frozen=True)
+class Acc99NetOptions(TorchClickOptions):
+    """Options of ``acc99net``: the shared ones and the evaluation preset."""
+
+    preset: Literal["released", "plain"] = option(
+        "released", "released: the authors' demo.py inference (sides rounded up to a multiple "
+                    "of 32, their resizes, forced clicks, removal of regions not connected to "
+                    "a positive click); plain: the shared torch pipeline (short_side, "
+                    "max_side, zoom_in)")
+
+    def __post_init__(self) -> None:
+        if self.preset == "released" and (self.zoom_in or self.short_side or self.max_side):
+            raise UsageError("model acc99net: zoom_in, short_side and max_side need "
+                             "preset=plain (the released preset fixes its own resizing)")
 
 
 def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None,
@@ -345,17 +361,106 @@ class EMCClickB3Adapter(EMCClickAdapter):
     default_variant = "emc-click-b3"
 
 
+RELEASED_SIDE_MULTIPLE = 32
+RELEASED_INFERENCE = {
+    "source": "MarcoForte/DeepInteractiveSegmentation ddd7426, demo.py pred()",
+    "working_size": "each side rounded up to a multiple of 32",
+    "image_resize": "cv2 INTER_LANCZOS4 on float64 RGB in [0, 1]",
+    "click_map_resize": "cv2 INTER_NEAREST; Gaussian maps from the resized click pixels",
+    "previous_mask": "regions not connected to a positive click removed, then cv2 "
+                     "INTER_LANCZOS4",
+    "output_resize": "cv2 INTER_LINEAR (the release passes INTER_LANCZOS4 in the dst position "
+                     "of cv2.resize, so OpenCV's default bilinear applies)",
+    "postprocess": "click pixels forced to 0 / 1, then regions (probability > 0.5, "
+                   "8-connected) not containing a positive click set to 0, as is every "
+                   "pixel <= 0.5",
+}
+
+
+def remove_unconnected(prob: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """The release's ``remove_non_fg_connected``: with at least one positive click pixel,
+    keep the 8-connected components of ``prob > 0.5`` that contain one and set every other
+    pixel (including all pixels <= 0.5) to 0; without one, `prob` unchanged.
+
+    Args:
+        prob: (H, W) float probability.
+        positive: (H, W) positive click pixels (nonzero = clicked).
+
+    Returns:
+        (H, W) array of `prob`'s dtype (a new array).
+    """
+    from iseg_bench.geometry import label_components
+
+    ys, xs = np.nonzero(positive)
+    if len(ys) == 0:
+        return prob.copy()
+    labels = label_components(prob > 0.5, crop=False).labels
+    keep = np.unique(labels[ys, xs])
+    out: np.ndarray = np.where(np.isin(labels, keep[keep > 0]), prob, 0).astype(prob.dtype)
+    return out
+
+
 class Acc99NetAdapter(TorchClickAdapter):
     """The 99%-accuracy network (Forte et al. 2020): the whole network at every click;
-    options: ``TorchClickOptions``."""
+    options: ``Acc99NetOptions``. The default preset ("released") evaluates as the authors'
+    ``demo.py`` does (``RELEASED_INFERENCE``, docs/models/acc99net.md); "plain" uses the
+    shared pipeline of the torch adapters."""
 
     name = "acc99net"
+    options_class = Acc99NetOptions
     model_type = "acc99net"
     default_variant = "acc99net"
 
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        opts: Acc99NetOptions = parse_model_options(self.options_class, options, self.name)
+        self.preset = opts.preset
+
+    def describe(self) -> dict[str, Any]:
+        out = {**super().describe(), "preset": self.preset}
+        if self.preset == "released":
+            out["inference"] = dict(RELEASED_INFERENCE)
+        return out
+
+    def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> np.ndarray:
+        if self.preset == "plain":
+            return super().predict(interactions, prev_prob)
+        import torch
+
+        from iseg_bench.models.click_encodings import (
+            click_pixel_maps,
+            clicks_from_pixel_maps,
+            gaussian_maps,
+        )
+        from iseg_bench.models.runtime import autocast
+
+        clicks = _clicks(interactions)
+        image = self._loaded_image()
+        h, w = image.shape[:2]
+        hs = -(-h // RELEASED_SIDE_MULTIPLE) * RELEASED_SIDE_MULTIPLE
+        ws = -(-w // RELEASED_SIDE_MULTIPLE) * RELEASED_SIDE_MULTIPLE
+        pixels = click_pixel_maps(clicks, (h, w))
+        prev = remove_unconnected(prev_prob.astype(np.float32), pixels[1])
+        img = cv2.resize(image.astype(np.float64) / 255.0, (ws, hs),
+                         interpolation=cv2.INTER_LANCZOS4)
+        prev = cv2.resize(prev, (ws, hs), interpolation=cv2.INTER_LANCZOS4)
+        scaled = cv2.resize(pixels.transpose(1, 2, 0), (ws, hs),
+                            interpolation=cv2.INTER_NEAREST).reshape(hs, ws, 2).transpose(2, 0, 1)
+        gauss = gaussian_maps(clicks_from_pixel_maps(scaled), (hs, ws))
+        with torch.inference_mode(), autocast(self.device, self.bf16):
+            out = self.model(self._tensor(img.astype(np.float32).transpose(2, 0, 1)[None]),
+                             self._tensor(gauss[None]), self._tensor(prev[None, None]),
+                             self._tensor(scaled[None]))
+        alpha = cv2.resize(out.float()[0, 0].cpu().numpy(), (w, h),
+                           interpolation=cv2.INTER_LINEAR)
+        alpha[pixels[0] == 1] = 0.0
+        alpha[pixels[1] == 1] = 1.0
+        result: np.ndarray = np.clip(remove_unconnected(alpha, pixels[1]), 0.0, 1.0)
+        return result.astype(np.float32)
+
     def _run(self, clicks: Clicks, prev_prob: np.ndarray, box: Box | None,
              shape: tuple[int, int]) -> np.ndarray:
-        from iseg_bench.models.click_encodings import gaussian_maps
+        from iseg_bench.models.click_encodings import click_pixel_maps, gaussian_maps
         from iseg_bench.models.zoom_in import crop_resize
 
         image = self._loaded_image()
@@ -369,6 +474,7 @@ class Acc99NetAdapter(TorchClickAdapter):
             c = self._map_clicks(clicks, shape[0] / (box[1] - box[0]),
                                  shape[1] / (box[3] - box[2]), box[0], box[2])
         out = self.model(self._image_tensor(img), self._tensor(gaussian_maps(c, shape)[None]),
-                         self._tensor(prev[None, None]))
+                         self._tensor(prev[None, None]),
+                         self._tensor(click_pixel_maps(c, shape)[None]))
         prob: np.ndarray = out.float()[0, 0].cpu().numpy()
         return prob

@@ -35,7 +35,9 @@ FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--bf16", is_flag=True, help="bfloat16 autocast on CUDA.")
 @click.option("--pretrained-backbone", default=None,
-              help="Folder (or hub name, when online) of ImageNet backbone weights.")
+              help="ImageNet backbone weights. EMC-Click: a folder (or hub name, when "
+                   "online) of MiT weights; acc99net: a .safetensors ResNet-50 GN+WS state "
+                   "dict.")
 @click.option("--stage", type=click.Choice(["extreme_points", "scribbles"]),
               default="extreme_points", show_default=True,
               help="ifis only: train the extreme-point model or the scribble model.")

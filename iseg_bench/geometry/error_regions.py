@@ -148,11 +148,12 @@ class ErrorRegion:
 
 def largest_error_region(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray, *,
                          order: Literal["first_pixel", "label"] = "first_pixel",
-                         clicked: tuple[np.ndarray, np.ndarray] | None = None
-                         ) -> ErrorRegion | None:
+                         clicked: tuple[np.ndarray, np.ndarray] | None = None,
+                         ties: Literal["fn", "fp"] = "fn") -> ErrorRegion | None:
     """The largest 8-connected component over FN and FP.
 
-    Ranking: larger size first; on equal sizes FN before FP; then, within one error type,
+    Ranking: larger size first; on equal sizes FN before FP (`ties` "fp": FP before FN, the
+    rule of Forte et al.'s released robot); then, within one error type,
     by `order`: "first_pixel" = the component whose first pixel in raster order comes first;
     "label" = the lower OpenCV label of the whole-image labelling (OpenCV's default
     8-connected algorithm scans 2 x 2 blocks, so this is not always the raster order).
@@ -163,6 +164,7 @@ def largest_error_region(target: np.ndarray, ignore: np.ndarray, pred: np.ndarra
         clicked: optional (ys, xs) int arrays of clicked pixels: a component all of whose
             pixels were clicked is passed over; when every component is, the ranking is
             taken over them all (``fully_clicked`` is then True).
+        ties: which error type wins between components of equal size ("fn" or "fp").
 
     Returns:
         The chosen ErrorRegion, or None when there is no FN and no FP pixel.
@@ -194,7 +196,7 @@ def largest_error_region(target: np.ndarray, ignore: np.ndarray, pred: np.ndarra
                 continue
             for label in np.flatnonzero(sizes == sizes.max()).tolist():
                 rank = comps.first_pixel(label) if order == "first_pixel" else label
-                key = (-int(sizes[label]), not is_positive, rank)
+                key = (-int(sizes[label]), is_positive == (ties == "fp"), rank)
                 if best is None or key < best[0]:
                     best = (key, is_positive, comps, label)
         if best is not None:

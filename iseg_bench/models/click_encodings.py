@@ -2,9 +2,9 @@
 2023, Sec. 3.2), Gaussian maps at three scales (Forte et al. 2020, Sec. 3.1, Tab. 2) and
 distance maps (Xu et al. 2016, Sec. 3.1). Specified in ``docs/models/torch-models.md``.
 
-Constants: ``DISK_RADIUS`` = 5 px (RITM public code), ``GAUSSIAN_L`` = 320 and
-``GAUSSIAN_SCALES`` = (0.02, 0.08, 0.16) (sigma = scale x L, FBA-matting public code),
-``DISTANCE_CAP`` = 255.
+Constants: ``DISK_RADIUS`` = 5 px (RITM public code), ``GAUSSIAN_L`` = 352 and
+``GAUSSIAN_SCALES`` = (0.02, 0.08, 0.16) (sigma = scale x L; the 99% network's released
+``networks/transforms.py``, MarcoForte/DeepInteractiveSegmentation), ``DISTANCE_CAP`` = 255.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 DISK_RADIUS = 5
-GAUSSIAN_L = 320.0
+GAUSSIAN_L = 352.0
 GAUSSIAN_SCALES = (0.02, 0.08, 0.16)
 DISTANCE_CAP = 255.0
 
@@ -62,15 +62,41 @@ def disk_maps(clicks: Iterable, shape: tuple[int, int], radius: float = DISK_RAD
 
 def gaussian_maps(clicks: Iterable, shape: tuple[int, int], length: float = GAUSSIAN_L,
                   scales: Sequence[float] = GAUSSIAN_SCALES) -> np.ndarray:
-    """Gaussian maps: (2 * len(scales), H, W) float32 in [0, 1]; positive scales first."""
+    """Gaussian maps exp(-d^2 / (2 (scale L)^2)) of the Euclidean distance d to the nearest
+    click of each sign: (2 * len(scales), H, W) float32 in [0, 1]; the negative (background)
+    maps first, then the positive ones, each from the finest scale up (the released 99%
+    network's order); all zero for a sign without clicks."""
     out = np.zeros((2 * len(scales), *shape), np.float32)
-    for k, pts in enumerate(_split(clicks)):
+    pos, neg = _split(clicks)
+    for k, pts in enumerate((neg, pos)):
         if not pts:
             continue
         d2 = _min_sq_dist(pts, shape)
         for s, scale in enumerate(scales):
             sigma = scale * length
             out[k * len(scales) + s] = np.exp(-d2 / (2.0 * sigma * sigma))
+    return out
+
+
+def click_pixel_maps(clicks: Iterable, shape: tuple[int, int]) -> np.ndarray:
+    """(2, H, W) float32: 1 at the (rounded, in-bounds) pixels of the negative clicks
+    (channel 0) and of the positive clicks (channel 1), else 0 (the released 99% network's
+    two-channel "trimap", background first)."""
+    out = np.zeros((2, *shape), np.float32)
+    for y, x, positive in as_click_tuples(clicks):
+        yi, xi = int(round(y)), int(round(x))
+        if 0 <= yi < shape[0] and 0 <= xi < shape[1]:
+            out[int(positive), yi, xi] = 1.0
+    return out
+
+
+def clicks_from_pixel_maps(maps: np.ndarray) -> list[ClickTuple]:
+    """The clicks of a (2, H, W) pixel map (inverse of ``click_pixel_maps``): one
+    (y, x, is_positive) per nonzero pixel, negative channel first, each in raster order."""
+    out: list[ClickTuple] = []
+    for k in (0, 1):
+        ys, xs = np.nonzero(maps[k])
+        out.extend((float(y), float(x), bool(k)) for y, x in zip(ys, xs))
     return out
 
 
@@ -83,12 +109,3 @@ def distance_maps(clicks: Iterable, shape: tuple[int, int],
             out[k] = np.minimum(np.sqrt(_min_sq_dist(pts, shape)), cap)
     return out
 
-
-def click_point_mask(clicks: Iterable, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool, True at the (rounded, in-bounds) click pixels (for the click loss)."""
-    out = np.zeros(shape, bool)
-    for y, x, _ in as_click_tuples(clicks):
-        yi, xi = int(round(y)), int(round(x))
-        if 0 <= yi < shape[0] and 0 <= xi < shape[1]:
-            out[yi, xi] = True
-    return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from iseg_bench.models.click_encodings import disk_maps, gaussian_maps
+from iseg_bench.models.click_encodings import click_pixel_maps, disk_maps, gaussian_maps
 
 
 def click_flops(model: torch.nn.Module, hw: tuple[int, int],
@@ -29,6 +29,7 @@ def click_flops(model: torch.nn.Module, hw: tuple[int, int],
                 model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
             return first.get_total_flops(), later.get_total_flops()
         g = torch.from_numpy(gaussian_maps(centre, hw))[None].to(device)
+        px = torch.from_numpy(click_pixel_maps(centre, hw))[None].to(device)
         with FlopCounterMode(display=False) as every:
-            model(img, g, torch.zeros(1, 1, h, w, device=device))
+            model(img, g, torch.zeros(1, 1, h, w, device=device), px)
         return every.get_total_flops(), every.get_total_flops()

@@ -1,7 +1,7 @@
 """Backbones built from HuggingFace ``transformers`` configs (no torchvision, no timm):
-SegFormer MiT encoders (Xie et al., NeurIPS 2021, Tab. 6) and ResNet GN+WS as BiT (Qiao et
-al. 2019; Forte et al. 2020, Sec. 3.1); a guarded transformers import and optional
-ImageNet-pretrained weight loading (``docs/models/torch-models.md``).
+SegFormer MiT encoders (Xie et al., NeurIPS 2021, Tab. 6); bottleneck ResNet trunks with GN + WS
+(transformers BiT); a guarded transformers import and
+optional ImageNet-pretrained weight loading (``docs/models/torch-models.md``).
 
 Constants: ``MIT_CONFIGS`` (b0, b3), ``RESNET_CONFIGS`` (resnet50, resnet101).
 """
@@ -89,17 +89,6 @@ def build_segformer(num_channels: int, **config: Any):
     return seg.SegformerModel(cfg)
 
 
-def build_bit(num_channels: int, output_stride: int = 8, **config: Any):
-    """A randomly initialised ``BitBackbone``: bottleneck ResNet with GN + WS.
-
-    Returns the module; use :func:`bit_features` to run it.
-    """
-    _, bit, _, BitConfig = transformers_modules()
-    cfg = BitConfig(num_channels=num_channels, layer_type="bottleneck", output_stride=output_stride,
-                    global_padding=None, out_features=["stage1", "stage4"], **config)
-    return bit.BitBackbone(cfg)
-
-
 def build_bit_trunk(num_channels: int, **config: Any):
     """A randomly initialised ``BitBackbone`` (bottleneck, GN + WS) that returns only its last
     stage: with k stages (``len(config["depths"])``) the output stride is 4 * 2 ** (k - 1),
@@ -114,33 +103,12 @@ def build_bit_trunk(num_channels: int, **config: Any):
     return bit.BitBackbone(cfg)
 
 
-def bit_features(backbone, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Run a BitBackbone step by step, keeping the stride-2 stem output.
+def copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) -> list[str]:
+    """Copy the tensors of `src_state` whose names `dst` has, in place; a first convolution
+    with more input channels gets the source's (RGB) filters and zeros for the rest.
 
-    x: (B, C, H, W), H and W multiples of 8. Returns dict with 'stem2' (B, E, H/2, W/2)
-    (stem convolution + GN + ReLU, before max-pooling), 'layer1' (B, C1, H/4, W/4) and
-    'layer4' (B, C4, H/8, W/8) at output stride 8. The computation is BitEmbeddings' own
-    (convolution, 1-pixel zero pad, GN + ReLU, max-pool); 'stem2' is taken inside the pad.
-    """
-    emb = backbone.bit.embedder
-    padded = emb.norm(emb.pad(emb.convolution(x)))  # as BitEmbeddings: conv, pad, norm, pool
-    h = emb.pooler(padded)
-    s2 = padded
-    if isinstance(emb.pad, torch.nn.ConstantPad2d):  # drop the 1-pixel pooling border
-        s2 = padded[..., 1:-1, 1:-1]
-    feats = {"stem2": s2}
-    for i, stage in enumerate(backbone.bit.encoder.stages):
-        h = stage(h)
-        if i == 0:
-            feats["layer1"] = h
-    feats["layer4"] = h
-    return feats
-
-
-def _copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) -> list[str]:
-    """Copy matching tensors; a first conv with more input channels gets RGB + zeros.
-
-    Returns the names copied. Raises AdapterError on any other shape mismatch.
+    Returns the names copied. Raises AdapterError on any other shape mismatch, or when no
+    name matched.
     """
     own = dst.state_dict()
     copied = []
@@ -156,8 +124,8 @@ def _copy_expanding(dst: torch.nn.Module, src_state: dict[str, torch.Tensor]) ->
             target[:, :value.shape[1]].copy_(value)
         else:
             raise AdapterError(f"pretrained tensor {name} has shape {tuple(value.shape)}, "
-                               f"the model expects {tuple(target.shape)}: the folder holds "
-                               "another variant")
+                               f"the model expects {tuple(target.shape)}: the weights are "
+                               "another variant's")
         copied.append(name)
     if not copied:
         raise AdapterError("no pretrained tensor matched the backbone: wrong folder?")
@@ -173,21 +141,5 @@ def load_pretrained_segformer(encoder, name_or_path: str) -> list[str]:
     seg, _, _, _ = transformers_modules()
     src = seg.SegformerModel.from_pretrained(name_or_path)
     with torch.no_grad():
-        return _copy_expanding(encoder, src.state_dict())
+        return copy_expanding(encoder, src.state_dict())
 
-
-def load_pretrained_bit(backbone, name_or_path: str) -> list[str]:
-    """Load ImageNet-pretrained BiT/ResNet-GN-WS weights into `backbone` (a BitBackbone).
-
-    name_or_path: a local folder saved with ``save_pretrained`` (BitModel or BitBackbone),
-    or a hub name when online. Returns the tensor names copied.
-    """
-    _, bit, _, _ = transformers_modules()
-    try:
-        src = bit.BitBackbone.from_pretrained(name_or_path)
-        state = src.state_dict()
-    except Exception:  # noqa: BLE001 -- a BitModel/BitForImageClassification folder
-        src = bit.BitModel.from_pretrained(name_or_path)
-        state = {f"bit.{k}": v for k, v in src.state_dict().items()}
-    with torch.no_grad():
-        return _copy_expanding(backbone, state)

@@ -1,7 +1,7 @@
 """Named model variants and ``build_model`` (``docs/models/torch-models.md``).
 
-Constants: ``VARIANTS``, ``TINY_MIT``, ``TINY_BIT`` and ``TINY_BIT_C4`` (the tiny test
-variants' encoders).
+Constants: ``VARIANTS``, ``TINY_MIT`` (the tiny EMC-Click encoder), ``TINY_ACC99`` (the
+tiny 99%-network widths) and ``TINY_BIT_C4`` (the tiny ifis trunk).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from iseg_bench.errors import AdapterError
 
 TINY_MIT = dict(hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 2, 2],
                 sr_ratios=[8, 4, 2, 1], mlp_ratios=[2, 2, 2, 2], decoder_hidden_size=32)
-TINY_BIT = dict(hidden_sizes=[16, 32, 64, 128], depths=[1, 1, 1, 1], embedding_size=8, num_groups=4)
 TINY_BIT_C4 = dict(hidden_sizes=[16, 32, 64], depths=[1, 1, 1], embedding_size=8, num_groups=4)
+TINY_ACC99 = dict(stem_channels=16, planes=(8, 16, 16, 32), depths=(1, 1, 1, 1), gn_groups=4,
+                  interaction_channels=(8, 16, 16, 32, 32, 32), ppm_channels=16,
+                  decoder_channels=(32, 32, 16, 16, 8), guide_channels=8)
 
 VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny", "ifis",
             "ifis-tiny")
@@ -40,11 +42,7 @@ def variant_config(name: str):
     if name == "acc99net":
         return "acc99net", Acc99NetConfig()
     if name == "acc99net-tiny":
-        return "acc99net", Acc99NetConfig(backbone=dict(TINY_BIT),
-                                          interaction_channels=(8, 16, 16, 16, 16, 16),
-                                          ppm_channels=8,
-                                          decoder_channels=(32, 32, 32, 16, 16, 8),
-                                          gn_groups=4)
+        return "acc99net", Acc99NetConfig(**TINY_ACC99)
     raise AdapterError(f"unknown model variant {name!r}; known: {', '.join(VARIANTS)}")
 
 

@@ -11,6 +11,7 @@ ROBOTS = Registry("robot", {
     "clicker": "iseg_bench.robots.clicker:CenterOfErrorClicker",
     "dios-clicker": "iseg_bench.robots.clicker:LargestRegionCenterClicker",
     "scribbler": "iseg_bench.robots.scribbler:MedialAxisScribbler",
+    "acc99-clicker": "iseg_bench.robots.acc99_clicker:Acc99Clicker",
 })
 
 

@@ -58,7 +58,7 @@ def acc99_step(model: Any, optimizer: Any, batch: tuple[Any, np.ndarray, np.ndar
     and an update. Returns (mean loss, n_clicks)."""
     import torch
 
-    from iseg_bench.models.click_encodings import click_point_mask, gaussian_maps
+    from iseg_bench.models.click_encodings import click_pixel_maps, gaussian_maps
     from iseg_bench.models.click_simulation import largest_error_click
     from iseg_bench.models.losses import soft_iou_click_loss
     from iseg_bench.models.runtime import autocast
@@ -79,10 +79,12 @@ def acc99_step(model: Any, optimizer: Any, batch: tuple[Any, np.ndarray, np.ndar
             if c is not None:
                 clicks[b].append(c)
         gauss = torch.from_numpy(np.stack([gaussian_maps(c, (h, w)) for c in clicks])).to(device)
-        cmask = torch.from_numpy(np.stack([click_point_mask(c, (h, w)) for c in clicks]))
+        pixels = torch.from_numpy(np.stack([click_pixel_maps(c, (h, w)) for c in clicks]))
+        pixels = pixels.to(device)
         with autocast(device, bf16):
-            out = model(image, gauss, prev)
-        loss: Any = soft_iou_click_loss(out.float(), target, cmask.unsqueeze(1).to(device), ignore)
+            out = model(image, gauss, prev, pixels)
+        cmask = pixels.amax(dim=1, keepdim=True) > 0
+        loss: Any = soft_iou_click_loss(out.float(), target, cmask, ignore)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -92,10 +94,11 @@ def acc99_step(model: Any, optimizer: Any, batch: tuple[Any, np.ndarray, np.ndar
 
 
 def acc99_load_pretrained(model: Any, source: str) -> None:
-    """ImageNet BiT weights from `source` into the image stream's backbone."""
-    from iseg_bench.models.hf_backbones import load_pretrained_bit
+    """ImageNet ResNet-50 GN+WS weights from the safetensors file `source` into the image
+    stream (``acc99net.load_imagenet_encoder``)."""
+    from iseg_bench.models.acc99net import load_imagenet_encoder
 
-    load_pretrained_bit(model.image_stream, source)
+    load_imagenet_encoder(model.encoder, source)
 
 
 ACC99_RECIPE = Recipe(model_type="acc99net", lr=1e-5, batch_size=1, crop=(352, 352),

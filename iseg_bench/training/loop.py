@@ -84,7 +84,8 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
         seed: seeds weights, sample order, augmentations and click rounds.
         progress: show a tqdm progress bar.
         bf16: bfloat16 autocast on CUDA.
-        pretrained_backbone: folder (or hub name) of ImageNet weights for the backbone.
+        pretrained_backbone: ImageNet weights for the backbone: EMC-Click a folder (or hub
+            name) of MiT weights, acc99net a .safetensors ResNet-50 GN+WS state dict.
         save_every: also checkpoint every this many steps (default: end of each epoch).
         model_overrides: config fields to override on the variant (new runs only).
 

@@ -25,15 +25,24 @@ def test_disk_maps_radius_5():
     assert m[1, 2, 3] == 1 and m[1, 10, 10] == 0
 
 
-def test_gaussian_maps_three_scales():
+def test_gaussian_maps_three_scales_background_first():
     m = ce.gaussian_maps([(4, 5, True)], (9, 11))
     assert m.shape == (6, 9, 11)
     d2 = 3 ** 2 + 4 ** 2
     for s, scale in enumerate((0.02, 0.08, 0.16)):
-        sigma = scale * 320
-        assert m[s, 4, 5] == pytest.approx(1.0)
-        assert m[s, 7, 9] == pytest.approx(math.exp(-d2 / (2 * sigma ** 2)), rel=1e-6)
-    assert not m[3:].any()  # no negative click
+        sigma = scale * 352  # L = 352, the released networks/transforms.py
+        assert m[3 + s, 4, 5] == pytest.approx(1.0)
+        assert m[3 + s, 7, 9] == pytest.approx(math.exp(-d2 / (2 * sigma ** 2)), rel=1e-6)
+    assert not m[:3].any()  # no negative (background) click: channels 0-2 stay 0
+    neg = ce.gaussian_maps([(0, 0, False)], (9, 11))
+    assert neg[0, 0, 0] == 1.0 and not neg[3:].any()
+
+
+def test_click_pixel_maps_round_trip():
+    maps = ce.click_pixel_maps([(2.4, 3.6, True), (0, 0, False), (50, 1, True)], (5, 6))
+    assert maps.shape == (2, 5, 6) and maps.dtype == np.float32
+    assert maps[1, 2, 4] == 1 and maps[0, 0, 0] == 1 and maps.sum() == 2  # (50, 1) is outside
+    assert ce.clicks_from_pixel_maps(maps) == [(0.0, 0.0, False), (2.0, 4.0, True)]
 
 
 def test_distance_maps_truncated():

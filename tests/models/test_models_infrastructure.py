@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 
 from iseg_bench.errors import AdapterError, UsageError  # noqa: E402
 from iseg_bench.models.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from iseg_bench.models.click_encodings import gaussian_maps  # noqa: E402
+from iseg_bench.models.click_encodings import click_pixel_maps, gaussian_maps  # noqa: E402
 from iseg_bench.models.zoo import build_model  # noqa: E402
 from iseg_bench.types import Click  # noqa: E402
 
@@ -24,9 +24,11 @@ from iseg_bench.types import Click  # noqa: E402
 @pytest.mark.parametrize("hw", [(1, 5), (29, 35), (67, 93)])
 def test_acc99net_shapes_and_range_at_odd_sizes(hw):
     m = build_model("acc99net-tiny").eval()
-    g = torch.from_numpy(gaussian_maps([(0, 0, True), (hw[0] - 1, hw[1] - 1, False)], hw))[None]
+    clicks = [(0, 0, True), (hw[0] - 1, hw[1] - 1, False)]
+    g = torch.from_numpy(gaussian_maps(clicks, hw))[None]
+    px = torch.from_numpy(click_pixel_maps(clicks, hw))[None]
     with torch.no_grad():
-        out = m(torch.rand(1, 3, *hw), g, torch.zeros(1, 1, *hw))
+        out = m(torch.rand(1, 3, *hw), g, torch.zeros(1, 1, *hw), px)
     assert out.shape == (1, 1, *hw)
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
 
@@ -96,8 +98,10 @@ def test_adapters_zoom_in_path(factory_name):
     from iseg_bench.adapters import torch_models
 
     variant = "emc-click-tiny" if factory_name == "EMCClickAdapter" else "acc99net-tiny"
+    extra = {} if factory_name == "EMCClickAdapter" else {"preset": "plain"}
     ad = getattr(torch_models, factory_name)(device="cpu", random_init=True, variant=variant,
-                                             zoom_in="true", zoom_size=48, short_side=None)
+                                             zoom_in="true", zoom_size=48, short_side=None,
+                                             **extra)
     image = np.random.default_rng(1).integers(0, 255, (70, 90, 3), dtype=np.uint8)
     ad.set_image(image)
     prev = np.zeros((70, 90), np.float32)
@@ -138,10 +142,10 @@ def test_registry_names_resolve():
 
 def test_pretrained_backbones_from_local_folders(tmp_path):
     """ImageNet-weight loading through transformers, on locally saved tiny folders."""
-    from transformers import BitBackbone, BitConfig, SegformerConfig, SegformerModel
+    from transformers import SegformerConfig, SegformerModel
 
-    from iseg_bench.models.hf_backbones import load_pretrained_bit, load_pretrained_segformer
-    from iseg_bench.models.zoo import TINY_BIT, TINY_MIT
+    from iseg_bench.models.hf_backbones import load_pretrained_segformer
+    from iseg_bench.models.zoo import TINY_MIT
 
     mit = {k: v for k, v in TINY_MIT.items() if k != "decoder_hidden_size"}
     SegformerModel(SegformerConfig(num_channels=3, **mit)).save_pretrained(tmp_path / "mit")
@@ -152,14 +156,6 @@ def test_pretrained_backbones_from_local_folders(tmp_path):
     assert conv in names
     w = emc.base.encoder.state_dict()[conv]
     assert torch.equal(w[:, :3], src[conv]) and not w[:, 3:].any()
-
-    BitBackbone(BitConfig(num_channels=3, layer_type="bottleneck", out_features=["stage4"],
-                          **TINY_BIT)).save_pretrained(tmp_path / "bit")
-    acc = build_model("acc99net-tiny")
-    names = load_pretrained_bit(acc.image_stream, str(tmp_path / "bit"))
-    stem = "bit.embedder.convolution.weight"
-    assert stem in names
-    assert not acc.image_stream.state_dict()[stem][:, 3:].any()
 
 
 def test_broken_torchvision_is_hidden(tmp_path):
