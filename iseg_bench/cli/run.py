@@ -178,7 +178,7 @@ class _RunCommand(click.Command):
 @click.option("--robot", default="clicker", show_default=True,
               help="clicker: the reference center-of-error clicker (RITM protocol); "
                    "dios-clicker: centre of the largest error region (a different robot); "
-                   "acc99-clicker: the 99%% network's released robot (Forte et al.; their "
+                   "acc99-clicker: the 99% network's released robot (Forte et al.; their "
                    "numbers need --prob-threshold 0.49999997, as they threshold at >= 0.5); "
                    "scribbler: corrective scribbles.")
 @click.option("--max-clicks", "--max-interactions", "max_interactions", default=20,
