@@ -125,7 +125,8 @@ def davis_opening(region: np.ndarray, fraction: float) -> np.ndarray:
         disc = ((yy ** 2 + xx ** 2) <= r * r).astype(np.uint8)
         opened: np.ndarray = cv2.dilate(cv2.erode(region.astype(np.uint8), disc), disc) > 0
         if opened.any():
-            return opened & region
+            kept: np.ndarray = opened & region
+            return kept
         r *= OPENING_SHRINK
     return region.copy()
 
