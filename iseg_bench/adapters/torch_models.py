@@ -33,8 +33,8 @@ TRAIN_HINT = ("train one with `iseg-bench train --model {variant} --dataset <sin
 
 
 @dataclass(frozen=True)
-class TorchClickOptions:
-    """Options of the bundled torch click models (``acc99net``'s as they stand)."""
+class TorchModelOptions:
+    """Options every bundled torch model has: device, weights, precision."""
 
     device: str = option("auto", "auto|cpu|cuda|cuda:i")
     checkpoint: str | None = option(None, "X.safetensors + X.json (give X or the .safetensors "
@@ -42,14 +42,20 @@ class TorchClickOptions:
                                           "model.json as written by iseg-bench train")
     random_init: bool = option(False, "random weights for smoke runs (meaningless predictions)")
     bf16: bool = option(False, "bfloat16 autocast on CUDA")
+    variant: str | None = option(None, "the zoo variant to build or expect (default: the "
+                                       "model's own), e.g. emc-click-tiny")
+    seed: int = option(0, "seed of the random weights of random_init")
+
+
+@dataclass(frozen=True)
+class TorchClickOptions(TorchModelOptions):
+    """Options of the bundled torch click models (``acc99net``'s as they stand)."""
+
     zoom_in: bool = option(False, "RITM-style zoom-in after the first clicks")
     zoom_size: int = option(400, "long side in px of the zoomed crop (RITM's ZoomIn)")
     short_side: int | None = option(None, "resize the image so its short side has this "
                                           "length before the model (none: full resolution)")
     max_side: int | None = option(None, "cap on the long side in px (none: no cap)")
-    variant: str | None = option(None, "the zoo variant to build or expect (default: the "
-                                       "model's own), e.g. emc-click-tiny")
-    seed: int = option(0, "seed of the random weights of random_init")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Named model variants and ``build_model`` (``docs/models/torch-models.md``).
 
-Constants: ``VARIANTS``, ``TINY_MIT`` and ``TINY_BIT`` (the tiny test variants' encoders).
+Constants: ``VARIANTS``, ``TINY_MIT`` and ``TINY_BIT`` (the tiny test variants' encoders);
+``scribbleseg-tiny`` is a 64 x 64 ScribbleSeg for tests (``docs/models/scribbleseg.md``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,21 @@ TINY_MIT = dict(hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], num_attention
                 sr_ratios=[8, 4, 2, 1], mlp_ratios=[2, 2, 2, 2], decoder_hidden_size=32)
 TINY_BIT = dict(hidden_sizes=[16, 32, 64, 128], depths=[1, 1, 1, 1], embedding_size=8, num_groups=4)
 
-VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny")
+VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny",
+            "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny")
 
 
 def variant_config(name: str):
     """(model_type, config dataclass) of a named variant."""
     from iseg_bench.models.acc99net import Acc99NetConfig
     from iseg_bench.models.emc_click import EMCClickConfig
+    from iseg_bench.models.scribbleseg import ScribbleSegConfig
 
+    if name in ("scribbleseg", "scribbleseg-b3"):
+        return "scribbleseg", ScribbleSegConfig.variant("b3" if name.endswith("b3") else "b0")
+    if name == "scribbleseg-tiny":
+        return "scribbleseg", ScribbleSegConfig(encoder=dict(TINY_MIT), input_size=64,
+                                                pam_hidden=32, crm_channels=8, decoder_groups=4)
     if name == "emc-click":
         return "emc-click", EMCClickConfig.variant("b0")
     if name == "emc-click-b3":
@@ -39,18 +47,25 @@ def variant_config(name: str):
 
 
 def model_class(model_type: str):
-    """The nn.Module class for a model type ('emc-click' or 'acc99net')."""
+    """The nn.Module class for a model type ('emc-click', 'acc99net' or 'scribbleseg')."""
+    if model_type == "scribbleseg":
+        from iseg_bench.models.scribbleseg import ScribbleSeg
+        return ScribbleSeg
     if model_type == "emc-click":
         from iseg_bench.models.emc_click import EMCClick
         return EMCClick
     if model_type == "acc99net":
         from iseg_bench.models.acc99net import Acc99Net
         return Acc99Net
-    raise AdapterError(f"unknown model type {model_type!r}; known: emc-click, acc99net")
+    raise AdapterError(f"unknown model type {model_type!r}; known: emc-click, acc99net, "
+                       "scribbleseg")
 
 
 def config_from_dict(model_type: str, d: dict[str, Any]):
     """Rebuild a config dataclass from its JSON dict."""
+    if model_type == "scribbleseg":
+        from iseg_bench.models.scribbleseg import ScribbleSegConfig
+        return ScribbleSegConfig.from_dict(d)
     if model_type == "emc-click":
         from iseg_bench.models.emc_click import EMCClickConfig
         return EMCClickConfig.from_dict(d)
