@@ -18,8 +18,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from iseg_bench.adapters.base import Adapter, parse_model_options
-from iseg_bench.adapters.torch_models import TorchModelOptions, load_model_for_adapter
+from iseg_bench.adapters.torch_models import (
+    TorchModelAdapter,
+    TorchModelOptions,
+    setup_torch_adapter,
+)
 from iseg_bench.errors import AdapterError
 from iseg_bench.geometry import interaction_pixels
 from iseg_bench.options import option
@@ -61,7 +64,7 @@ def resize_maps(maps: np.ndarray, box: Box, size: int) -> np.ndarray:
     return out
 
 
-class ScribbleSegAdapter(Adapter):
+class ScribbleSegAdapter(TorchModelAdapter):
     """ScribbleSeg (SegFormer-B0) on scribbles; options: ``ScribbleSegOptions``.
 
     Raises (construction):
@@ -73,24 +76,13 @@ class ScribbleSegAdapter(Adapter):
     name = "scribbleseg"
     accepts = frozenset({"scribble"})
     options_class = ScribbleSegOptions
+    model_type = "scribbleseg"
     default_variant = "scribbleseg"
 
     def __init__(self, **options: Any):
-        from iseg_bench.models.runtime import resolve_device
-
-        opts: ScribbleSegOptions = parse_model_options(self.options_class, options, self.name)
-        self.variant = opts.variant or self.default_variant
-        self.device = resolve_device(opts.device)
-        self.bf16 = opts.bf16
+        opts: ScribbleSegOptions = setup_torch_adapter(self, options)
         self.zoom_in = opts.zoom_in
-        self.model, self.weights = load_model_for_adapter(
-            self.variant, "scribbleseg", opts.checkpoint, opts.random_init, self.device,
-            opts.seed)
         self.size = int(self.model.config.input_size)
-        self.image: np.ndarray | None = None
-
-    def set_image(self, image: np.ndarray) -> None:
-        self.image = np.ascontiguousarray(image)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "variant": self.variant, "weights": self.weights,

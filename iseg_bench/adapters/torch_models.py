@@ -95,6 +95,34 @@ def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None
     return build_model(variant, seed=seed).to(device).eval(), "random-init"
 
 
+def setup_torch_adapter(adapter: TorchModelAdapter, options: dict[str, Any]) -> Any:
+    """Parse `options` with ``adapter.options_class`` (a ``TorchModelOptions``) and set the
+    common attributes of a bundled torch model's adapter: ``variant`` (the option, else
+    ``adapter.default_variant``), ``device``, ``bf16``, ``model``, ``weights`` (via
+    ``load_model_for_adapter`` for ``adapter.model_type``) and ``image`` (None).
+
+    Returns the parsed options.
+
+    Raises:
+        UsageError: an unknown option or a value of the wrong type.
+        AdapterError: no usable weights, or a bad device.
+        ImportError: torch is not installed.
+    """
+    import torch  # noqa: F401 -- fail early with a clear message when the extra is missing
+
+    from iseg_bench.models.runtime import resolve_device
+
+    opts = parse_model_options(adapter.options_class, options, adapter.name)
+    adapter.variant = opts.variant or adapter.default_variant
+    adapter.device = resolve_device(opts.device)
+    adapter.bf16 = opts.bf16
+    adapter.model, adapter.weights = load_model_for_adapter(
+        adapter.variant, adapter.model_type, opts.checkpoint, opts.random_init, adapter.device,
+        opts.seed)
+    adapter.image = None
+    return opts
+
+
 def _clicks(interactions: Sequence[Interaction]) -> Clicks:
     out = []
     for it in interactions:
@@ -104,7 +132,25 @@ def _clicks(interactions: Sequence[Interaction]) -> Clicks:
     return out
 
 
-class TorchClickAdapter(Adapter):
+class TorchModelAdapter(Adapter):
+    """What every bundled torch model's adapter shares: the attributes
+    ``setup_torch_adapter`` sets (subclasses call it first in ``__init__``) and
+    ``set_image``. Subclasses set ``model_type`` and ``default_variant``."""
+
+    model_type = ""
+    default_variant = ""
+    variant: str
+    device: Any
+    bf16: bool
+    model: Any
+    weights: str
+    image: np.ndarray | None
+
+    def set_image(self, image: np.ndarray) -> None:
+        self.image = np.ascontiguousarray(image)
+
+
+class TorchClickAdapter(TorchModelAdapter):
     """Shared plumbing of the torch click models: options, device, weights, working
     resolution, zoom-in. Subclasses set ``model_type``, ``default_variant`` and ``_run``.
 
@@ -116,26 +162,13 @@ class TorchClickAdapter(Adapter):
 
     accepts = frozenset({"click"})
     options_class = TorchClickOptions
-    model_type = ""
-    default_variant = ""
 
     def __init__(self, **options: Any):
-        import torch  # noqa: F401 -- fail early with a clear message when the extra is missing
-
-        from iseg_bench.models.runtime import resolve_device
-
-        opts: TorchClickOptions = parse_model_options(self.options_class, options, self.name)
-        self.variant = opts.variant or self.default_variant
-        self.device = resolve_device(opts.device)
-        self.bf16 = opts.bf16
+        opts: TorchClickOptions = setup_torch_adapter(self, options)
         self.zoom_in = opts.zoom_in
         self.zoom_size = opts.zoom_size
         self.short_side = opts.short_side
         self.max_side = opts.max_side
-        self.model, self.weights = load_model_for_adapter(
-            self.variant, self.model_type, opts.checkpoint, opts.random_init, self.device,
-            opts.seed)
-        self.image: np.ndarray | None = None
 
     # -- geometry -----------------------------------------------------------------------
     def _scale(self, shape: tuple[int, int]) -> float:
@@ -166,9 +199,6 @@ class TorchClickAdapter(Adapter):
 
     def _image_tensor(self, image: np.ndarray) -> Any:
         return self._tensor(image.astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
-
-    def set_image(self, image: np.ndarray) -> None:
-        self.image = np.ascontiguousarray(image)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "variant": self.variant, "weights": self.weights,
