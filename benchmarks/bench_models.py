@@ -1,22 +1,28 @@
-"""Cost of the bundled click models: parameters, FLOPs and seconds per click (first vs later).
+"""Cost of the bundled models: parameters, FLOPs and seconds per click or stroke (first vs
+later).
 
 Usage::
 
     python benchmarks/bench_models.py [--device cpu|cuda|auto] [--size 384x384]
         [--clicks 5] [--repeats 3] [--threads N] [--variants emc-click,emc-click-b3,acc99net]
         [--bf16] [--json out.json]
+    python benchmarks/bench_models.py --variants scribbleseg,scribbleseg-b3 --size 480x854
 
 * Parameters: all parameters of the model (EMC-Click: base + correction network; the
   correction network alone is listed too, as in Du et al. 2023, Tab. 1).
 * FLOPs: ``torch.utils.flop_counter.FlopCounterMode`` (multiply-adds count 2 FLOPs; Du et al.
   Tab. 1 reports multiply-adds, i.e. half of these numbers) on one (H, W) image:
   EMC-Click first click = base network + correction network, later click = correction
-  network only; acc99net runs the whole network at every click.
+  network only; acc99net and ScribbleSeg run the whole network at every interaction
+  (ScribbleSeg at its 384 x 384 input, whatever the image size).
 * Seconds per click: wall time of the adapter's ``predict`` (pre- and post-processing
   included, the model at the image's own resolution: ``short_side=None``), random weights
   (``random_init``; timing does not depend on the values), one warm-up sample first; the
   first click of each sample and the mean of its later clicks, medians over `repeats`
   samples. Clicks: a positive click in the centre, then alternating clicks on a grid.
+  Scribble-only models (ScribbleSeg) get 41-px horizontal strokes, 3 px thick, centred on
+  those click positions (the model input is 384 x 384 either way; from the second stroke
+  the adapter zooms in).
 """
 
 from __future__ import annotations
@@ -37,7 +43,11 @@ VARIANTS = {"emc-click": ("EMCClickAdapter", "emc-click"),
             "emc-click-b3": ("EMCClickAdapter", "emc-click-b3"),
             "acc99net": ("Acc99NetAdapter", "acc99net"),
             "emc-click-tiny": ("EMCClickAdapter", "emc-click-tiny"),
-            "acc99net-tiny": ("Acc99NetAdapter", "acc99net-tiny")}
+            "acc99net-tiny": ("Acc99NetAdapter", "acc99net-tiny"),
+            "scribbleseg": ("ScribbleSegAdapter", "scribbleseg"),
+            "scribbleseg-b3": ("ScribbleSegAdapter", "scribbleseg-b3"),
+            "scribbleseg-tiny": ("ScribbleSegAdapter", "scribbleseg-tiny")}
+STROKE_HALF_LENGTH = 20     # px: benchmark strokes are 41 px long
 
 
 def _clicks(h: int, w: int, n: int):
@@ -49,11 +59,23 @@ def _clicks(h: int, w: int, n: int):
     return out
 
 
+def _interactions(adapter, h: int, w: int, n: int):
+    """The click sequence, or strokes centred on it for a scribble-only adapter."""
+    from iseg_bench.types import Scribble
+
+    clicks = _clicks(h, w, n)
+    if "click" in adapter.accepts:
+        return clicks
+    return [Scribble(np.array([[c.y, max(c.x - STROKE_HALF_LENGTH, 0)],
+                               [c.y, min(c.x + STROKE_HALF_LENGTH, w - 1)]], dtype=np.float64),
+                     c.is_positive, 3) for c in clicks]
+
+
 def seconds_per_click(adapter, hw, n_clicks: int, repeats: int, device) -> tuple[float, float]:
     import torch
 
     rng = np.random.default_rng(0)
-    clicks = _clicks(*hw, n_clicks)
+    clicks = _interactions(adapter, *hw, n_clicks)
 
     def sync():
         if device.type == "cuda":
@@ -91,7 +113,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from iseg_bench.adapters import torch_models
+    from iseg_bench.adapters import scribbleseg, torch_models
     from iseg_bench.models.flops import click_flops
     from iseg_bench.models.runtime import resolve_device
 
@@ -103,13 +125,20 @@ def main(argv=None) -> int:
     rows = []
     for name in args.variants.split(","):
         factory, variant = VARIANTS[name]
-        adapter = getattr(torch_models, factory)(device=str(device), random_init=True,
-                                                 variant=variant, short_side=None, bf16=args.bf16)
+        if factory == "ScribbleSegAdapter":
+            adapter = scribbleseg.ScribbleSegAdapter(device=str(device), random_init=True,
+                                                     variant=variant, bf16=args.bf16)
+        else:
+            adapter = getattr(torch_models, factory)(device=str(device), random_init=True,
+                                                     variant=variant, short_side=None,
+                                                     bf16=args.bf16)
         model = adapter.model
         params = sum(p.numel() for p in model.parameters())
         corr = (sum(p.numel() for p in model.correction.parameters())
                 if model.model_type == "emc-click" else None)
-        f1, f2 = click_flops(model, hw, device)
+        flops_hw = ((model.config.input_size,) * 2 if model.model_type == "scribbleseg"
+                    else hw)
+        f1, f2 = click_flops(model, flops_hw, device)
         s1, s2 = seconds_per_click(adapter, hw, args.clicks, args.repeats, device)
         rows.append(dict(variant=name, device=str(device), size=f"{hw[0]}x{hw[1]}",
                          params_M=round(params / 1e6, 3),

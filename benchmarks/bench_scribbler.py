@@ -18,7 +18,7 @@ on the skeletons the robot builds), where the path lengths are also checked to a
 
 Usage:
     python benchmarks/bench_scribbler.py [--data-root ../shared/datasets] [--frames 345]
-        [--oracle-frames 20] [--boundary protect] [--json out.json]
+        [--oracle-frames 20] [--boundary none] [--json out.json]
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def main(argv=None) -> int:
                                                 / "datasets")))
     ap.add_argument("--frames", type=int, default=345)
     ap.add_argument("--oracle-frames", type=int, default=20)
-    ap.add_argument("--boundary", default="protect", choices=["protect", "clean", "allow"])
+    ap.add_argument("--boundary", default="none",
+                    choices=["none", "protect", "clean", "allow"])
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 

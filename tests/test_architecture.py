@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "iseg_bench"
 LAYERS = {
     "errors": 0, "types": 0, "thresholds": 0, "options": 0, "registry": 0, "config": 0,
     "masks": 1, "geometry": 1, "metrics": 1, "run_folder": 1,
-    "robots": 2, "datasets": 2,
+    "robots": 2, "datasets": 2, "simulators": 2,
     "models": 3,
     "adapters": 4,
     "protocols": 5, "training": 5,

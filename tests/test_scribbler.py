@@ -22,6 +22,7 @@ from iseg_bench.geometry import (
 from iseg_bench.robots.registry import build_robot
 from iseg_bench.robots.scribbler import (
     MedialAxisScribbler,
+    davis_opening,
     largest_error_component,
     scribble_in_region,
 )
@@ -117,7 +118,7 @@ def test_bezier_chain_is_8_connected_and_respects_allowed():
 def test_first_stroke_is_positive_along_the_object():
     target = np.zeros((60, 100), dtype=bool)
     target[20:40, 10:90] = True
-    robot = MedialAxisScribbler()
+    robot = MedialAxisScribbler(boundary="protect")
     s = robot.next_interaction(target, np.zeros_like(target), np.zeros_like(target), [])
     assert isinstance(s, Scribble) and s.is_positive and s.thickness == 3
     assert s.points.dtype == np.float64 and s.points.shape[1] == 2
@@ -140,7 +141,7 @@ def test_negative_stroke_on_largest_false_positive():
     pred = target.copy()
     pred[50:75, 45:75] = True           # FP blob, 750 px
     pred[10:14, 10:40] = False          # FN band, 120 px
-    robot = MedialAxisScribbler()
+    robot = MedialAxisScribbler(boundary="protect")
     s = robot.next_interaction(target, np.zeros_like(target), pred, [Click(20, 20, True)])
     assert not s.is_positive
     pts = s.points.astype(int)
@@ -154,7 +155,8 @@ def test_positive_stroke_on_largest_false_negative():
     pred = np.zeros_like(target)
     pred[10:70, 10:30] = True           # FN 60x40 = 2400 px
     pred[0:5, 0:5] = True               # FP 25 px
-    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target), pred, [None])
+    s = MedialAxisScribbler(boundary="protect").next_interaction(
+        target, np.zeros_like(target), pred, [None])
     assert s.is_positive
     assert (s.points[:, 1] >= 30).all()
     assert not (_pixels(s, target.shape) & ~target).any()
@@ -188,7 +190,8 @@ def test_ignore_pixels_are_never_touched():
     target[10:50, 10:50] = True
     ignore = np.zeros_like(target)
     ignore[28:32, :] = True                     # an ignore band across the object
-    s = MedialAxisScribbler().next_interaction(target, ignore, np.zeros_like(target), [])
+    s = MedialAxisScribbler(boundary="protect").next_interaction(
+        target, ignore, np.zeros_like(target), [])
     stroke = _pixels(s, target.shape)
     assert not (stroke & ignore).any() and not (stroke & ~target).any()
 
@@ -196,7 +199,7 @@ def test_ignore_pixels_are_never_touched():
 def test_no_error_reaffirms_and_empty_target_raises():
     target = np.zeros((30, 30), dtype=bool)
     target[5:25, 5:25] = True
-    robot = MedialAxisScribbler()
+    robot = MedialAxisScribbler(boundary="protect")
     s = robot.next_interaction(target, np.zeros_like(target), target.copy(), [None])
     assert s.is_positive and not (_pixels(s, target.shape) & ~target).any()
     empty = np.zeros_like(target)
@@ -229,12 +232,12 @@ def test_degenerate_regions_give_a_short_valid_stroke(region, boundary):
 def test_thin_region_reduces_thickness_only_when_needed():
     target = np.zeros((30, 40), dtype=bool)
     target[10, 5:35] = True
-    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
+    s = MedialAxisScribbler(boundary="protect").next_interaction(target, np.zeros_like(target),
                                                np.zeros_like(target), [])
     assert s.thickness == 1 and np.ptp(s.points[:, 1]) == 29
     r = int(footprint_radius(3))
     target[10 - r:11 + r, 5:35] = True          # 2r + 1 px wide: thickness 3 fits on row 10
-    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
+    s = MedialAxisScribbler(boundary="protect").next_interaction(target, np.zeros_like(target),
                                                np.zeros_like(target), [])
     assert s.thickness == 3 and (s.points[:, 0] == 10).all()
     assert not (_pixels(s, target.shape) & ~target).any()
@@ -243,9 +246,83 @@ def test_thin_region_reduces_thickness_only_when_needed():
 def test_region_at_the_image_border():
     target = np.zeros((20, 30), dtype=bool)
     target[:6, :] = True
-    s = MedialAxisScribbler().next_interaction(target, np.zeros_like(target),
+    s = MedialAxisScribbler(boundary="protect").next_interaction(target, np.zeros_like(target),
                                                np.zeros_like(target), [])
     assert not (_pixels(s, target.shape) & ~target).any()
+
+
+# --- Alg. 1 as written (the default) and the DAVIS opening --------------------------------
+
+def test_default_is_alg1_without_erosion():
+    target = np.zeros((60, 100), dtype=bool)
+    target[20:40, 10:90] = True
+    empty = np.zeros_like(target)
+    literal = MedialAxisScribbler().next_interaction(target, empty, empty, [])
+    protect = MedialAxisScribbler(boundary="protect").next_interaction(target, empty, empty, [])
+    assert MedialAxisScribbler().options.boundary == "none"
+    # the medial axis of the rectangle runs into its corners; without erosion the stroke
+    # keeps them (80 px long), the eroded region of "protect" is 1 px smaller on each side
+    assert literal.points[:, 1].min() == 10 and literal.points[:, 1].max() == 89
+    assert protect.points[:, 1].min() == 11 and protect.points[:, 1].max() == 88
+    assert target[literal.points[:, 0].astype(int), literal.points[:, 1].astype(int)].all()
+    # a region thinner than the stroke keeps the requested thickness (nothing is eroded)
+    line = np.zeros((30, 40), dtype=bool)
+    line[10, 5:35] = True
+    s = MedialAxisScribbler().next_interaction(line, np.zeros_like(line),
+                                               np.zeros_like(line), [])
+    assert s.thickness == 3 and (s.points[:, 0] == 10).all() and np.ptp(s.points[:, 1]) == 29
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1))
+def test_default_centre_line_stays_in_the_error_region(seed):
+    target, ignore, pred, history = _random_case(seed)
+    found = largest_error_component(target, ignore, pred, first=not history)
+    if found is None:
+        return
+    comp, positive = found
+    s = MedialAxisScribbler().next_interaction(target, ignore, pred, history)
+    assert s.is_positive == positive and s.thickness == 3
+    pts = s.points.astype(int)
+    assert comp[pts[:, 0], pts[:, 1]].all()
+    assert np.abs(np.diff(pts, axis=0)).max(initial=0) <= 1
+
+
+def _square_with_spur():
+    target = np.zeros((60, 90), dtype=bool)
+    target[10:50, 10:50] = True
+    target[30, 50:80] = True                    # a 1-px spur (a "fur edge") 30 px long
+    return target
+
+
+def test_davis_opening_removes_spurs_before_the_skeleton():
+    target = _square_with_spur()
+    empty = np.zeros_like(target)
+    plain = MedialAxisScribbler().next_interaction(target, empty, empty, [])
+    opened = MedialAxisScribbler(opening=0.15).next_interaction(target, empty, empty, [])
+    assert plain.points[:, 1].max() == 79          # the longest path runs out along the spur
+    assert opened.points[:, 1].max() <= 49         # opened away: the stroke stays in the square
+    # radius 0.15 * sqrt(1630) / 2 = 3.03 px: the spur goes, the square keeps everything
+    # but its corners (a disc of radius 3 fits everywhere at least 3 px from its sides)
+    region = davis_opening(target, 0.15)
+    assert not (region & ~target).any() and not region[:, 51:].any()
+    assert region[10:50, 13:47].all() and region[13:47, 10:50].all() and not region[10, 10]
+
+
+def test_davis_opening_radius_rules():
+    line = np.zeros((20, 200), dtype=bool)
+    line[10, 5:195] = True                      # every opening with r > 1 px empties it
+    assert np.array_equal(davis_opening(line, 0.5), line)      # falls back to the region
+    big = np.zeros((300, 300), dtype=bool)
+    big[20:220, 20:220] = True
+    big[100:140, 220:280] = True                # a bump 40 px wide
+    # 0.5 * sqrt(42400) / 2 = 51 px would open the bump away; the cap of 16 px keeps it
+    opened = davis_opening(big, 0.5)
+    assert not (opened & ~big).any() and opened[100:140, 240:260].all()
+    small = np.zeros((40, 40), dtype=bool)
+    small[5:35, 5:35] = True
+    with pytest.raises(ValueError, match="opening"):
+        scribble_in_region(small, small, True, opening=1.0)
 
 
 # --- properties --------------------------------------------------------------------------
@@ -277,7 +354,7 @@ def test_protect_boundary_stays_in_the_true_region(seed, thickness):
     target, ignore, pred, history = _random_case(seed)
     if not (target & ~ignore).any() and not (pred & ~ignore).any():
         return
-    robot = MedialAxisScribbler(thickness=thickness)
+    robot = MedialAxisScribbler(thickness=thickness, boundary="protect")
     try:
         s = robot.next_interaction(target, ignore, pred, history)
     except SampleError:
@@ -324,7 +401,7 @@ def test_allow_error_gives_a_stroke_in_the_component(seed):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(["protect", "clean", "allow"]))
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(["none", "protect", "clean", "allow"]))
 def test_deterministic(seed, boundary):
     target, ignore, pred, history = _random_case(seed)
     if not (target & ~ignore).any():
@@ -358,9 +435,10 @@ def test_registry_and_options():
     assert isinstance(robot, MedialAxisScribbler)
     assert robot.describe() == {"name": "scribbler", "thickness": 5, "boundary": "clean",
                                 "radius": math.sqrt(2), "medial_axis_seed": 0,
-                                "path_method": "diameter"}
+                                "path_method": "diameter", "opening": 0.0}
     assert robot.kind == "scribble"
-    for bad in ({"boundary": "x"}, {"thickness": 0}, {"radius": 0}, {"path_method": "x"}):
+    for bad in ({"boundary": "x"}, {"thickness": 0}, {"radius": 0}, {"path_method": "x"},
+                {"opening": 1.0}, {"opening": -0.1}):
         with pytest.raises(UsageError):
             MedialAxisScribbler(**bad)
     with pytest.raises(ValueError):
@@ -383,7 +461,8 @@ def test_protect_with_a_larger_graph_radius(seed, radius):
     target, ignore, pred, history = _random_case(seed)
     if not (target & ~ignore).any():
         return
-    s = MedialAxisScribbler(radius=radius).next_interaction(target, ignore, pred, history)
+    s = MedialAxisScribbler(radius=radius, boundary="protect").next_interaction(
+        target, ignore, pred, history)
     true_region = (target if s.is_positive else ~target) & ~ignore
     stroke = _pixels(s, target.shape)
     assert stroke.any() and not (stroke & ~true_region).any()

@@ -24,6 +24,8 @@ MODELS = Registry("model", {
     "emc-click-b3": "iseg_bench.adapters.torch_models:EMCClickB3Adapter",
     "acc99net": "iseg_bench.adapters.torch_models:Acc99NetAdapter",
     "ifis": "iseg_bench.adapters.ifis:IFISAdapter",
+    "scribbleseg": "iseg_bench.adapters.scribbleseg:ScribbleSegAdapter",
+    "scribbleseg-b3": "iseg_bench.adapters.scribbleseg:ScribbleSegB3Adapter",
 }, entry_point_group="iseg_bench.models", allow_paths=True, load_error=AdapterError)
 
 

@@ -158,7 +158,18 @@ def _clicks(interactions: Sequence[Interaction]) -> Clicks:
     return out
 
 
-class TorchClickAdapter(TorchModel, Adapter):
+class TorchModelAdapter(TorchModel, Adapter):
+    """A single-object adapter of a bundled torch model: the attributes of
+    :class:`TorchModel` (subclasses call ``load_torch_model`` first in ``__init__``) and the
+    image of the current sample, (H, W, 3) uint8, kept by ``set_image``."""
+
+    image: np.ndarray | None = None
+
+    def set_image(self, image: np.ndarray) -> None:
+        self.image = np.ascontiguousarray(image)
+
+
+class TorchClickAdapter(TorchModelAdapter):
     """Shared plumbing of the torch click models: options, device, weights, working
     resolution, zoom-in. Subclasses set ``model_type``, ``default_variant`` and ``_run``.
 
@@ -177,7 +188,6 @@ class TorchClickAdapter(TorchModel, Adapter):
         self.zoom_size = opts.zoom_size
         self.short_side = opts.short_side
         self.max_side = opts.max_side
-        self.image: np.ndarray | None = None
 
     # -- geometry -----------------------------------------------------------------------
     def _scale(self, shape: tuple[int, int]) -> float:
@@ -208,9 +218,6 @@ class TorchClickAdapter(TorchModel, Adapter):
 
     def _image_tensor(self, image: np.ndarray) -> Any:
         return self._tensor(image.astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
-
-    def set_image(self, image: np.ndarray) -> None:
-        self.image = np.ascontiguousarray(image)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "variant": self.variant, "weights": self.weights,

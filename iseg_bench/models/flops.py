@@ -11,14 +11,22 @@ from iseg_bench.models.click_encodings import click_pixel_maps, disk_maps, gauss
 
 def click_flops(model: torch.nn.Module, hw: tuple[int, int],
                 device: str | torch.device = "cpu") -> tuple[int, int]:
-    """(first-click FLOPs, later-click FLOPs) of `model` on one (H, W) image.
+    """(first-interaction FLOPs, later-interaction FLOPs) of `model` on one (H, W) image.
 
-    model: a bundled model (``model_type`` "emc-click" or "acc99net"), on `device`.
+    model: a bundled model (``model_type`` "emc-click", "acc99net" or "scribbleseg"), on
+    `device`. ScribbleSeg runs the whole network for every stroke (both numbers equal; H and
+    W multiples of 32, 384 x 384 in the adapter).
     """
     h, w = hw
     centre = [(h // 2, w // 2, True)]
     img = torch.rand(1, 3, h, w, device=device)
     with torch.no_grad():
+        if model.model_type == "scribbleseg":
+            scribbles = torch.zeros(1, 2, h, w, device=device)
+            scribbles[0, 0, h // 2, w // 4:3 * w // 4] = 1.0
+            with FlopCounterMode(display=False) as stroke:
+                model(img, scribbles, torch.zeros(1, 1, h, w, device=device))
+            return stroke.get_total_flops(), stroke.get_total_flops()
         if model.model_type == "emc-click":
             d = torch.from_numpy(disk_maps(centre, hw))[None].to(device)
             clicks = torch.tensor([[[h // 2, w // 2, 1.0]]], device=device)

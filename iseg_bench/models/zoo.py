@@ -1,7 +1,8 @@
 """Named model variants and ``build_model`` (``docs/models/torch-models.md``).
 
 Constants: ``VARIANTS``, ``TINY_MIT`` (the tiny EMC-Click encoder), ``TINY_ACC99`` (the
-tiny 99%-network widths) and ``TINY_BIT_C4`` (the tiny ifis trunk).
+tiny 99%-network widths) and ``TINY_BIT_C4`` (the tiny ifis trunk); ``scribbleseg-tiny`` is
+a 64 x 64 ScribbleSeg for tests (``docs/models/scribbleseg.md``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ TINY_ACC99 = dict(stem_channels=16, planes=(8, 16, 16, 32), depths=(1, 1, 1, 1),
                   decoder_channels=(32, 32, 16, 16, 8), guide_channels=8)
 
 VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny", "ifis",
-            "ifis-tiny")
-MODEL_TYPES = ("emc-click", "acc99net", "ifis")
+            "ifis-tiny", "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny")
+MODEL_TYPES = ("emc-click", "acc99net", "ifis", "scribbleseg")
 
 
 def variant_config(name: str):
@@ -27,12 +28,18 @@ def variant_config(name: str):
     from iseg_bench.models.acc99net import Acc99NetConfig
     from iseg_bench.models.emc_click import EMCClickConfig
     from iseg_bench.models.ifis import IFISConfig
+    from iseg_bench.models.scribbleseg import ScribbleSegConfig
 
     if name == "ifis":
         return "ifis", IFISConfig()
     if name == "ifis-tiny":
         return "ifis", IFISConfig(backbone=dict(TINY_BIT_C4), feature_channels=16,
                                   head_channels=16, head_convs=4)
+    if name in ("scribbleseg", "scribbleseg-b3"):
+        return "scribbleseg", ScribbleSegConfig.variant("b3" if name.endswith("b3") else "b0")
+    if name == "scribbleseg-tiny":
+        return "scribbleseg", ScribbleSegConfig(encoder=dict(TINY_MIT), input_size=64,
+                                                pam_hidden=32, crm_channels=8, decoder_groups=4)
     if name == "emc-click":
         return "emc-click", EMCClickConfig.variant("b0")
     if name == "emc-click-b3":
@@ -57,11 +64,17 @@ def model_class(model_type: str):
     if model_type == "ifis":
         from iseg_bench.models.ifis import IFIS
         return IFIS
+    if model_type == "scribbleseg":
+        from iseg_bench.models.scribbleseg import ScribbleSeg
+        return ScribbleSeg
     raise AdapterError(f"unknown model type {model_type!r}; known: {', '.join(MODEL_TYPES)}")
 
 
 def config_from_dict(model_type: str, d: dict[str, Any]):
     """Rebuild a config dataclass from its JSON dict."""
+    if model_type == "scribbleseg":
+        from iseg_bench.models.scribbleseg import ScribbleSegConfig
+        return ScribbleSegConfig.from_dict(d)
     if model_type == "emc-click":
         from iseg_bench.models.emc_click import EMCClickConfig
         return EMCClickConfig.from_dict(d)

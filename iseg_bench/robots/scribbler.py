@@ -1,11 +1,16 @@
 """The ScribbleSeg deterministic scribbler: one stroke on the largest error region.
 
 Source: Chen et al., "ScribbleSeg: Scribble-based Interactive Image Segmentation", Sec. 3.4
-("Deterministic scribble-simulator"), Alg. 1, and Tab. 6 (boundary strategies; "Protect
-Boundary" is the default). Every step, constant and tie rule: docs/robots/scribbler.md.
+("Deterministic scribble-simulator"), Alg. 1, literally by default (no erosion). The
+boundary strategies of Tab. 6 (an ablation of the *training* simulator, Sec. 4.3) and the
+DAVIS robot's opening of the error region (davis-interactive,
+``davisinteractive/robot/interactive_robot.py``) are non-default options. Every step,
+constant and tie rule: docs/robots/scribbler.md.
 
 Constants: thickness 3 px (Sec. 3.4), graph radius sqrt(2) px, medial-axis seed 0
-(``geometry.graph_paths``); crop margin = footprint radius + 2 px.
+(``geometry.graph_paths``); crop margin = footprint radius + 2 px; opening (when asked):
+disc radius fraction * sqrt(area) / 2, at most 16 px, shrunk by x0.9 while the opening is
+empty and the radius is above 1 px (the DAVIS robot's constants).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import cv2
 import numpy as np
 
 from iseg_bench.errors import SampleError, UsageError
@@ -32,7 +38,12 @@ from iseg_bench.robots.base import Robot
 from iseg_bench.types import Interaction, Scribble
 
 THICKNESS = 3               # px, ScribbleSeg Sec. 3.4
-BOUNDARY_MODES = ("protect", "clean", "allow")
+#: "none" is Alg. 1 as written (the default); the other three are Tab. 6's training-time
+#: strategies, offered for comparison only.
+BOUNDARY_MODES = ("none", "protect", "clean", "allow")
+OPENING_MAX_RADIUS = 16.0   # px, DAVIS robot's max_kernel_radius
+OPENING_SHRINK = 0.9        # DAVIS robot: radius factor while the opening is empty
+OPENING_MIN_RADIUS = 1.0    # px, DAVIS robot: no opening at or below this radius
 PATH_METHODS = ("diameter", "every_node")
 
 
@@ -41,12 +52,16 @@ class ScribblerOptions:
     """Options of ``MedialAxisScribbler``; bad values raise UsageError."""
 
     thickness: int = option(THICKNESS, "stroke width in px (ScribbleSeg Sec. 3.4: 3)")
-    boundary: Literal["protect", "clean", "allow"] = option(
-        "protect", "boundary strategy of Tab. 6: protect, clean or allow")
+    boundary: Literal["none", "protect", "clean", "allow"] = option(
+        "none", "none = Alg. 1 as written (no erosion); protect, clean or allow = Tab. 6's "
+        "training strategies (not the paper's evaluation)")
     radius: float = option(DEFAULT_RADIUS, "radius of the skeleton's neighbour graph in px")
     medial_axis_seed: int = option(MEDIAL_AXIS_SEED, "tie-breaking seed of the medial axis")
     path_method: Literal["diameter", "every_node"] = option(
         "diameter", "longest path by two traversals (diameter) or Alg. 1's every-node loop")
+    opening: float = option(
+        0.0, "DAVIS robot's opening of the error region before the skeleton: disc radius "
+        "= opening * sqrt(area) / 2 px, at most 16 (DAVIS uses 0.15); 0 = off (Alg. 1)")
 
     def __post_init__(self) -> None:
         if self.boundary not in BOUNDARY_MODES:
@@ -59,6 +74,8 @@ class ScribblerOptions:
             raise UsageError(f"robot scribbler: thickness must be >= 1, got {self.thickness}")
         if not self.radius > 0:
             raise UsageError(f"robot scribbler: radius must be > 0, got {self.radius}")
+        if not 0 <= self.opening < 1:
+            raise UsageError(f"robot scribbler: opening must be in [0, 1), got {self.opening}")
 
 
 def largest_error_component(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
@@ -84,11 +101,41 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
+def davis_opening(region: np.ndarray, fraction: float) -> np.ndarray:
+    """The DAVIS robot's morphological opening of an error region before its skeleton.
+
+    A disc of radius r = min(fraction * sqrt(area) / 2, 16) px (offsets with
+    dy^2 + dx^2 <= r^2) erodes then dilates the region; while the result is empty and
+    r > 1 px, r shrinks by x0.9. When no radius above 1 px leaves anything (or `fraction`
+    is 0) the region is returned unchanged (ours: the DAVIS robot would go on with an empty
+    mask). Pixels outside the array do not erode.
+
+    Args:
+        region: (H, W) bool.
+        fraction: the DAVIS ``kernel_size`` in [0, 1) (0.15 there).
+
+    Returns:
+        (H, W) bool, a subset of `region`.
+    """
+    region = np.asarray(region, dtype=bool)
+    r = min(fraction * float(np.sqrt(region.sum())) / 2, OPENING_MAX_RADIUS)
+    while r > OPENING_MIN_RADIUS:
+        k = int(np.floor(r))
+        yy, xx = np.mgrid[-k:k + 1, -k:k + 1]
+        disc = ((yy ** 2 + xx ** 2) <= r * r).astype(np.uint8)
+        opened: np.ndarray = cv2.dilate(cv2.erode(region.astype(np.uint8), disc), disc) > 0
+        if opened.any():
+            kept: np.ndarray = opened & region
+            return kept
+        r *= OPENING_SHRINK
+    return region.copy()
+
+
 def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positive: bool,
-                       thickness: int = THICKNESS, boundary: str = "protect",
+                       thickness: int = THICKNESS, boundary: str = "none",
                        radius: float = DEFAULT_RADIUS, seed: int = MEDIAL_AXIS_SEED,
-                       path_method: str = "diameter", region_id: int | None = None
-                       ) -> Scribble:
+                       path_method: str = "diameter", region_id: int | None = None,
+                       opening: float = 0.0) -> Scribble:
     """One ScribbleSeg stroke (Alg. 1 lines 2-18) in an error component.
 
     Usable on its own (e.g. by a full-image robot for one region).
@@ -97,26 +144,33 @@ def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positi
         component: (H, W) bool, the error component to scribble on (non-empty).
         true_region: (H, W) bool, the pixels of the stroke's true class that may be touched
             (target & ~ignore for a positive stroke, ~target & ~ignore for a negative one);
-            must contain `component` for the "protect"/"clean" guarantees.
+            must contain `component` for the "protect"/"clean" guarantees (unused by
+            "none" and "allow").
         is_positive: sign of the stroke.
         thickness: stroke width in px (>= 1) given to ``rasterize_stroke``.
-        boundary: "protect", "clean" or "allow" (docs/robots/scribbler.md).
+        boundary: "none" (Alg. 1: centre line in the component), or Tab. 6's "protect",
+            "clean" or "allow" (docs/robots/scribbler.md).
         radius: radius of the skeleton's neighbour graph in px.
         seed: medial-axis tie-breaking seed.
         path_method: "diameter" or "every_node" (same path length).
         region_id: stored in ``Scribble.region``.
+        opening: the DAVIS robot's opening (``davis_opening``) of the component before
+            its skeleton; 0 = off.
 
     Returns:
         Scribble with (N, 2) float64 integer-valued (y, x) points, N >= 1; its thickness is
         `thickness`, or smaller for a region too thin for it under "protect"/"clean".
 
     Raises:
-        ValueError: empty component, bad shapes, thickness < 1 or an unknown mode.
+        ValueError: empty component, bad shapes, thickness < 1, opening outside [0, 1) or
+            an unknown mode.
     """
     if boundary not in BOUNDARY_MODES:
         raise ValueError(f"boundary must be one of {BOUNDARY_MODES}, got {boundary!r}")
     if int(thickness) < 1:
         raise ValueError(f"thickness must be >= 1, got {thickness}")
+    if not 0 <= opening < 1:
+        raise ValueError(f"opening must be in [0, 1), got {opening}")
     thickness = int(thickness)
     component = np.asarray(component, dtype=bool)
     true_region = np.asarray(true_region, dtype=bool)
@@ -132,6 +186,8 @@ def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positi
     y0, x0 = y0 - y0 % 2, x0 - x0 % 2
     y1, x1 = min(h, bottom + margin), min(w, right + margin)
     comp = component[y0:y1, x0:x1]
+    if opening > 0:
+        comp = davis_opening(comp, opening)
     true_c = true_region[y0:y1, x0:x1]
 
     def protected() -> tuple[np.ndarray, int]:
@@ -148,7 +204,7 @@ def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positi
         chain, used = protected()
     else:
         ctrl = skeleton_path(comp, radius, seed, path_method)
-        chain, used = bezier_chain(ctrl), thickness
+        chain, used = bezier_chain(ctrl, comp if boundary == "none" else None), thickness
         if boundary == "clean":
             safe = erode(true_c, stroke_footprint(thickness))
             run = longest_run(chain, safe[chain[:, 0], chain[:, 1]])
@@ -158,11 +214,12 @@ def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positi
 
 
 class MedialAxisScribbler(Robot):
-    """ScribbleSeg's deterministic scribble simulator (Sec. 3.4, Alg. 1; Tab. 6 boundary
-    strategies); docs/robots/scribbler.md gives every step, constant and tie rule.
+    """ScribbleSeg's deterministic scribble simulator (Sec. 3.4, Alg. 1, literally by
+    default; Tab. 6 boundary strategies and the DAVIS opening as options);
+    docs/robots/scribbler.md gives every step, constant and tie rule.
 
-    Options (``ScribblerOptions``): thickness (3), boundary ("protect"), radius (sqrt(2)),
-    medial_axis_seed (0), path_method ("diameter").
+    Options (``ScribblerOptions``): thickness (3), boundary ("none"), radius (sqrt(2)),
+    medial_axis_seed (0), path_method ("diameter"), opening (0.0).
 
     ``next_interaction`` returns a ``Scribble`` (points (N, 2) float64 (y, x), N >= 1).
     """
@@ -202,4 +259,5 @@ class MedialAxisScribbler(Robot):
         true_region = (target if is_positive else ~target) & ~ignore
         o = self.options
         return scribble_in_region(component, true_region, is_positive, o.thickness,
-                                  o.boundary, o.radius, o.medial_axis_seed, o.path_method)
+                                  o.boundary, o.radius, o.medial_axis_seed, o.path_method,
+                                  opening=o.opening)

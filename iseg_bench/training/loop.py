@@ -22,8 +22,9 @@ from iseg_bench.training.acc99net import ACC99_RECIPE
 from iseg_bench.training.data import load_batch
 from iseg_bench.training.emc_click import EMC_RECIPE
 from iseg_bench.training.recipe import Recipe, TrainingError
+from iseg_bench.training.scribbleseg import SCRIBBLESEG_RECIPE
 
-RECIPES = {r.model_type: r for r in (EMC_RECIPE, ACC99_RECIPE)}
+RECIPES = {r.model_type: r for r in (EMC_RECIPE, ACC99_RECIPE, SCRIBBLESEG_RECIPE)}
 
 
 @dataclass
@@ -69,7 +70,7 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
 
     Args:
         model_name: a zoo variant: emc-click, emc-click-b3, acc99net, emc-click-tiny,
-            acc99net-tiny.
+            acc99net-tiny, scribbleseg, scribbleseg-b3, scribbleseg-tiny.
         dataset: a Dataset object or a registry name (then `data_root` or $ISEG_BENCH_DATA).
         epochs: passes over the dataset.
         batch_size: samples per step (default: 8 for EMC-Click, 1 for acc99net).
