@@ -7,9 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from iseg_bench.adapters.registry import MODELS
 from iseg_bench.config import RunConfig
+from iseg_bench.errors import UsageError
 from iseg_bench.execution import RunOutcome, execute
 from iseg_bench.options import reject_unknown
+from iseg_bench.robots.registry import ROBOTS
 from iseg_bench.thresholds import parse_thresholds
 
 #: the folder under which runs without an explicit folder are written
@@ -22,7 +25,29 @@ def default_run_folder(config: RunConfig) -> Path:
     return RUNS_ROOT / f"{model}_{config.dataset}_{config.robot}_{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def evaluate(model: str, dataset: str, robot: str = "clicker", *,
+def choose_robot(model: str, robot: str | None, protocol: str = "single-object") -> str:
+    """The robot of a run: `robot` when given; else, for a single-object run of a model that
+    accepts scribbles only, ``scribbler``; else ``clicker``. The full-image and sequential
+    protocols bring their own robots and ignore this one.
+
+    Raises:
+        UnknownNameError: an unknown model or robot.
+        UsageError: a single-object run whose robot gives interactions the model does not
+            accept (e.g. a click robot with a scribble-only model).
+    """
+    accepts = getattr(MODELS.resolve(model), "accepts", None)
+    if protocol != "single-object":
+        return robot or "clicker"
+    if robot is None:
+        robot = "scribbler" if accepts == frozenset({"scribble"}) else "clicker"
+    kind = ROBOTS.resolve(robot).kind
+    if accepts is not None and kind not in accepts:
+        raise UsageError(f"model {model} accepts {', '.join(sorted(accepts))} only; robot "
+                         f"{robot} gives {kind}s (choose another --robot)")
+    return robot
+
+
+def evaluate(model: str, dataset: str, robot: str | None = None, *,
              out_dir: str | Path | None = None, progress: bool = False,
              fail_fast: bool = False, **settings: Any) -> RunOutcome:
     """Evaluate `model` on `dataset` with the robot user `robot`, write the run folder and
@@ -32,7 +57,7 @@ def evaluate(model: str, dataset: str, robot: str = "clicker", *,
         model: a registered model name or an importable "package.module:Factory".
         dataset: a registered dataset name (its folder under ``data_root`` or
             ``$ISEG_BENCH_DATA``).
-        robot: a registered robot name.
+        robot: a registered robot name (default: :func:`choose_robot`'s).
         out_dir: the run folder to create (default: :func:`default_run_folder`).
         progress: show a progress bar.
         fail_fast: stop at the first failed sample.
@@ -55,6 +80,7 @@ def evaluate(model: str, dataset: str, robot: str = "clicker", *,
                    "evaluate")
     if "iou_thresholds" in settings:
         settings["iou_thresholds"] = parse_thresholds(settings["iou_thresholds"])
+    robot = choose_robot(model, robot, settings.get("protocol", "single-object"))
     config = RunConfig(model=model, dataset=dataset, robot=robot, **settings)
     folder = Path(out_dir) if out_dir is not None else default_run_folder(config)
     return execute(config, folder, progress=progress, fail_fast=fail_fast)

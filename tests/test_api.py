@@ -32,3 +32,21 @@ def test_evaluate_rejects_unknown_settings_and_names(tmp_path):
     with pytest.raises(iseg_bench.errors.UnknownNameError, match="robot 'nope'"):
         iseg_bench.evaluate("random-walker", "synthetic", robot="nope", out_dir=tmp_path / "b")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("model,robot,protocol,chosen", [
+    ("random-walker", None, "single-object", "clicker"),       # accepts clicks and scribbles
+    ("scribbleseg", None, "single-object", "scribbler"),       # scribbles only
+    ("random-walker", "scribbler", "single-object", "scribbler"),
+    ("scribbleseg", None, "full-image", "clicker"),            # the protocol's own robots
+])
+def test_choose_robot_follows_what_the_model_accepts(model, robot, protocol, chosen):
+    assert iseg_bench.api.choose_robot(model, robot, protocol) == chosen
+
+
+def test_a_click_robot_with_a_scribble_only_model_is_a_usage_error():
+    with pytest.raises(iseg_bench.errors.UsageError, match="scribbleseg accepts scribble only"):
+        iseg_bench.api.choose_robot("scribbleseg", "clicker")
+    res = CliRunner().invoke(main, ["run", "--model", "scribbleseg", "--random-init",
+                                    "--dataset", "synthetic", "--robot", "clicker"])
+    assert res.exit_code == 2 and "robot clicker gives clicks" in res.output

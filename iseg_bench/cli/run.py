@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import click
 
-from iseg_bench.api import default_run_folder
+from iseg_bench.api import choose_robot, default_run_folder
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import UsageError
 from iseg_bench.execution import execute
@@ -136,6 +136,7 @@ def run_config(settings: dict[str, Any]) -> RunConfig:
     aliases = {alias.param: fields.pop(alias.param) for alias in RUN_ALIASES}
     for kind in OPTION_KINDS:
         fields[f"{kind}_options"] = _options(fields.pop(f"{kind}_opt"), kind, aliases)
+    fields["robot"] = choose_robot(fields["model"], fields["robot"], fields["protocol"])
     return RunConfig(**fields)
 
 
@@ -175,8 +176,9 @@ class _RunCommand(click.Command):
 @click.option("--protocol", default="single-object", show_default=True,
               help="single-object (clicks or scribbles on one object at a time), full-image "
                    "(all regions of an image at once), sequential (category streams).")
-@click.option("--robot", default="clicker", show_default=True,
-              help="clicker: the reference center-of-error clicker (RITM protocol); "
+@click.option("--robot", default=None,
+              help="Default: scribbler for a scribble-only model, else clicker. "
+                   "clicker: the reference center-of-error clicker (RITM protocol); "
                    "dios-clicker: centre of the largest error region (a different robot); "
                    "acc99-clicker: the 99% network's released robot (Forte et al.; their "
                    "numbers need --prob-threshold 0.49999997, as they threshold at >= 0.5); "
