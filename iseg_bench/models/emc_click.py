@@ -220,7 +220,8 @@ def distance_maps(clicks: torch.Tensor, image_hw: tuple[int, int],
 
 def template_scores(feats: torch.Tensor, clicks: torch.Tensor,
                     image_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Score maps O_p, O_n of Eqs. 3-4 as released, computed in float32 without gradients.
+    """Score maps O_p, O_n of Eqs. 3-4 as released, computed in float32 (autocast off, so
+    bf16 runs pick the same templates) without gradients.
 
     V_p (V_n) is the maximum cosine similarity of a cell's feature to the positive
     (negative) click cells; as in the released code clicks are held in two slot lists of
@@ -235,7 +236,7 @@ def template_scores(feats: torch.Tensor, clicks: torch.Tensor,
     Returns:
         (O_p, O_n), each (B, h * w) float32.
     """
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast(feats.device.type, enabled=False):
         b, c, h, w = feats.shape
         flat = F.normalize(feats.detach().float().flatten(2), dim=1)  # (B, C, hw)
         idx = click_cells(clicks, (h, w))

@@ -216,5 +216,6 @@ def convert(path: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
     from iseg_bench.models.checkpoint import save_checkpoint
 
     model, info = load_released(path)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     return save_checkpoint(model, Path(out_dir), variant=info["variant"],
                            meta={k: info[k] for k in ("source", "sha256", "eval_preset")})

@@ -130,6 +130,7 @@ def test_convert_ritm_pickle_round_trip(tmp_path):
     state = ref.random_state("b0", seed=3)
     _save_ritm(tmp_path / "segb0.pth", state)
     weights = convert(tmp_path / "segb0.pth", tmp_path / "out")
+    assert weights == tmp_path / "out" / "model.safetensors"
     model, arch = load_checkpoint(weights)
     assert arch["variant"] == "emc-click" and arch["meta"]["source"] == "segb0.pth"
     assert arch["meta"]["eval_preset"]["short_side"] == 384
@@ -184,6 +185,7 @@ class _Evil:
         return (print, ("pwned",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_unsafe_pickles_are_refused(tmp_path, capsys):
     path = tmp_path / "evil.pth"
     with open(path, "wb") as f:
@@ -196,3 +198,18 @@ def test_unsafe_pickles_are_refused(tmp_path, capsys):
         load_released(tmp_path / "nostate.pth")
     with pytest.raises(AdapterError, match="does not exist"):
         load_released(tmp_path / "missing.pth")
+
+
+def test_adapter_takes_the_authors_file_and_the_converted_one(tmp_path):
+    from iseg_bench.adapters.torch_models import EMCClickAdapter
+    from iseg_bench.types import Click
+
+    _save_ritm(tmp_path / "segb0.pth", ref.random_state("b0", seed=5))
+    image = (torch.rand(40, 56, 3) * 255).to(torch.uint8).numpy()
+    probs = []
+    for ckpt in (tmp_path / "segb0.pth", convert(tmp_path / "segb0.pth", tmp_path / "conv")):
+        ad = EMCClickAdapter(checkpoint=str(ckpt), device="cpu", short_side=None)
+        assert ad.describe()["preset"]["short_side_davis"] == 576
+        ad.set_image(image)
+        probs.append(ad.predict([Click(20, 28, True)], torch.zeros(40, 56).numpy()))
+    assert probs[0].shape == (40, 56) and (probs[0] == probs[1]).all()
