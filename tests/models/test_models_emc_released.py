@@ -64,9 +64,10 @@ def test_correction_network_size_at_c64():
     assert round(n / 1e6, 2) == 0.11, n
 
 
-def _tiny_pair(seed=0):
-    state = ref.random_state("tiny", seed)
-    cfg = EMCClickConfig(encoder=dict(TINY_MIT), channels=16, decoder_channels=32)
+def _pair(version, seed=0):
+    state = ref.random_state(version, seed)
+    cfg = (EMCClickConfig(encoder=dict(TINY_MIT), channels=16, decoder_channels=32)
+           if version == "tiny" else EMCClickConfig.variant(version))
     model = EMCClick(cfg)
     model.load_state_dict(map_state_dict(state, model.state_dict()), strict=True)
     return state, model.eval()
@@ -84,13 +85,15 @@ def _ritm_points(clicks):
     return torch.tensor(rows, dtype=torch.float32)
 
 
-@pytest.mark.parametrize("hw,clicks", [
-    ((64, 96), [[(20.0, 30.0, 1), (50.4, 70.6, 0), (10.0, 90.0, 1)],
-                [(33.0, 47.0, 1), (62.0, 1.0, 0), (0.0, 0.0, 0)]]),
-    ((96, 64), [[(47.5, 31.5, 1)], [(2.0, 61.0, 1)]]),
+@pytest.mark.parametrize("version,hw,clicks", [
+    ("tiny", (64, 96), [[(20.0, 30.0, 1), (50.4, 70.6, 0), (10.0, 90.0, 1)],
+                        [(33.0, 47.0, 1), (62.0, 1.0, 0), (0.0, 0.0, 0)]]),
+    ("tiny", (96, 64), [[(47.5, 31.5, 1)], [(2.0, 61.0, 1)]]),
+    ("b0", (64, 64), [[(20.0, 30.0, 1), (50.0, 10.0, 0)], [(33.0, 47.0, 1)]]),
 ])
-def test_equivalence_with_released_forward(hw, clicks):
-    state, model = _tiny_pair()
+def test_equivalence_with_released_forward(version, hw, clicks):
+    state, model = _pair(version)
+    k = model.config.channels
     torch.manual_seed(1)
     h, w = hw
     image = torch.rand(2, 3, h, w)
@@ -103,16 +106,16 @@ def test_equivalence_with_released_forward(hw, clicks):
     ours_clicks = torch.tensor([[list(c) for c in cs] + [[-1, -1, -1]] * (3 - len(cs))
                                 for cs in clicks], dtype=torch.float32)
     with torch.no_grad():
-        lr_ref, feat_ref = ref.base_forward(state, "tiny", image_n, first_disk)
+        lr_ref, feat_ref = ref.base_forward(state, version, image_n, first_disk)
         feats, coarse = model.encode(image, first_disk)
         assert torch.allclose(coarse, lr_ref, atol=1e-4)
         assert torch.allclose(feats, feat_ref, atol=1e-4)
-        out_ref = ref.refiner_forward(state, image_n, points, feat_ref, lr_ref, k=16)
+        out_ref = ref.refiner_forward(state, image_n, points, feat_ref, lr_ref, k=k)
         out = model.correct(image, disks, coarse, feats, ours_clicks)
         assert out.shape == (2, 1, h // 4, w // 4)
         assert (out - out_ref).abs().max() < 1e-4
         # the next click starts from the model's own stride-4 output
-        out2_ref = ref.refiner_forward(state, image_n, points, feat_ref, out_ref, k=16)
+        out2_ref = ref.refiner_forward(state, image_n, points, feat_ref, out_ref, k=k)
         out2 = model.correct(image, disks, out, feats, ours_clicks)
         assert (out2 - out2_ref).abs().max() < 1e-4
 
