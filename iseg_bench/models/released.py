@@ -9,7 +9,8 @@ unpickler plus ``ALLOWED_GLOBALS`` are accepted). Key names follow the authors' 
 modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py).
 
 Constants: ``ALLOWED_GLOBALS`` (empty: configs are plain dicts, strings and numbers),
-``RELEASED_FILES`` (file name -> our variant), ``IGNORED_KEYS`` (released parameters their
+``RELEASED_FILES`` (the authors' file names -> our variant; None: not built yet; a file
+under one of these names must hold that variant), ``IGNORED_KEYS`` (released parameters their
 forward pass never uses), ``EVAL_PRESET`` (the authors' evaluation settings).
 """
 
@@ -202,6 +203,11 @@ def load_released(path: str | os.PathLike) -> tuple[EMCClick, dict[str, Any]]:
     model.load_state_dict(map_state_dict(state, model.state_dict()), strict=True)
     version = "b0" if cfg.encoder["hidden_sizes"][0] == 32 else "b3"
     variant = "emc-click" if version == "b0" else "emc-click-b3"
+    claimed = RELEASED_FILES.get(Path(path).name, variant)
+    if claimed != variant:
+        raise AdapterError(f"{Path(path).name} is the authors' name for "
+                           f"{claimed or 'an HRNet model'}, but the file holds a MiT-{version} "
+                           f"model ({variant})")
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return model.eval(), {"variant": variant, "source": Path(path).name, "sha256": digest,
                           "eval_preset": dict(EVAL_PRESET)}

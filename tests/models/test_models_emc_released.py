@@ -156,6 +156,9 @@ def test_plain_state_dict_b3_is_recognised(tmp_path):
     model, info = load_released(tmp_path / "segb3.pth")
     assert info["variant"] == "emc-click-b3" and model.config.decoder_channels == 512
     assert model.config.channels == 96
+    (tmp_path / "segb3.pth").rename(tmp_path / "segb0.pth")
+    with pytest.raises(AdapterError, match="segb0.pth is the authors' name for emc-click,"):
+        load_released(tmp_path / "segb0.pth")
 
 
 def test_wrong_files_fail_with_key_lists(tmp_path):
