@@ -60,11 +60,15 @@ class TorchClickOptions(TorchModelOptions):
 
 @dataclass(frozen=True)
 class EMCClickOptions(TorchClickOptions):
-    """Options of ``emc-click`` and ``emc-click-b3`` (short side 384 by default, as in the
-    EMC-Click evaluation, Du et al. Sec. 4.1)."""
+    """Options of ``emc-click`` and ``emc-click-b3``. The defaults are the authors'
+    evaluation preset (``models.released.EVAL_PRESET``): short side 384 px (576 on DAVIS),
+    sides floored to a multiple of 4, horizontal-flip averaging, no zoom-in."""
 
-    short_side: int | None = option(384, "resize the image so its short side has this "
-                                         "length before the model (none: full resolution)")
+    short_side: int | None = option(384, "short side in px of the working image (none: full "
+                                         "resolution); the preset's 384 becomes 576 on davis")
+    flip: bool = option(True, "average the logits with those of the mirrored image")
+    dataset: str | None = option(None, "the dataset's name, for the preset's short side "
+                                       "(576 px on davis)")
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class Acc99NetOptions(TorchClickOptions):
 def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None,
                            random_init: bool, device: Any, seed: int = 0) -> tuple[Any, str]:
     """(model in eval mode on `device`, description of where the weights came from).
+    An EMC-Click checkpoint ending in .pth is read as the authors' released file
+    (``models.released.load_released``).
 
     Raises:
         AdapterError: a checkpoint of another model type, no weights and no random_init
@@ -95,6 +101,11 @@ def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None
     from iseg_bench.models.zoo import build_model, variant_config
 
     path = checkpoint or find_weights(variant)
+    if path and model_type == "emc-click" and str(path).endswith(".pth"):
+        from iseg_bench.models.released import load_released  # the authors' own file
+
+        released, _ = load_released(path)
+        return released.to(device), str(path)
     if path:
         model, arch = load_checkpoint(path, device)
         if arch["model_type"] != model_type:
@@ -266,99 +277,122 @@ class TorchClickAdapter(TorchModelAdapter):
 
 
 class EMCClickAdapter(TorchClickAdapter):
-    """EMC-Click (Du et al. 2023): base network at click 1, correction network after;
-    options: ``EMCClickOptions``."""
+    """EMC-Click (Du et al. 2023) evaluated as the authors' predictor does (released code,
+    isegm/inference/predictors/clickatt.py): the base network once per image on the first
+    click, the correction network at every click on the model's own previous stride-4
+    logits (the loop's ``prev_prob`` is not used), bilinear resizes with align_corners True,
+    clicks scaled by the size ratio, flip averaging of the logits. Options:
+    ``EMCClickOptions``.
+
+    Raises:
+        AdapterError: zoom_in requested (the authors' EMC-Click evaluation does not zoom).
+    """
 
     name = "emc-click"
     options_class = EMCClickOptions
     model_type = "emc-click"
     default_variant = "emc-click"
 
-    def set_image(self, image: np.ndarray) -> None:
-        super().set_image(image)
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        from iseg_bench.models.released import EVAL_PRESET
+
+        self.preset = dict(EVAL_PRESET)
+        if not (self.weights.endswith(".pth") or self.weights == "random-init"):
+            from iseg_bench.models.checkpoint import read_architecture
+
+            self.preset.update(read_architecture(self.weights)["meta"].get("eval_preset", {}))
+        opts: EMCClickOptions = parse_model_options(self.options_class, options, self.name)
+        if self.zoom_in:
+            raise AdapterError("emc-click does not zoom in: the authors' evaluation runs on "
+                               "the whole resized image (drop zoom_in)")
+        self.flip = opts.flip
+        self.dataset = (opts.dataset or "").lower()
+        if self.dataset == "davis" and self.short_side == self.preset["short_side"]:
+            self.short_side = self.preset["short_side_davis"]
         self._cache: dict[str, Any] | None = None
 
-    def _base(self, first_click: tuple[float, float, bool]) -> dict[str, Any]:
-        """Run Phi_S on the whole image at working resolution; cache F_t and M_c."""
-        import torch
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "flip": self.flip, "dataset": self.dataset or None,
+                "preset": self.preset}
 
-        from iseg_bench.models.click_encodings import disk_maps
+    def set_image(self, image: np.ndarray) -> None:
+        super().set_image(image)
+        self._cache = None
 
-        image = self._loaded_image()
-        full = image.shape[:2]
+    def _working_shape(self, full: tuple[int, int]) -> tuple[int, int]:
+        """As the released ResizeTrans: round(side * scale) floored to a multiple of 4
+        (here at least MIN_SIDE px)."""
+        from iseg_bench.models.emc_click import FEATURE_STRIDE, MIN_SIDE
+
         s = self._scale(full)
-        shape = (max(1, int(round(full[0] * s))), max(1, int(round(full[1] * s))))
-        img = self._image_tensor(self._resize(image, shape))
-        c = self._map_clicks([first_click], shape[0] / full[0], shape[1] / full[1])
-        disks = self._tensor(disk_maps(c, shape)[None])
-        feats, coarse = self.model.encode(img, disks)
-        coarse = torch.sigmoid(coarse.float())[0, 0].cpu().numpy()
-        return {"first": first_click, "feats": feats, "shape": shape,
-                "coarse": self._resize(coarse, full)}
+        return tuple(max(MIN_SIDE, int(round(n * s)) // FEATURE_STRIDE * FEATURE_STRIDE)
+                     for n in full)  # type: ignore[return-value]
 
-    def _box_features(self, box: Box, shape: tuple[int, int]) -> Any:
-        """Resample cached F_t to the feature grid of the zoomed, padded crop."""
+    def _start(self, first: tuple[float, float, bool]) -> dict[str, Any]:
+        """Resize the image (and its mirror), run Phi_S on the first click; cache."""
         import torch
         import torch.nn.functional as F
 
-        from iseg_bench.models.emc_click import PAD_MULTIPLE
-
-        assert self._cache is not None   # set by _run before any zoomed prediction
-        feats = self._cache["feats"]
-        full = self._loaded_image().shape[:2]
-        ws = self._cache["shape"][0] / full[0], self._cache["shape"][1] / full[1]
-        sy, sx = shape[0] / (box[1] - box[0]), shape[1] / (box[3] - box[2])
-        ph = -(-shape[0] // PAD_MULTIPLE) * PAD_MULTIPLE
-        pw = -(-shape[1] // PAD_MULTIPLE) * PAD_MULTIPLE
-        fh, fw = feats.shape[-2:]
-        # centre of output cell j in crop pixel edges: 4j + 2 -> image edges -> working edges
-        gy = (box[0] + (torch.arange(ph // 4, device=self.device) * 4 + 2) / sy) * ws[0]
-        gx = (box[2] + (torch.arange(pw // 4, device=self.device) * 4 + 2) / sx) * ws[1]
-        ny = gy / (2.0 * fh) - 1.0  # align_corners=False: edge coordinate e -> 2e/(4 f) - 1
-        nx = gx / (2.0 * fw) - 1.0
-        grid = torch.stack(torch.meshgrid(nx, ny, indexing="xy"), -1)[None].to(feats.dtype)
-        return F.grid_sample(feats, grid, mode="bilinear", padding_mode="border",
-                             align_corners=False)
-
-    def _run(self, clicks: Clicks, prev_prob: np.ndarray, box: Box | None,
-             shape: tuple[int, int]) -> np.ndarray:
-        import torch
-
-        from iseg_bench.models.click_encodings import disk_maps
-        from iseg_bench.models.zoom_in import crop_resize
-
-        cache = self._cache
-        if cache is None or len(clicks) == 1 or cache["first"] != clicks[0]:
-            cache = self._cache = self._base(clicks[0])
-        if len(clicks) == 1:
-            prev_full = cache["coarse"]  # M^0 = M_c (Sec. 3.2)
-        else:
-            prev_full = prev_prob.astype(np.float32)
         image = self._loaded_image()
         full = image.shape[:2]
-        if box is None:
-            img = self._resize(image, shape)
-            prev = self._resize(prev_full, shape)
-            c = self._map_clicks(clicks, shape[0] / full[0], shape[1] / full[1])
-            feats = cache["feats"]
-            if tuple(shape) != tuple(cache["shape"]):  # pragma: no cover - same scale rule
-                raise AdapterError("internal: working shape changed within a sample")
-        else:
-            img = crop_resize(image, box, shape)
-            prev = crop_resize(prev_full, box, shape)
-            c = self._map_clicks(clicks, shape[0] / (box[1] - box[0]),
-                                 shape[1] / (box[3] - box[2]), box[0], box[2])
-            feats = self._box_features(box, shape)
-        inside = [(y, x, p) for y, x, p in c if 0 <= y < shape[0] and 0 <= x < shape[1]]
-        clicks_t = torch.tensor([[[y, x, 1.0 if p else 0.0] for y, x, p in (inside or c[:1])]],
-                                device=self.device)
-        if not inside:
-            clicks_t[..., 2] = -1.0  # no click in the crop: no templates from clicks
-        logits = self.model.correct(self._image_tensor(img),
-                                    self._tensor(disk_maps(c, shape)[None]),
-                                    self._tensor(prev[None, None]), feats, clicks_t)
-        prob: np.ndarray = torch.sigmoid(logits.float())[0, 0].cpu().numpy()
-        return prob
+        shape = self._working_shape(full)
+        img = F.interpolate(self._image_tensor(image), size=shape, mode="bilinear",
+                            align_corners=True)
+        if self.flip:
+            img = torch.cat([img, torch.flip(img, dims=[3])])
+        cache: dict[str, Any] = {"shape": shape, "img": img, "clicks": [first],
+                                 "ratio": (shape[0] / full[0], shape[1] / full[1])}
+        first_disk = self._tensor(self._disks([first], cache)[:, :1])
+        cache["feats"], cache["prev"] = self.model.encode(img, first_disk)
+        return cache
+
+    def _disks(self, clicks: Clicks, cache: dict[str, Any]) -> np.ndarray:
+        from iseg_bench.models.click_encodings import disk_maps
+
+        return np.stack([disk_maps(c, cache["shape"]) for c in self._views(clicks, cache)])
+
+    def _views(self, clicks: Clicks, cache: dict[str, Any]) -> list[Clicks]:
+        """Clicks in working pixels (y * ratio, as released) and, with flip, mirrored."""
+        ry, rx = cache["ratio"]
+        c = [(y * ry, x * rx, p) for y, x, p in clicks]
+        if not self.flip:
+            return [c]
+        return [c, [(y, cache["shape"][1] - x - 1, p) for y, x, p in c]]
+
+    def _step(self, cache: dict[str, Any], clicks: Clicks) -> Any:
+        """One correction on the cached previous logits; returns working-size logits."""
+        import torch
+
+        from iseg_bench.models.emc_click import upsample
+
+        rows = [[[y, x, 1.0 if p else 0.0] for y, x, p in v] for v in self._views(clicks, cache)]
+        cache["prev"] = self.model.correct(cache["img"], self._tensor(self._disks(clicks, cache)),
+                                           cache["prev"], cache["feats"],
+                                           torch.tensor(rows, device=self.device))
+        cache["clicks"] = list(clicks)
+        return upsample(cache["prev"].float(), cache["shape"])
+
+    def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> np.ndarray:
+        import torch
+
+        from iseg_bench.models.emc_click import upsample
+        from iseg_bench.models.runtime import autocast
+
+        clicks = _clicks(interactions)
+        full = self._loaded_image().shape[:2]
+        with torch.inference_mode(), autocast(self.device, self.bf16):
+            cache = self._cache
+            if cache is None or cache["clicks"] != clicks[:-1] or len(clicks) == 1:
+                cache = self._cache = self._start(clicks[0])  # replay a changed history
+                for n in range(1, len(clicks)):
+                    self._step(cache, clicks[:n])
+            logits = self._step(cache, clicks)
+            if self.flip:
+                logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
+            prob = upsample(torch.sigmoid(logits), full)[0, 0]
+        out: np.ndarray = np.clip(prob.cpu().numpy(), 0.0, 1.0).astype(np.float32)
+        return out
 
 
 class EMCClickB3Adapter(EMCClickAdapter):

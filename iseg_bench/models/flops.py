@@ -31,10 +31,10 @@ def click_flops(model: torch.nn.Module, hw: tuple[int, int],
             d = torch.from_numpy(disk_maps(centre, hw))[None].to(device)
             clicks = torch.tensor([[[h // 2, w // 2, 1.0]]], device=device)
             with FlopCounterMode(display=False) as first:
-                feats, coarse = model.encode(img, d)
-                model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
+                feats, coarse = model.encode(img, d[:, :1])
+                model.correct(img, d, coarse, feats, clicks)
             with FlopCounterMode(display=False) as later:
-                model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
+                model.correct(img, d, coarse, feats, clicks)
             return first.get_total_flops(), later.get_total_flops()
         g = torch.from_numpy(gaussian_maps(centre, hw))[None].to(device)
         px = torch.from_numpy(click_pixel_maps(centre, hw))[None].to(device)

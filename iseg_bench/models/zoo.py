@@ -45,7 +45,7 @@ def variant_config(name: str):
     if name == "emc-click-b3":
         return "emc-click", EMCClickConfig.variant("b3")
     if name == "emc-click-tiny":
-        return "emc-click", EMCClickConfig(encoder=dict(TINY_MIT), channels=16, decoder_groups=4)
+        return "emc-click", EMCClickConfig(encoder=dict(TINY_MIT), channels=16, decoder_channels=32)
     if name == "acc99net":
         return "acc99net", Acc99NetConfig()
     if name == "acc99net-tiny":

@@ -1,7 +1,8 @@
 """Zoom-in: run the model on a box around the object from the second click on.
 
 Source: the ZoomIn transform of the click-based evaluation code (Sofiiuk et al., RITM, ICIP
-2022, public code; kept by FocalClick and EMC-Click). Rule and deviation:
+2022, public code; kept by FocalClick; EMC-Click's released evaluation does not zoom in, its
+predictor resizes the whole image, so ``emc-click`` refuses the option). Rule and deviation:
 ``docs/models/torch-models.md``.
 
 Constants: ``ZOOM_EXPANSION`` = 1.4, ``ZOOM_MIN_SIZE`` = 200 px, ``ZOOM_PROB_THRESH`` = 0.5,

@@ -63,6 +63,7 @@ def emc_step(model: Any, optimizer: Any, batch: tuple[Any, np.ndarray, np.ndarra
 
     from iseg_bench.models.click_encodings import disk_maps
     from iseg_bench.models.click_simulation import largest_error_click, object_centre_click
+    from iseg_bench.models.emc_click import upsample
     from iseg_bench.models.losses import normalized_focal_loss
     from iseg_bench.models.runtime import autocast
 
@@ -76,27 +77,26 @@ def emc_step(model: Any, optimizer: Any, batch: tuple[Any, np.ndarray, np.ndarra
     image = image.to(device)
     target = torch.from_numpy(tgt).unsqueeze(1).float().to(device)
     ignore = torch.from_numpy(ign).unsqueeze(1).to(device)
-    first = disks_of(clicks)
+    first = disks_of(clicks)[:, :1]  # the first click's positive disk
     weights = np.array([EMC_ROUND_GAMMA ** r for r in range(EMC_MAX_ROUNDS + 1)])
     rounds = int(rng.choice(EMC_MAX_ROUNDS + 1, p=weights / weights.sum()))
     model.train()
     with autocast(device, bf16):
         feats, coarse = model.encode(image, first)
-        prev = torch.sigmoid(coarse.float()).detach()
+        prev = coarse.detach()  # the model's own stride-4 logits carry to the next click
         with torch.no_grad():
             for _ in range(rounds):
-                logits = model.correct(image, disks_of(clicks), prev, feats.detach(),
-                                       clicks_tensor(clicks).to(device))
-                prev = torch.sigmoid(logits.float())
-                pred = (prev[:, 0] > 0.5).cpu().numpy()
+                prev = model.correct(image, disks_of(clicks), prev, feats.detach(),
+                                     clicks_tensor(clicks).to(device))
+                pred = (upsample(prev.float(), (h, w))[:, 0] > 0).cpu().numpy()
                 for b in range(bsz):
                     c = largest_error_click(pred[b], tgt[b], ign[b])
                     if c is not None:
                         clicks[b].append(c)
         logits = model.correct(image, disks_of(clicks), prev, feats,
                                clicks_tensor(clicks).to(device))
-    loss: Any = (normalized_focal_loss(coarse.float(), target, ignore)
-                 + normalized_focal_loss(logits.float(), target, ignore))
+    loss: Any = (normalized_focal_loss(upsample(coarse.float(), (h, w)), target, ignore)
+                 + normalized_focal_loss(upsample(logits.float(), (h, w)), target, ignore))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -93,15 +93,13 @@ def test_emc_adapter_caches_base_features_from_click_2():
     assert calls["encode"] == 2
 
 
-@pytest.mark.parametrize("factory_name", ["EMCClickAdapter", "Acc99NetAdapter"])
-def test_adapters_zoom_in_path(factory_name):
-    from iseg_bench.adapters import torch_models
+def test_adapters_zoom_in_path():
+    from iseg_bench.adapters.torch_models import Acc99NetAdapter, EMCClickAdapter
 
-    variant = "emc-click-tiny" if factory_name == "EMCClickAdapter" else "acc99net-tiny"
-    extra = {} if factory_name == "EMCClickAdapter" else {"preset": "plain"}
-    ad = getattr(torch_models, factory_name)(device="cpu", random_init=True, variant=variant,
-                                             zoom_in="true", zoom_size=48, short_side=None,
-                                             **extra)
+    with pytest.raises(AdapterError, match="does not zoom in"):
+        EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny", zoom_in=True)
+    ad = Acc99NetAdapter(device="cpu", random_init=True, variant="acc99net-tiny",
+                         zoom_in="true", zoom_size=48, short_side=None, preset="plain")
     image = np.random.default_rng(1).integers(0, 255, (70, 90, 3), dtype=np.uint8)
     ad.set_image(image)
     prev = np.zeros((70, 90), np.float32)
@@ -209,18 +207,43 @@ def test_adapter_rejects_scribbles():
                    np.zeros((20, 20), np.float32))
 
 
-def test_emc_zoom_resamples_cached_features_on_the_crop_grid():
-    """Cached F_t resampled to a zoom box: identity for the whole image; for the top-left
-    quarter box resized x2, output cell (2m+1, 2n+1) sits at feature index (m+1/4, n+1/4)."""
+def test_emc_preset_working_shape_and_description():
+    """The authors' evaluation: short side 384 (576 on davis), round(side * s) floored to a
+    multiple of 4, flip on, threshold 0.5 recorded."""
     from iseg_bench.adapters.torch_models import EMCClickAdapter
 
-    ad = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny", short_side=None)
-    ad.set_image(np.random.default_rng(0).integers(0, 255, (64, 96, 3), dtype=np.uint8))
-    with torch.inference_mode():
-        ad._cache = ad._base((10, 10, True))
-        f = ad._cache["feats"]
-        assert torch.allclose(ad._box_features((0, 64, 0, 96), (64, 96)), f, atol=1e-5)
-        g = ad._box_features((0, 32, 0, 48), (64, 96))
-    exp = (0.5625 * f[..., :7, :11] + 0.1875 * f[..., 1:8, :11] + 0.1875 * f[..., :7, 1:12]
-           + 0.0625 * f[..., 1:8, 1:12])
-    assert torch.allclose(g[..., 1:15:2, 1:23:2], exp, atol=1e-5)
+    ad = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny")
+    assert ad._working_shape((70, 90)) == (384, 492)  # 90 * 384 / 70 = 493.7 -> 494 -> 492
+    davis = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny",
+                            dataset="DAVIS")
+    assert davis._working_shape((480, 854)) == (576, 1024)  # 854 * 1.2 = 1024.8 -> 1024
+    d = davis.describe()
+    assert d["short_side"] == 576 and d["flip"] is True and d["zoom_in"] is False
+    assert d["preset"]["prob_threshold"] == 0.5
+
+
+def test_emc_flip_averaging_is_mirror_symmetric_and_prev_prob_is_unused():
+    from iseg_bench.adapters.torch_models import EMCClickAdapter
+
+    image = np.random.default_rng(2).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    clicks = [Click(20, 10, True), Click(30, 50, False)]
+    mirrored = [Click(c.y, 63 - c.x, c.is_positive) for c in clicks]
+    ad = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny",
+                         short_side=None)
+    ad.set_image(image)
+    p1 = ad.predict(clicks[:1], np.zeros((48, 64), np.float32))
+    p2 = ad.predict(clicks, np.random.default_rng(0).random((48, 64)).astype(np.float32))
+    ad.set_image(image[:, ::-1])
+    q1 = ad.predict(mirrored[:1], np.ones((48, 64), np.float32))
+    q2 = ad.predict(mirrored, np.zeros((48, 64), np.float32))
+    assert np.abs(p1 - q1[:, ::-1]).max() < 1e-5
+    assert np.abs(p2 - q2[:, ::-1]).max() < 1e-5
+    # a fresh adapter given the whole history replays it: same result
+    fresh = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny",
+                            short_side=None)
+    fresh.set_image(image)
+    assert np.abs(fresh.predict(clicks, np.zeros((48, 64), np.float32)) - p2).max() < 1e-6
+    noflip = EMCClickAdapter(device="cpu", random_init=True, variant="emc-click-tiny",
+                             short_side=None, flip=False)
+    noflip.set_image(image)
+    assert np.abs(noflip.predict(clicks[:1], np.zeros((48, 64), np.float32)) - p1).max() > 1e-4

@@ -1,0 +1,227 @@
+"""Loading the authors' released EMC-Click checkpoints safely, mapping their keys onto our
+modules, and converting them to our checkpoint format (``docs/models/emc-click.md``).
+
+A released file is a torch pickle: either RITM-style ``{'config': {'class': ..., 'params':
+...}, 'state_dict': {...}}`` or a plain state dict. It is read with
+``torch.load(weights_only=True)`` (no code runs; only the globals of torch's weights-only
+unpickler plus ``ALLOWED_GLOBALS`` are accepted). Key names follow the authors' code
+(github feiaxyt/EMC-Click, isegm/model/is_refine_segformer_model.py,
+modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py).
+
+Constants: ``ALLOWED_GLOBALS`` (empty: configs are plain dicts, strings and numbers),
+``RELEASED_FILES`` (the authors' file names -> our variant; None: not built yet; a file
+under one of these names must hold that variant), ``IGNORED_KEYS`` (released parameters their
+forward pass never uses), ``EVAL_PRESET`` (the authors' evaluation settings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from iseg_bench.errors import AdapterError
+from iseg_bench.models.emc_click import EMCClick, EMCClickConfig
+
+ALLOWED_GLOBALS: tuple[Any, ...] = ()
+RELEASED_FILES = {"segb0.pth": "emc-click", "segb3.pth": "emc-click-b3",
+                  "hr18s.pth": None, "hr18.pth": None, "hr32.pth": None}
+# norm_add: built by the released MiT but only used with side_feature_early_fusion=True,
+# which the released models leave False.
+IGNORED_KEYS = ("feature_extractor.backbone.norm_add.weight",
+                "feature_extractor.backbone.norm_add.bias")
+# The released correction network registers one block under three names.
+SHARED_ALIASES = ("refiner.corr_conv_pos.", "refiner.corr_conv_neg.")
+# scripts/evaluate_model.py + inference/predictors/clickatt.py of the released code.
+EVAL_PRESET: dict[str, Any] = {"short_side": 384, "short_side_davis": 576, "flip": True,
+                               "prob_threshold": 0.5, "zoom_in": False}
+
+_BACKBONE = "feature_extractor.backbone."
+_BLOCK_RULES = [("norm1.", "layernorm_before."), ("norm2.", "layernorm_after."),
+                ("attn.q.", "attention.q_proj."), ("attn.proj.", "attention.o_proj."),
+                ("attn.sr.", "attention.sequence_reduction.sequence_reduction."),
+                ("attn.norm.", "attention.sequence_reduction.layer_norm."),
+                ("mlp.", "mlp.")]
+
+
+def read_released(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict | None]:
+    """(state dict, RITM config or None) of a released file, read with weights_only=True.
+
+    Raises:
+        AdapterError: missing file, a pickle needing globals outside the allow-list (the
+            message names them), or content that is not a state dict.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise AdapterError(f"released checkpoint {p} does not exist")
+    try:
+        with torch.serialization.safe_globals(list(ALLOWED_GLOBALS)):
+            obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 -- UnpicklingError, RuntimeError, EOFError ...
+        raise AdapterError(f"{p} cannot be read safely as a torch checkpoint (weights_only; "
+                           f"arbitrary code is never run): {exc}") from exc
+    config = None
+    if isinstance(obj, dict) and "state_dict" in obj:
+        config, obj = obj.get("config"), obj["state_dict"]
+    if not isinstance(obj, dict) or not obj or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+        raise AdapterError(f"{p} holds no state dict (a dict of name -> tensor)")
+    return obj, config if isinstance(config, dict) else None
+
+
+def _param(config: dict | None, name: str) -> Any:
+    if not config:
+        return None
+    entry = config.get("params", {}).get(name)
+    return entry.get("value") if isinstance(entry, dict) else entry
+
+
+def infer_config(state: dict[str, torch.Tensor], config: dict | None = None) -> EMCClickConfig:
+    """The EMCClickConfig of a released SegFormer model, from its RITM config when present,
+    else from the state dict (stage-1 width 32 -> b0, 64 -> b3).
+
+    Raises:
+        AdapterError: an HRNet model (not built here yet) or an unknown layout.
+    """
+    cls = str((config or {}).get("class", ""))
+    if "HRNet" in cls or any(k.startswith("feature_extractor.conv1.") for k in state):
+        raise AdapterError("HRNet EMC-Click checkpoints (hr18s/hr18/hr32) are not supported "
+                           "yet: only the SegFormer ones (segb0.pth, segb3.pth)")
+    version = _param(config, "model_version")
+    if version is None:
+        w = state.get(_BACKBONE + "patch_embed1.proj.weight")
+        if w is None:
+            raise AdapterError("not an EMC-Click SegFormer checkpoint: no "
+                               f"{_BACKBONE}patch_embed1.proj.weight")
+        version = {32: "b0", 64: "b3"}.get(int(w.shape[0]))
+    if version not in ("b0", "b3"):
+        raise AdapterError(f"unknown EMC-Click SegFormer version {version!r} (known: b0, b3)")
+    cfg = EMCClickConfig.variant(version)
+    conf = _param(config, "refiner_conf") or {}
+    if "mid_dims" in conf:
+        cfg.channels = int(conf["mid_dims"])
+    if "corr_channel" in conf and int(conf["corr_channel"]) != cfg.channels:
+        cfg.num_templates = int(conf["corr_channel"])
+    return cfg
+
+
+def _map_key(key: str) -> str | None:
+    """Our name for one released key (the kv split is handled by the caller); None when
+    the key has no counterpart."""
+    if key.startswith("refiner."):
+        return "correction." + key[len("refiner."):]
+    if key.startswith("feature_extractor.decode_head."):
+        rest = key[len("feature_extractor.decode_head."):].replace("linear_fuse.bn.",
+                                                                  "linear_fuse.norm.")
+        return "base.decode_head." + rest
+    if not key.startswith(_BACKBONE):
+        return None
+    rest = key[len(_BACKBONE):]
+    m = re.fullmatch(r"patch_embed_side1\.(proj|norm)\.(\w+)", rest)
+    if m:
+        return f"base.side_embed.{'proj' if m[1] == 'proj' else 'layer_norm'}.{m[2]}"
+    m = re.fullmatch(r"patch_embed(\d)\.(proj|norm)\.(\w+)", rest)
+    if m:
+        part = "proj" if m[2] == "proj" else "layer_norm"
+        return f"base.encoder.stages.{int(m[1]) - 1}.patch_embeddings.{part}.{m[3]}"
+    m = re.fullmatch(r"norm(\d)\.(\w+)", rest)
+    if m:
+        return f"base.encoder.stages.{int(m[1]) - 1}.layer_norm.{m[2]}"
+    m = re.fullmatch(r"block(\d)\.(\d+)\.(.+)", rest)
+    if m:
+        for old, new in _BLOCK_RULES:
+            if m[3].startswith(old):
+                return (f"base.encoder.stages.{int(m[1]) - 1}.blocks.{m[2]}."
+                        + new + m[3][len(old):])
+    return None
+
+
+def map_state_dict(state: dict[str, torch.Tensor],
+                   expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Released state dict -> ours. `expected`: our model's state dict (names and shapes).
+
+    The fused MiT ``attn.kv`` (2C, C) splits into k_proj (first C rows) and v_proj; the
+    correction network's aliases of its shared phi_s block must equal it; IGNORED_KEYS are
+    dropped.
+
+    Raises:
+        AdapterError: listing every missing key (ours, with no released source), unexpected
+            key (released, with no place here) and shape mismatch.
+    """
+    out: dict[str, torch.Tensor] = {}
+    unexpected, bad = [], []
+    for key, value in state.items():
+        if key in IGNORED_KEYS:
+            continue
+        alias = next((a for a in SHARED_ALIASES if key.startswith(a)), None)
+        if alias is not None:
+            twin = state.get("refiner.corr_conv." + key[len(alias):])
+            if twin is None or not torch.equal(twin, value):
+                bad.append(f"{key} differs from the shared refiner.corr_conv block")
+            continue
+        m = re.fullmatch(r"(.*)\.attn\.kv\.(\w+)", key)
+        if m and key.startswith(_BACKBONE):
+            base = _map_key(m[1] + ".attn.q." + m[2])
+            assert base is not None
+            half = value.shape[0] // 2
+            pairs = [(base.replace("q_proj", "k_proj"), value[:half]),
+                     (base.replace("q_proj", "v_proj"), value[half:])]
+        else:
+            ours = _map_key(key)
+            pairs = [] if ours is None else [(ours, value)]
+        if not pairs:
+            unexpected.append(key)
+        for ours, v in pairs:
+            if ours not in expected:
+                unexpected.append(key)
+            elif tuple(expected[ours].shape) != tuple(v.shape):
+                bad.append(f"{key}: {tuple(v.shape)}, expected {tuple(expected[ours].shape)}")
+            else:
+                out[ours] = v
+    missing = sorted(set(expected) - set(out))
+    if missing or unexpected or bad:
+        raise AdapterError(
+            "the file is not the released EMC-Click model it claims to be: "
+            f"missing {missing or 'none'}; unexpected {sorted(set(unexpected)) or 'none'}; "
+            f"shape/consistency {bad or 'none'}")
+    return out
+
+
+def load_released(path: str | os.PathLike) -> tuple[EMCClick, dict[str, Any]]:
+    """(EMCClick in eval mode with the released weights, description dict).
+
+    Raises:
+        AdapterError: unsafe/unreadable file, unsupported model, or any key mismatch.
+    """
+    state, config = read_released(path)
+    cfg = infer_config(state, config)
+    model = EMCClick(cfg)
+    model.load_state_dict(map_state_dict(state, model.state_dict()), strict=True)
+    version = "b0" if cfg.encoder["hidden_sizes"][0] == 32 else "b3"
+    variant = "emc-click" if version == "b0" else "emc-click-b3"
+    claimed = RELEASED_FILES.get(Path(path).name, variant)
+    if claimed != variant:
+        raise AdapterError(f"{Path(path).name} is the authors' name for "
+                           f"{claimed or 'an HRNet model'}, but the file holds a MiT-{version} "
+                           f"model ({variant})")
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return model.eval(), {"variant": variant, "source": Path(path).name, "sha256": digest,
+                          "eval_preset": dict(EVAL_PRESET)}
+
+
+def convert(path: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+    """Convert a released EMC-Click file into ``out_dir/model.safetensors`` + ``model.json``
+    (models/checkpoint.py format; meta holds the source name, its sha256 and EVAL_PRESET).
+
+    Returns the weights path. Raises AdapterError as load_released.
+    """
+    from iseg_bench.models.checkpoint import save_checkpoint
+
+    model, info = load_released(path)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return save_checkpoint(model, Path(out_dir), variant=info["variant"],
+                           meta={k: info[k] for k in ("source", "sha256", "eval_preset")})
