@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from iseg_bench.adapters.registry import MODELS
-from iseg_bench.config import RunConfig
+from iseg_bench.config import DEFAULT_PROB_THRESHOLD, RunConfig
 from iseg_bench.errors import UsageError
 from iseg_bench.execution import RunOutcome, execute
 from iseg_bench.options import reject_unknown
@@ -47,6 +47,27 @@ def choose_robot(model: str, robot: str | None, protocol: str = "single-object")
     return robot
 
 
+def model_defaults(model: str, dataset: str, model_options: dict[str, Any],
+                   prob_threshold: float | None) -> tuple[dict[str, Any], float]:
+    """(model options, probability threshold) of a run with the model's own defaults filled
+    in: a model whose options have a ``dataset`` key gets the run's dataset name (EMC-Click's
+    preset uses it: short side 576 on DAVIS); the threshold, when not given, is the model
+    class's ``prob_threshold`` (EMC-Click's released evaluation: 0.5), else the field's
+    0.49 (``config.DEFAULT_PROB_THRESHOLD``).
+
+    Raises:
+        UnknownNameError: an unknown model.
+    """
+    factory = MODELS.resolve(model)
+    options_class = getattr(factory, "options_class", None)
+    names = {f.name for f in dataclasses.fields(options_class)} if options_class else set()
+    if "dataset" in names and "dataset" not in model_options:
+        model_options = {**model_options, "dataset": dataset}
+    if prob_threshold is None:
+        prob_threshold = float(getattr(factory, "prob_threshold", DEFAULT_PROB_THRESHOLD))
+    return model_options, prob_threshold
+
+
 def evaluate(model: str, dataset: str, robot: str | None = None, *,
              out_dir: str | Path | None = None, progress: bool = False,
              fail_fast: bool = False, **settings: Any) -> RunOutcome:
@@ -81,6 +102,9 @@ def evaluate(model: str, dataset: str, robot: str | None = None, *,
     if "iou_thresholds" in settings:
         settings["iou_thresholds"] = parse_thresholds(settings["iou_thresholds"])
     robot = choose_robot(model, robot, settings.get("protocol", "single-object"))
+    settings["model_options"], settings["prob_threshold"] = model_defaults(
+        model, dataset, dict(settings.get("model_options") or {}),
+        settings.get("prob_threshold"))
     config = RunConfig(model=model, dataset=dataset, robot=robot, **settings)
     folder = Path(out_dir) if out_dir is not None else default_run_folder(config)
     return execute(config, folder, progress=progress, fail_fast=fail_fast)

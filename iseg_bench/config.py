@@ -14,6 +14,8 @@ from typing import Any
 
 from iseg_bench.thresholds import DEFAULT_IOU_THRESHOLDS
 
+#: a pixel is foreground when its probability is above this (RITM's evaluate_sample)
+DEFAULT_PROB_THRESHOLD = 0.49
 #: settings that do not change a run's records, left out of ``RunConfig.identity()``
 EXECUTION_FIELDS = ("data_root", "workers", "limit")
 #: distributions whose versions are stored with a run (those installed)
@@ -46,7 +48,7 @@ class RunConfig:
     robot: str = "clicker"
     protocol: str = "single-object"
     max_interactions: int = 20
-    prob_threshold: float = 0.49
+    prob_threshold: float = DEFAULT_PROB_THRESHOLD
     iou_thresholds: tuple[float, ...] = DEFAULT_IOU_THRESHOLDS
     stop_at_iou: float | None = None
     compat: str | None = None

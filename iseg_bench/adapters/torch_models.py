@@ -90,8 +90,8 @@ class Acc99NetOptions(TorchClickOptions):
 def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None,
                            random_init: bool, device: Any, seed: int = 0) -> tuple[Any, str]:
     """(model in eval mode on `device`, description of where the weights came from).
-    An EMC-Click checkpoint ending in .pth is read as the authors' released file
-    (``models.released.load_released``).
+    A checkpoint ending in .pth is read as the authors' released file
+    (``models.released.load_released``: EMC-Click or the 99% network).
 
     Raises:
         AdapterError: a checkpoint of another model type, no weights and no random_init
@@ -101,10 +101,13 @@ def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None
     from iseg_bench.models.zoo import build_model, variant_config
 
     path = checkpoint or find_weights(variant)
-    if path and model_type == "emc-click" and str(path).endswith(".pth"):
+    if path and str(path).endswith(".pth"):
         from iseg_bench.models.released import load_released  # the authors' own file
 
-        released, _ = load_released(path)
+        released, info = load_released(path)
+        if variant_config(info["variant"])[0] != model_type:
+            raise AdapterError(f"{path} holds the authors' {info['variant']}, not a "
+                               f"{model_type!r} model")
         return released.to(device), str(path)
     if path:
         model, arch = load_checkpoint(path, device)
@@ -289,6 +292,9 @@ class EMCClickAdapter(TorchClickAdapter):
     """
 
     name = "emc-click"
+    #: the authors' evaluation threshold (``models.released.EVAL_PRESET``); the run uses it
+    #: unless --prob-threshold is given
+    prob_threshold: ClassVar[float] = 0.5
     options_class = EMCClickOptions
     model_type = "emc-click"
     default_variant = "emc-click"

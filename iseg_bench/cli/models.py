@@ -101,10 +101,35 @@ def _crop_size(text: str) -> tuple[int, int]:
     return int(height), int(width)
 
 
-@click.command()
-def models() -> None:
-    """List the registered models (built-in and from the iseg_bench.models entry points)."""
+@click.group(invoke_without_command=True)
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """List the registered models (built-in and from the iseg_bench.models entry points) and
+    the authors' released checkpoint files each bundled model loads.
+
+    \b
+    Sub-commands:
+      iseg-bench models convert segb0.pth -o weights/emc-b0   # authors' file -> ours
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from iseg_bench.adapters.registry import MODELS
+    from iseg_bench.models.release_files import RELEASED_FILES
 
     for name, spec in sorted(MODELS.entries().items()):
-        click.echo(f"{name:<20} {spec}")
+        files = [f for f, variant in RELEASED_FILES.items() if variant == name]
+        loads = f"  (loads the authors' {', '.join(files)})" if files else ""
+        click.echo(f"{name:<20} {spec}{loads}")
+
+
+@models.command("convert")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Folder to write model.safetensors + model.json into.")
+def models_convert(checkpoint: str, output: str) -> None:
+    """Convert an authors' released CHECKPOINT (.pth: EMC-Click segb0/segb3, the 99% network's
+    InterSegSynthFT) into our format; read safely (no code in the file is run), every key
+    checked. Then: iseg-bench run --model emc-click --checkpoint OUTPUT ..."""
+    from iseg_bench.models.released import convert
+
+    click.echo(f"wrote {convert(checkpoint, output)}")

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import click
 
-from iseg_bench.api import choose_robot, default_run_folder
+from iseg_bench.api import choose_robot, default_run_folder, model_defaults
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import UsageError
 from iseg_bench.execution import execute
@@ -137,6 +137,8 @@ def run_config(settings: dict[str, Any]) -> RunConfig:
     for kind in OPTION_KINDS:
         fields[f"{kind}_options"] = _options(fields.pop(f"{kind}_opt"), kind, aliases)
     fields["robot"] = choose_robot(fields["model"], fields["robot"], fields["protocol"])
+    fields["model_options"], fields["prob_threshold"] = model_defaults(
+        fields["model"], fields["dataset"], fields["model_options"], fields["prob_threshold"])
     return RunConfig(**fields)
 
 
@@ -187,8 +189,9 @@ class _RunCommand(click.Command):
               show_default=True, type=click.IntRange(1), help="Interactions per sample.")
 @click.option("--iou-thresholds", default="0.85,0.90,0.95", show_default=True,
               type=_Thresholds(), help="Comma-separated IoU thresholds of NoC/NoF, in (0, 1].")
-@click.option("--prob-threshold", default=0.49, show_default=True, type=float,
-              help="Foreground when probability > this (reference code: 0.49).")
+@click.option("--prob-threshold", default=None, type=float,
+              help="Foreground when probability > this. Default: the model's own (EMC-Click's "
+                   "released evaluation: 0.5), else 0.49 as the field's reference code.")
 @click.option("--stop-at-iou", type=float, default=None,
               help="Stop a sample once it reaches this IoU (the reference code's early "
                    "stop). Default: run all interactions so every curve is complete.")

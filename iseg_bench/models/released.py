@@ -1,16 +1,19 @@
-"""Loading the authors' released EMC-Click checkpoints safely, mapping their keys onto our
-modules, and converting them to our checkpoint format (``docs/models/emc-click.md``).
+"""Loading the authors' released checkpoints safely (EMC-Click, ``docs/models/emc-click.md``;
+the 99% network, ``docs/models/acc99net.md``), mapping their keys onto our modules, and
+converting them to our checkpoint format.
 
 A released file is a torch pickle: either RITM-style ``{'config': {'class': ..., 'params':
 ...}, 'state_dict': {...}}`` or a plain state dict. It is read with
 ``torch.load(weights_only=True)`` (no code runs; only the globals of torch's weights-only
 unpickler plus ``ALLOWED_GLOBALS`` are accepted). Key names follow the authors' code
 (github feiaxyt/EMC-Click, isegm/model/is_refine_segformer_model.py,
-modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py).
+modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py). The 99%
+network's file (MarcoForte/DeepInteractiveSegmentation, networks/models.py: a plain state
+dict loaded with strict=True) carries our names unchanged (keys ``encoder.*``,
+``decoder.*``).
 
 Constants: ``ALLOWED_GLOBALS`` (empty: configs are plain dicts, strings and numbers),
-``RELEASED_FILES`` (the authors' file names -> our variant; None: not built yet; a file
-under one of these names must hold that variant), ``IGNORED_KEYS`` (released parameters their
+``RELEASED_FILES`` (in ``models.release_files``), ``IGNORED_KEYS`` (released parameters their
 forward pass never uses), ``EVAL_PRESET`` (the authors' evaluation settings).
 """
 
@@ -26,10 +29,9 @@ import torch
 
 from iseg_bench.errors import AdapterError
 from iseg_bench.models.emc_click import EMCClick, EMCClickConfig
+from iseg_bench.models.release_files import RELEASED_FILES
 
 ALLOWED_GLOBALS: tuple[Any, ...] = ()
-RELEASED_FILES = {"segb0.pth": "emc-click", "segb3.pth": "emc-click-b3",
-                  "hr18s.pth": None, "hr18.pth": None, "hr32.pth": None}
 # norm_add: built by the released MiT but only used with side_feature_early_fusion=True,
 # which the released models leave False.
 IGNORED_KEYS = ("feature_extractor.backbone.norm_add.weight",
@@ -191,31 +193,69 @@ def map_state_dict(state: dict[str, torch.Tensor],
     return out
 
 
-def load_released(path: str | os.PathLike) -> tuple[EMCClick, dict[str, Any]]:
-    """(EMCClick in eval mode with the released weights, description dict).
-
-    Raises:
-        AdapterError: unsafe/unreadable file, unsupported model, or any key mismatch.
-    """
-    state, config = read_released(path)
+def _load_emc_click(state: dict[str, torch.Tensor],
+                    config: dict | None) -> tuple[torch.nn.Module, str, dict[str, Any]]:
+    """(EMCClick with the released weights, variant, evaluation preset)."""
     cfg = infer_config(state, config)
     model = EMCClick(cfg)
     model.load_state_dict(map_state_dict(state, model.state_dict()), strict=True)
-    version = "b0" if cfg.encoder["hidden_sizes"][0] == 32 else "b3"
-    variant = "emc-click" if version == "b0" else "emc-click-b3"
+    variant = "emc-click" if cfg.encoder["hidden_sizes"][0] == 32 else "emc-click-b3"
+    return model, variant, dict(EVAL_PRESET)
+
+
+def _load_acc99net(state: dict[str, torch.Tensor]) -> tuple[torch.nn.Module, str, dict[str, Any]]:
+    """(Acc99Net with the released weights, "acc99net", evaluation preset): the release's
+    names are ours, so every name and shape must match exactly.
+
+    Raises:
+        AdapterError: listing every missing, unexpected and wrongly shaped key.
+    """
+    from iseg_bench.models.acc99net import Acc99Net
+
+    model = Acc99Net()
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    bad = [f"{k}: {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
+           for k, v in state.items() if k in expected and v.shape != expected[k].shape]
+    if missing or unexpected or bad:
+        raise AdapterError("the file is not the released 99% network it claims to be: "
+                           f"missing {missing or 'none'}; unexpected {unexpected or 'none'}; "
+                           f"shape {bad or 'none'}")
+    model.load_state_dict(state, strict=True)
+    return model, "acc99net", {"preset": "released"}
+
+
+def load_released(path: str | os.PathLike) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """(model in eval mode with the released weights, description dict: variant, source file
+    name, its sha256, the authors' evaluation preset). The model is told apart by its keys:
+    ``feature_extractor.*`` EMC-Click, ``encoder.*``/``decoder.*`` the 99% network.
+
+    Raises:
+        AdapterError: unsafe/unreadable file, unsupported model, any key mismatch, or a file
+            under one of the authors' names (``RELEASED_FILES``) holding another model.
+    """
+    state, config = read_released(path)
+    if any(k.startswith("feature_extractor.") for k in state):
+        model, variant, preset = _load_emc_click(state, config)
+    elif all(k.startswith(("encoder.", "decoder.")) for k in state):
+        model, variant, preset = _load_acc99net(state)
+    else:
+        raise AdapterError(f"{path} is neither a released EMC-Click model (feature_extractor.*) "
+                           "nor the released 99% network (encoder.*, decoder.*)")
     claimed = RELEASED_FILES.get(Path(path).name, variant)
     if claimed != variant:
         raise AdapterError(f"{Path(path).name} is the authors' name for "
-                           f"{claimed or 'an HRNet model'}, but the file holds a MiT-{version} "
-                           f"model ({variant})")
+                           f"{claimed or 'an HRNet model'}, but the file holds {variant}")
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return model.eval(), {"variant": variant, "source": Path(path).name, "sha256": digest,
-                          "eval_preset": dict(EVAL_PRESET)}
+                          "eval_preset": preset}
 
 
 def convert(path: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Convert a released EMC-Click file into ``out_dir/model.safetensors`` + ``model.json``
-    (models/checkpoint.py format; meta holds the source name, its sha256 and EVAL_PRESET).
+    """Convert a released file (EMC-Click or the 99% network) into
+    ``out_dir/model.safetensors`` + ``model.json`` (models/checkpoint.py format; meta holds
+    the source name, its sha256 and the authors' evaluation preset).
 
     Returns the weights path. Raises AdapterError as load_released.
     """

@@ -285,3 +285,32 @@ def test_guided_filter_stays_float32_under_bf16_autocast():
         assert model.decoder.conv_up4(torch.zeros(1, 8 + 9, 4, 4)).dtype == torch.bfloat16
         out = model(image, gauss, prev, trimap)
     assert out.dtype == torch.float32 and out.shape == (1, 1, 32, 48)
+
+
+def test_the_authors_file_loads_converts_and_reaches_the_adapter(tmp_path):
+    """The release's file is a plain state dict under our names (networks/models.py loads it
+    with strict=True): a file written so loads, converts, and is taken by --checkpoint."""
+    from iseg_bench.adapters.torch_models import Acc99NetAdapter, EMCClickAdapter
+    from iseg_bench.errors import AdapterError
+    from iseg_bench.models.checkpoint import load_checkpoint
+    from iseg_bench.models.released import convert, load_released
+
+    torch.manual_seed(0)
+    state = Acc99Net().state_dict()
+    path = tmp_path / "InterSegSynthFT.pth"
+    torch.save(state, path)
+    model, info = load_released(path)
+    assert info["variant"] == "acc99net" and info["eval_preset"] == {"preset": "released"}
+    name = next(k for k in state if k.startswith("decoder."))
+    assert torch.equal(model.state_dict()[name], state[name])
+    converted, arch = load_checkpoint(convert(path, tmp_path / "conv"), "cpu")
+    assert arch["model_type"] == "acc99net"
+    assert torch.equal(converted.state_dict()[name], state[name])
+    assert Acc99NetAdapter(device="cpu", checkpoint=str(path)).weights == str(path)
+    with pytest.raises(AdapterError, match="holds the authors' acc99net"):
+        EMCClickAdapter(device="cpu", checkpoint=str(path))
+    partial = tmp_path / "partial.pth"
+    torch.save({k: state[k] for k in list(state)[:3]}, partial)
+    with pytest.raises(AdapterError, match=r"not the released 99% network.*missing \[") as err:
+        load_released(partial)
+    assert name in str(err.value)

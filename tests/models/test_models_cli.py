@@ -49,3 +49,31 @@ def test_train_ifis_writes_a_checkpoint_and_refuses_click_model_flags(tmp_path):
                                "synthetic-panoptic", "--crop", "32x32", "--batch-size", "2"])
     assert res.exit_code == 2
     assert "--batch-size, --crop" in res.output and "ifis" in res.output
+
+
+def test_models_lists_released_files_and_convert_writes_our_checkpoint(tmp_path):
+    import torch
+
+    from iseg_bench.models.acc99net import Acc99Net
+
+    res = CliRunner().invoke(main, ["models"])
+    assert res.exit_code == 0
+    emc = next(line for line in res.output.splitlines() if line.startswith("emc-click "))
+    assert "segb0.pth" in emc and "segb3.pth" not in emc
+    torch.save(Acc99Net().state_dict(), tmp_path / "InterSegSynthFT.pth")
+    res = CliRunner().invoke(main, ["models", "convert", str(tmp_path / "InterSegSynthFT.pth"),
+                                    "-o", str(tmp_path / "ours")])
+    assert res.exit_code == 0, res.output
+    arch = json.loads((tmp_path / "ours" / "model.json").read_text())
+    assert arch["model_type"] == "acc99net" and arch["meta"]["source"] == "InterSegSynthFT.pth"
+
+
+def test_emc_click_runs_get_the_dataset_and_the_authors_threshold():
+    from iseg_bench.adapters.torch_models import EMCClickAdapter
+    from iseg_bench.api import model_defaults
+    from iseg_bench.models.released import EVAL_PRESET
+
+    assert EMCClickAdapter.prob_threshold == EVAL_PRESET["prob_threshold"]
+    assert model_defaults("emc-click", "davis", {}, None) == ({"dataset": "davis"}, 0.5)
+    assert model_defaults("emc-click", "davis", {"dataset": "x"}, 0.3) == ({"dataset": "x"}, 0.3)
+    assert model_defaults("random-walker", "davis", {}, None) == ({}, 0.49)

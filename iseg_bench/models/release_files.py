@@ -1,0 +1,17 @@
+"""The authors' released checkpoint file names and the variant each holds (torch-free, so
+``iseg-bench models`` can list them without the ``models`` extra).
+
+Sources: the EMC-Click release page (github feiaxyt/EMC-Click: segb0.pth, segb3.pth,
+hr18s.pth, hr18.pth, hr32.pth) and MarcoForte/DeepInteractiveSegmentation (demo.py's
+default ``--weights InterSegSynthFT.pth``).
+"""
+
+from __future__ import annotations
+
+#: file name -> our variant (None: that model is not built yet); a file under one of these
+#: names must hold that variant
+RELEASED_FILES: dict[str, str | None] = {
+    "segb0.pth": "emc-click", "segb3.pth": "emc-click-b3",
+    "hr18s.pth": None, "hr18.pth": None, "hr32.pth": None,
+    "InterSegSynthFT.pth": "acc99net",
+}
