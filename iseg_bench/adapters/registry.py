@@ -23,6 +23,7 @@ MODELS = Registry("model", {
     "emc-click": "iseg_bench.adapters.torch_models:EMCClickAdapter",
     "emc-click-b3": "iseg_bench.adapters.torch_models:EMCClickB3Adapter",
     "acc99net": "iseg_bench.adapters.torch_models:Acc99NetAdapter",
+    "siis": "iseg_bench.adapters.siis:SIISAdapter",
 }, entry_point_group="iseg_bench.models", allow_paths=True, load_error=AdapterError)
 
 

@@ -13,7 +13,9 @@ def click_flops(model: torch.nn.Module, hw: tuple[int, int],
                 device: str | torch.device = "cpu") -> tuple[int, int]:
     """(first-click FLOPs, later-click FLOPs) of `model` on one (H, W) image.
 
-    model: a bundled model (``model_type`` "emc-click" or "acc99net"), on `device`.
+    model: a bundled model (``model_type`` "emc-click", "acc99net" or "siis"), on `device`.
+    SIIS runs its backbone once per image, so its later clicks cost the purification module
+    and the head only.
     """
     h, w = hw
     centre = [(h // 2, w // 2, True)]
@@ -27,6 +29,16 @@ def click_flops(model: torch.nn.Module, hw: tuple[int, int],
                 model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
             with FlopCounterMode(display=False) as later:
                 model.correct(img, d, torch.sigmoid(coarse), feats, clicks)
+            return first.get_total_flops(), later.get_total_flops()
+        if model.model_type == "siis":
+            from iseg_bench.models.siis import click_maps
+
+            e0 = torch.from_numpy(click_maps(centre, hw, model.config.click_sigma))[None]
+            with FlopCounterMode(display=False) as first:
+                feats = model.backbone_features(img)
+                model.head(model.purify(feats), e0.to(device))
+            with FlopCounterMode(display=False) as later:
+                model.head(model.purify(feats), e0.to(device))
             return first.get_total_flops(), later.get_total_flops()
         g = torch.from_numpy(gaussian_maps(centre, hw))[None].to(device)
         with FlopCounterMode(display=False) as every:
