@@ -130,14 +130,15 @@ class MiniEncoder(nn.Module):
 
 class MiniASPP(nn.Module):
     """DeepLab v3 ASPP with `channels` outputs: a 1x1 branch, one 3x3 branch per rate, an
-    image-pooling branch, concatenated and projected by 1x1 conv-BN-ReLU; (B, C, h, w) ->
+    image-pooling branch (1x1 conv with bias + ReLU, no BatchNorm, so that a batch of one
+    trains), concatenated and projected by 1x1 conv-BN-ReLU; (B, C, h, w) ->
     (B, channels, h, w)."""
 
     def __init__(self, cin: int, channels: int, rates: Sequence[int]):
         super().__init__()
         self.branches = nn.ModuleList([conv_bn_relu(cin, channels, 1)]
                                       + [conv_bn_relu(cin, channels, 3, r) for r in rates])
-        self.pool = conv_bn_relu(cin, channels, 1)
+        self.pool = nn.Sequential(nn.Conv2d(cin, channels, 1), nn.ReLU(inplace=True))
         self.project = conv_bn_relu(channels * (len(rates) + 2), channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -260,23 +261,26 @@ def propose_point(confidence: np.ndarray, ignore: np.ndarray) -> tuple[int, int]
 
 def simulate_clicks(mask: np.ndarray, rng: np.random.Generator,
                     positive: tuple[int, int] = OPO_POSITIVE,
-                    negative: tuple[int, int] = OPO_NEGATIVE) -> list[tuple[int, int, bool]]:
+                    negative: tuple[int, int] = OPO_NEGATIVE,
+                    ignore: np.ndarray | None = None) -> list[tuple[int, int, bool]]:
     """Random training clicks on bool (H, W) `mask` (ours, after Sec. 3.3's counts): n+ in
     `positive` (inclusive) uniform object pixels at least CLICK_MARGIN px inside the object
     (any object pixel when none is), n- in `negative` uniform background pixels between
-    CLICK_MARGIN and NEGATIVE_BAND px from the object (any background pixel when none is).
-    Positive clicks first; [] when the mask is empty."""
+    CLICK_MARGIN and NEGATIVE_BAND px from the object (any background pixel when none is);
+    pixels of the optional bool `ignore` are never clicked. Positive clicks first; [] when
+    no object pixel is outside `ignore`."""
     mask = mask.astype(bool)
-    if not mask.any():
+    free = np.ones(mask.shape, bool) if ignore is None else ~ignore.astype(bool)
+    if not (mask & free).any():
         return []
     inside = padded_distance(mask)
     outside = padded_distance(~mask) if (~mask).any() else np.zeros(mask.shape)
-    pos_pool = np.argwhere(inside >= CLICK_MARGIN)
+    pos_pool = np.argwhere((inside >= CLICK_MARGIN) & free)
     if not len(pos_pool):
-        pos_pool = np.argwhere(mask)
-    neg_pool = np.argwhere((outside >= CLICK_MARGIN) & (outside <= NEGATIVE_BAND))
+        pos_pool = np.argwhere(mask & free)
+    neg_pool = np.argwhere((outside >= CLICK_MARGIN) & (outside <= NEGATIVE_BAND) & free)
     if not len(neg_pool):
-        neg_pool = np.argwhere(~mask)
+        neg_pool = np.argwhere(~mask & free)
     n_pos = int(rng.integers(positive[0], positive[1] + 1))
     n_neg = int(rng.integers(negative[0], negative[1] + 1)) if len(neg_pool) else 0
     out = [(int(p[0]), int(p[1]), True) for p in pos_pool[rng.integers(0, len(pos_pool), n_pos)]]

@@ -323,3 +323,52 @@ def test_flops_at_384_match_the_paper():
     first, later = click_flops(build_model("siis").eval(), (384, 384))
     assert abs(first / 2e9 - 32.364) / 32.364 < 0.01
     assert later < first / 10
+
+
+# ------------------------------------------------------------------------------ training
+
+
+def test_training_recipe_fits_blobs_with_the_exponential_schedule(tmp_path):
+    """``train("siis-tiny")`` (the recipe behind ``iseg-bench train --model siis``): 120 SGD
+    steps at lr 0.3 on three 32 x 32 blobs (one batch per epoch, so the lr decays by 0.95
+    per step) reach first-click IoU >= 0.85 on each (observed: >= 0.89); the loss log shows
+    lr 0.3 x 0.95^epoch."""
+    import csv
+
+    from test_models_training import BlobDataset, _first_click_ious
+
+    from iseg_bench.adapters.siis import SIISAdapter
+    from iseg_bench.training import recipe_for, train
+
+    recipe = recipe_for("siis")
+    assert (recipe.lr, recipe.batch_size, recipe.crop, recipe.epoch_gamma) == \
+        (7e-3, 8, (384, 384), 0.95)
+    ds = BlobDataset()
+    res = train("siis-tiny", ds, epochs=10_000, batch_size=3, lr=0.3, device="cpu",
+                out_dir=tmp_path, max_steps=120, crop_size=(32, 32), augment=False,
+                progress=False)
+    assert res.steps == 120 and np.isfinite(res.last_loss)
+    rows = list(csv.DictReader(open(tmp_path / "loss_log.csv")))
+    for r in rows[:30]:
+        assert float(r["lr"]) == pytest.approx(0.3 * 0.95 ** int(r["epoch"]))
+    ious = _first_click_ious(SIISAdapter(checkpoint=str(tmp_path), device="cpu"), ds)
+    assert min(ious) >= 0.85, ious
+
+
+def test_training_step_clicks_avoid_ignore_and_batch_of_one_trains():
+    from iseg_bench.training.siis import siis_optimizer, siis_step
+
+    m = build_model("siis-tiny")
+    tgt = np.zeros((1, 32, 32), bool)
+    tgt[0, 8:24, 8:24] = True
+    ign = np.zeros_like(tgt)
+    ign[0, :, 24:] = True
+    img = torch.rand(1, 3, 32, 32)
+    before = _snapshot(m)
+    loss, n = siis_step(m, siis_optimizer(m, 1e-2), (img, tgt, ign), "cpu",
+                        np.random.default_rng(0), False)
+    assert n == 1 and np.isfinite(loss) and not _same(_snapshot(m), before)
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        assert all(not ign[0, y, x] for y, x, _ in simulate_clicks(tgt[0], rng, (1, 10), (0, 10),
+                                                                    ign[0]))
