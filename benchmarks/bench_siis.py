@@ -20,7 +20,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -33,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_models import seconds_per_click  # noqa: E402
+from bench_models import common_parser, seconds_per_click  # noqa: E402
 
 PAPER = {"params_M": 45.743, "purification_M": 0.697, "gmacs": 32.364}
 
@@ -51,15 +50,9 @@ def _timed(call, device) -> float:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--size", default="384x384", help="HxW of the synthetic image")
-    ap.add_argument("--clicks", type=int, default=5)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap = common_parser(__doc__)
     ap.add_argument("--learn-repeats", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ap.add_argument("--variant", default="siis")
-    ap.add_argument("--json", default=None, help="also write the row to this JSON file")
     args = ap.parse_args(argv)
 
     import torch

@@ -59,22 +59,31 @@ def _hide_broken_torchvision() -> None:
         sys.modules["torchvision"] = None  # type: ignore[assignment]
 
 
-def transformers_modules():
-    """(modeling_segformer, modeling_bit, SegformerConfig, BitConfig), importing safely.
+def _import_transformers(*modules: str) -> list[Any]:
+    """The modules ``transformers.models.<m>`` for each m, imported after hiding a broken
+    torchvision.
 
     Raises:
         AdapterError: transformers is missing or broken, with the fix in the message.
     """
     _hide_broken_torchvision()
     try:
-        seg = importlib.import_module("transformers.models.segformer.modeling_segformer")
-        bit = importlib.import_module("transformers.models.bit.modeling_bit")
-        seg_cfg = importlib.import_module("transformers.models.segformer.configuration_segformer")
-        bit_cfg = importlib.import_module("transformers.models.bit.configuration_bit")
+        return [importlib.import_module(f"transformers.models.{m}") for m in modules]
     except Exception as exc:  # noqa: BLE001
         raise AdapterError(
             "the reference models need HuggingFace transformers (5.x) for their backbones: "
             f"`pip install 'iseg-bench[models]'` or `pip install transformers` ({exc})") from exc
+
+
+def transformers_modules():
+    """(modeling_segformer, modeling_bit, SegformerConfig, BitConfig), importing safely.
+
+    Raises:
+        AdapterError: transformers is missing or broken, with the fix in the message.
+    """
+    seg, bit, seg_cfg, bit_cfg = _import_transformers(
+        "segformer.modeling_segformer", "bit.modeling_bit", "segformer.configuration_segformer",
+        "bit.configuration_bit")
     return seg, bit, seg_cfg.SegformerConfig, bit_cfg.BitConfig
 
 
@@ -185,14 +194,8 @@ def resnet_modules():
     Raises:
         AdapterError: transformers is missing or broken, with the fix in the message.
     """
-    _hide_broken_torchvision()
-    try:
-        res = importlib.import_module("transformers.models.resnet.modeling_resnet")
-        res_cfg = importlib.import_module("transformers.models.resnet.configuration_resnet")
-    except Exception as exc:  # noqa: BLE001
-        raise AdapterError(
-            "the reference models need HuggingFace transformers (5.x) for their backbones: "
-            f"`pip install 'iseg-bench[models]'` or `pip install transformers` ({exc})") from exc
+    res, res_cfg = _import_transformers("resnet.modeling_resnet",
+                                        "resnet.configuration_resnet")
     return res, res_cfg.ResNetConfig
 
 
