@@ -99,16 +99,23 @@ def seconds_per_click(adapter, hw, n_clicks: int, repeats: int, device) -> tuple
     return statistics.median(firsts), statistics.median(laters)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def common_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every model benchmark takes: device, image size, clicks, repeats, CPU
+    threads and the JSON output."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--size", default="384x384", help="HxW of the synthetic image")
     ap.add_argument("--clicks", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = common_parser(__doc__)
     ap.add_argument("--variants", default="emc-click,emc-click-b3,acc99net")
     ap.add_argument("--bf16", action="store_true")
-    ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
 
     import torch

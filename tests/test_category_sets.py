@@ -59,12 +59,12 @@ def make_category_folders(root: Path, image_dir: str, mask_dir: str, inst_dir: s
 ])
 def test_category_folders_object_and_instance_levels(tmp_path, cls, folder, dirs):
     boxes = make_category_folders(tmp_path / folder, *dirs)
-    ds = cls.from_root(tmp_path)
+    ds = cls.from_root(tmp_path, level="object")
     assert ds.sample_ids() == ["apple/img0", "apple/img1", "zebra crossing/img0"]
     s = ds.load(1)
     assert s.meta["category"] == "apple" and s.image.shape == (H, W, 3)
     assert np.array_equal(s.target, boxes["apple"][1]) and not s.ignore.any()
-    inst = cls.from_root(tmp_path, level="instance")
+    inst = cls.from_root(tmp_path)  # instance level by default, as SIIS counts
     assert inst.sample_ids() == ["apple/img0#40", "apple/img1#40", "apple/img1#80",
                                  "zebra crossing/img0#40"]
     a, b = inst.load(1), inst.load(2)
@@ -79,7 +79,7 @@ def test_category_folders_errors(tmp_path):
     make_category_folders(tmp_path / "CoSOD3k", "Image", "GroundTruth", "Instance")
     (tmp_path / "CoSOD3k" / "GroundTruth" / "apple" / "img1.png").unlink()
     with pytest.raises(DatasetError, match="without a mask"):
-        CoSOD3kDataset.from_root(tmp_path)
+        CoSOD3kDataset.from_root(tmp_path, level="object")
     with pytest.raises(UsageError, match="level"):
         CoSOD3kDataset.from_root(tmp_path, level="parts")
 

@@ -65,8 +65,11 @@ def test_each_protocol_has_its_row_and_plots():
     assert PRESENTERS["sequential"].row is single_object_row
     assert PRESENTERS["full-image"].row is full_image_row
     frame = summary_frame([golden("sequential-synthetic")])
-    assert list(frame["run"]) == ["color-prior / synthetic-categories",
-                                  "color-prior / synthetic-categories [without proposals]"]
+    # the main arm (proposals, learning), then every other arm of Tab. 1 under its label
+    run = "color-prior / synthetic-categories"
+    assert list(frame["run"]) == [run, f"{run} [with proposals, without learning]",
+                                  f"{run} [without proposals]",
+                                  f"{run} [without proposals, without learning]"]
     assert "NoC@85" in frame.columns and "allocation" not in frame.columns
 
 

@@ -18,7 +18,7 @@ from iseg_bench.protocols.curves import user_noc
 from iseg_bench.protocols.sequential import SequentialProtocol
 from iseg_bench.protocols.sequential_session import proposal_accepted
 from iseg_bench.protocols.single_object import run_session
-from iseg_bench.protocols.streams import ARM_OFF, ARM_ON, stream_order
+from iseg_bench.protocols.streams import ARM_OFF, ARM_ON, Arm, stream_order
 from iseg_bench.robots.clicker import CenterOfErrorClicker
 from iseg_bench.types import Sample
 
@@ -97,9 +97,9 @@ class LearningBrightAdapter(BrightAdapter):
         self.learned = {}
         self.log.append(("reset",))
 
-    def learn(self, image, category, mask):
+    def learn(self, image, category, mask, clicks):
         self.learned[category] = self.learned.get(category, 0) + 1
-        self.log.append(("learn", category, mask.copy()))
+        self.log.append(("learn", category, mask.copy(), list(clicks)))
 
     def propose_click(self, image, category, ignore):
         self.log.append(("propose", category, sum(self.learned.values()), ignore.copy()))
@@ -145,7 +145,7 @@ def test_rejected_proposal_is_discarded_and_robot_clicks():
     cfg = _config(max_interactions=3, learn_delay=1)
     proto = SequentialProtocol(cfg)
     adapter = LearningBrightAdapter(propose_wrong=True)
-    rows = proto.run_stream([ds.load(i) for i in range(2, 5)], _ctx(cfg, ds, adapter), ARM_ON)
+    rows = proto.run_stream([ds.load(i) for i in range(2, 5)], _ctx(cfg, ds, adapter), Arm(True))
     df = pd.DataFrame(rows)
     later = df[df.position > 1]
     assert later.proposal_made.all() and not later.proposal_accepted.any()
@@ -163,14 +163,14 @@ def test_noc_zero_when_proposal_suffices():
     cfg = _config(max_interactions=3)
     proto = SequentialProtocol(cfg)
     stream = [ds.load(i) for i in (2, 3, 4)]
-    rows = proto.run_stream(stream, _ctx(cfg, ds, LearningBrightAdapter()), ARM_ON)
+    rows = proto.run_stream(stream, _ctx(cfg, ds, LearningBrightAdapter()), Arm(True))
     df = pd.DataFrame(rows)
     # position 1: empty bank, no proposal; later positions: accepted, perfect at once
     assert not df[df.position == 1].proposal_made.any()
     prop = df[df.interaction == 0]
     assert list(prop.position) == [2, 3] and (prop.iou == 1.0).all()
     assert (prop.source == "proposal").all() and (prop.step == 1).all()
-    off = pd.DataFrame(proto.run_stream(stream, _ctx(cfg, ds, LearningBrightAdapter()), ARM_OFF))
+    off = pd.DataFrame(proto.run_stream(stream, _ctx(cfg, ds, LearningBrightAdapter()), Arm(False)))
     summary = proto.summarize(pd.concat([off, df], ignore_index=True)).to_json()
     assert summary["noc"]["0.90"] == pytest.approx(1 / 3)  # (1 + 0 + 0) / 3
     assert summary["arms"][ARM_OFF]["noc"]["0.90"] == pytest.approx(1.0)
@@ -186,7 +186,7 @@ def test_stop_at_iou_after_sufficient_proposal_keeps_noc_zero():
     cfg = _config(max_interactions=5, stop_at_iou=0.9)
     proto = SequentialProtocol(cfg)
     rows = proto.run_stream([ds.load(i) for i in (2, 3)], _ctx(cfg, ds, LearningBrightAdapter()),
-                            ARM_ON)
+                            Arm(True))
     df = pd.DataFrame(rows)
     assert list(df[df.position == 2].interaction) == [0]  # no user click at all
     summary = proto.summarize(df).to_json()
@@ -202,15 +202,16 @@ def test_user_noc_counts_from_zero():
 
 def test_hooks_in_stream_order_with_ground_truth_and_ignore():
     ds = square_dataset()
-    cfg = _config(max_interactions=2)
+    cfg = _config(max_interactions=2, learn_from="gt")
     proto = SequentialProtocol(cfg)
     stream = [ds.load(i) for i in (0, 2, 1)]  # a0 and a1 share an image
     adapter = LearningBrightAdapter()
-    proto.run_stream(stream, _ctx(cfg, ds, adapter), ARM_ON)
+    proto.run_stream(stream, _ctx(cfg, ds, adapter), Arm(True))
     learns = [e for e in adapter.log if e[0] == "learn"]
     assert len(learns) == 3
-    for (_, cat, mask), s in zip(learns, stream):
+    for (_, cat, mask, clicks), s in zip(learns, stream):
         assert cat == "a" and np.array_equal(mask, s.target)
+        assert clicks and clicks[0].is_positive and s.target[clicks[0].y, clicks[0].x]
     proposes = [e for e in adapter.log if e[0] == "propose"]
     assert [p[2] for p in proposes] == [0, 1, 2]  # delta = 1: model after sample n - 1
     # the third sample shares a0's image: a0's annotation is in its ignore mask
@@ -232,10 +233,10 @@ def test_learn_from_prediction_passes_final_prediction():
 
     adapter = Half()
     stream = [ds.load(i) for i in (2, 3)]
-    rows = pd.DataFrame(proto.run_stream(stream, _ctx(cfg, ds, adapter), ARM_OFF))
+    rows = pd.DataFrame(proto.run_stream(stream, _ctx(cfg, ds, adapter), Arm(False)))
     learns = [e for e in adapter.log if e[0] == "learn"]
     assert len(learns) == 2
-    for (_, _, mask), s in zip(learns, stream):
+    for (_, _, mask, _), s in zip(learns, stream):
         assert mask.sum() < s.target.sum() and not (mask & ~s.target).any()
     assert (rows.groupby("position").iou.last() < 1).all()
 
@@ -247,7 +248,7 @@ def test_learning_delay(delay):
     proto = SequentialProtocol(cfg)
     adapter = LearningBrightAdapter()
     stream = [ds.load(i) for i in (2, 3, 4, 0, 1)]
-    df = pd.DataFrame(proto.run_stream(stream, _ctx(cfg, ds, adapter), ARM_ON))
+    df = pd.DataFrame(proto.run_stream(stream, _ctx(cfg, ds, adapter), Arm(True)))
     seen = df.groupby("position").learned_samples.first().tolist()
     assert seen == [max(0, n - delay) for n in range(1, 6)]
     proposes = [e[2] for e in adapter.log if e[0] == "propose"]
@@ -326,7 +327,8 @@ def test_reset_learning_called_per_arm():
     ctx = _ctx(cfg, ds, adapter)
     for u in proto.units(ds):
         proto.evaluate(u, ctx)
-    assert sum(1 for e in adapter.log if e[0] == "reset") == 2 * 2  # 2 categories x 2 arms
+    # 2 categories x 4 arms (Tab. 1: proposals and learning each on and off)
+    assert sum(1 for e in adapter.log if e[0] == "reset") == 2 * 4
 
 
 # ------------------------------------------------------------------ orders
@@ -410,10 +412,113 @@ def test_options_are_typed_with_their_defaults():
     from iseg_bench.protocols.sequential import SequentialOptions
 
     assert SequentialProtocol(_config()).options == SequentialOptions(
-        orders=5, learn_from="gt", learn_delay=1, proposals="both", max_per_category=None)
+        orders=5, learn_from="prediction", learn_delay=1, proposals="both", learning="both",
+        learn_stops=(), max_per_category=None)
     o = SequentialProtocol(_config(orders="2", max_per_category="none", proposals="on")).options
     assert (o.orders, o.max_per_category, o.proposals) == (2, None, "on")
     with pytest.raises(UsageError, match="max_per_category must be >= 1"):
         SequentialProtocol(_config(max_per_category=0))
     with pytest.raises(UsageError, match="orders must be >= 1"):
         SequentialProtocol(_config(orders=0))
+
+
+# ------------------------------------------------------------------ Tab. 1 and Fig. 4a
+
+
+class CategoryLearner(LearningBrightAdapter):
+    """LearningBrightAdapter whose prediction depends on what it learned (it predicts
+    nothing after a negative click once its category is learned) and which logs
+    set_category."""
+
+    def set_category(self, category):
+        self.category = category
+        self.log.append(("category", category))
+
+    def predict(self, interactions, prev_prob):
+        out = super().predict(interactions, prev_prob)
+        if self.learned.get(getattr(self, "category", None)) and len(interactions) > 1:
+            out[:] = 0
+        return out
+
+
+def _evaluate(proto, ds, adapter):
+    ctx = _ctx(proto.config, ds, adapter)
+    return pd.DataFrame([r for u in proto.units(ds) for r in proto.evaluate(u, ctx)])
+
+
+def test_tab1_switches_both_off_give_the_independent_records():
+    ds = square_dataset()
+    cfg = _config(max_interactions=3, orders=2, proposals="off", learning="off")
+    proto = SequentialProtocol(cfg)
+    adapter = CategoryLearner()
+    assert [a.name for a in proto.arms(adapter)] == ["no-proposals|no-learning"]
+    ctx = _ctx(cfg, ds, adapter)
+    cols = ["sample_id", "interaction", "is_positive", "y", "x", "iou", "category"]
+    for unit in proto.units(ds):
+        rows = pd.DataFrame(proto.evaluate(unit, ctx))
+        ref = pd.DataFrame([r for i in unit.indices
+                            for r in run_session(ds.load(i), _ctx(cfg, ds, BrightAdapter()))])
+        pd.testing.assert_frame_equal(rows[cols].reset_index(drop=True), ref[cols])
+        assert rows.learn_seconds.isna().all() and not rows.proposal_made.any()
+    assert not any(e[0] in ("learn", "propose") for e in adapter.log)
+
+
+def test_tab1_four_arms_paired_per_stream():
+    ds = square_dataset()
+    proto = SequentialProtocol(_config(max_interactions=3, orders=2))
+    adapter = CategoryLearner()
+    arms = [a.name for a in proto.arms(adapter)]
+    assert arms == ["no-proposals|no-learning", "proposals|no-learning", "no-proposals",
+                    "proposals"]
+    df = _evaluate(proto, ds, adapter)
+    # every stream runs every arm, on the same samples in the same order
+    for _, g in df.groupby(["category", "order"]):
+        orders = {a: list(h.groupby("position").sample_id.first()) for a, h in g.groupby("arm")}
+        assert set(orders) == set(arms) and len({tuple(v) for v in orders.values()}) == 1
+    no_learning = df[df.arm.str.endswith("no-learning")]
+    assert no_learning.learn_seconds.isna().all() and (no_learning.learned_samples == 0).all()
+    assert df[~df.arm.str.endswith("no-learning")].learn_seconds.notna().all()
+    # set_category precedes every sample's proposal and predictions
+    assert sum(1 for e in adapter.log if e[0] == "category") == len(df.session.unique())
+    summary = proto.summarize(df).to_json()
+    assert summary["main_arm"] == "proposals"
+    assert set(summary["tab1"]) == {"a", "b", "c", "d"}
+    for key, arm in (("a", "no-proposals|no-learning"), ("d", "proposals")):
+        assert summary["tab1"][key]["arm"] == arm
+        assert summary["tab1"][key]["noc"] == summary["arms"][arm]["noc"]
+    assert summary["tab1"]["b"]["learning"] is False and summary["tab1"]["d"]["learning"]
+    assert set(summary["splits"]) == {"without proposals", "with proposals, without learning",
+                                      "without proposals, without learning"}
+
+
+def test_learning_stops_after_m_samples_and_fig4a():
+    ds = square_dataset()
+    proto = SequentialProtocol(_config(max_interactions=3, orders=1, learning="on",
+                                       proposals="off", learn_stops="1,2"))
+    adapter = CategoryLearner()
+    assert [a.name for a in proto.arms(adapter)] == ["no-proposals", "no-proposals|learn1",
+                                                     "no-proposals|learn2"]
+    df = _evaluate(proto, ds, adapter)
+    for m in (1, 2):
+        arm = df[df.arm == f"no-proposals|learn{m}"]
+        seen = arm.groupby(["category", "position"]).learned_samples.first()
+        assert seen.to_dict() == {k: min(k[1] - 1, m) for k in seen.index}
+        taught = arm.groupby(["category", "position"]).learn_seconds.first().notna()
+        assert taught.to_dict() == {k: k[1] <= m for k in taught.index}
+    summary = proto.summarize(df).to_json()
+    curve = summary["learn_stops"]
+    assert curve["m"] == [1, 2, None]
+    assert curve["arms"] == ["no-proposals|learn1", "no-proposals|learn2", "no-proposals"]
+    for i, arm in enumerate(curve["arms"]):
+        assert curve["noc"]["0.90"][i] == summary["arms"][arm]["noc"]["0.90"]
+    with pytest.raises(UsageError, match="learn_stops"):
+        SequentialProtocol(_config(learn_stops="0"))
+
+
+def test_hookless_adapter_ignores_the_learning_switch():
+    proto = SequentialProtocol(_config(learning="both", learn_stops="2"))
+    assert [a.name for a in proto.arms(BrightAdapter())] == [ARM_OFF]
+    assert Arm.from_name("proposals|learn3") == Arm(True, 3)
+    assert Arm.from_name("no-proposals|no-learning") == Arm(False, 0)
+    with pytest.raises(ValueError):
+        Arm.from_name("proposals|learn0")

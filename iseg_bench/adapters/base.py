@@ -17,7 +17,7 @@ from iseg_bench.errors import SampleError
 from iseg_bench.options import parse_options
 from iseg_bench.types import Interaction
 
-OPTIONAL_HOOKS = ("propose_click", "learn", "predict_batch")
+OPTIONAL_HOOKS = ("propose_click", "learn", "predict_batch", "set_category")
 
 
 @dataclass(frozen=True)

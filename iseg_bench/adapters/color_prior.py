@@ -13,6 +13,7 @@ side), ``DEFAULT_TIE_TOL`` = 0.02 (width of the near-maximal plateau).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from iseg_bench.adapters.classical import RandomWalkerAdapter, RandomWalkerOptio
 from iseg_bench.adapters.seeds import WorkingResolution
 from iseg_bench.geometry import padded_distance
 from iseg_bench.options import option
+from iseg_bench.types import Interaction
 
 DEFAULT_BINS = 16  # levels per RGB channel -> 4096 colour bins
 DEFAULT_ALPHA = 1.0  # Laplace smoothing, counts added to every bin
@@ -84,13 +86,16 @@ class ColorPriorAdapter(RandomWalkerAdapter):
         """Categories with at least one learned annotation."""
         return sorted(self._models)
 
-    def learn(self, image: np.ndarray, category: Any, mask: np.ndarray) -> None:
+    def learn(self, image: np.ndarray, category: Any, mask: np.ndarray,
+              clicks: Sequence[Interaction] = ()) -> None:
         """Add one finished annotation to the category's colour histograms.
 
         Args:
             image: (H, W, 3) uint8 RGB.
             category: category key (None: nothing is learned).
-            mask: (H, W) bool annotation (ground truth or final prediction).
+            mask: (H, W) bool annotation (final prediction or ground truth).
+            clicks: the annotation's interactions (not used: the colour model counts the
+                mask's pixels).
 
         Raises:
             ValueError: when the mask's shape differs from the image's.

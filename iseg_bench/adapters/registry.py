@@ -26,6 +26,7 @@ MODELS = Registry("model", {
     "ifis": "iseg_bench.adapters.ifis:IFISAdapter",
     "scribbleseg": "iseg_bench.adapters.scribbleseg:ScribbleSegAdapter",
     "scribbleseg-b3": "iseg_bench.adapters.scribbleseg:ScribbleSegB3Adapter",
+    "siis": "iseg_bench.adapters.siis:SIISAdapter",
 }, entry_point_group="iseg_bench.models", allow_paths=True, load_error=AdapterError)
 
 

@@ -154,6 +154,7 @@ class TorchModel:
         from iseg_bench.models.runtime import resolve_device
 
         opts = parse_model_options(self.options_class, options, self.name)
+        self.options = opts
         self.variant = opts.variant or self.default_variant
         self.device = resolve_device(opts.device)
         self.bf16 = opts.bf16

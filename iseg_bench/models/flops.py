@@ -13,9 +13,10 @@ def click_flops(model: torch.nn.Module, hw: tuple[int, int],
                 device: str | torch.device = "cpu") -> tuple[int, int]:
     """(first-interaction FLOPs, later-interaction FLOPs) of `model` on one (H, W) image.
 
-    model: a bundled model (``model_type`` "emc-click", "acc99net" or "scribbleseg"), on
-    `device`. ScribbleSeg runs the whole network for every stroke (both numbers equal; H and
-    W multiples of 32, 384 x 384 in the adapter).
+    model: a bundled model (``model_type`` "emc-click", "acc99net", "scribbleseg" or "siis"),
+    on `device`. ScribbleSeg runs the whole network for every stroke (both numbers equal; H
+    and W multiples of 32, 384 x 384 in the adapter). SIIS runs its backbone once per image,
+    so its later clicks cost the purification module and the head only.
     """
     h, w = hw
     centre = [(h // 2, w // 2, True)]
@@ -35,6 +36,16 @@ def click_flops(model: torch.nn.Module, hw: tuple[int, int],
                 model.correct(img, d, coarse, feats, clicks)
             with FlopCounterMode(display=False) as later:
                 model.correct(img, d, coarse, feats, clicks)
+            return first.get_total_flops(), later.get_total_flops()
+        if model.model_type == "siis":
+            from iseg_bench.models.siis import click_maps
+
+            e0 = torch.from_numpy(click_maps(centre, hw, model.config.click_sigma))[None]
+            with FlopCounterMode(display=False) as first:
+                feats = model.backbone_features(img)
+                model.head(model.purify(feats), e0.to(device))
+            with FlopCounterMode(display=False) as later:
+                model.head(model.purify(feats), e0.to(device))
             return first.get_total_flops(), later.get_total_flops()
         g = torch.from_numpy(gaussian_maps(centre, hw))[None].to(device)
         px = torch.from_numpy(click_pixel_maps(centre, hw))[None].to(device)

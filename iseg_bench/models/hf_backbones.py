@@ -1,7 +1,8 @@
 """Backbones built from HuggingFace ``transformers`` configs (no torchvision, no timm):
-SegFormer MiT encoders (Xie et al., NeurIPS 2021, Tab. 6); bottleneck ResNet trunks with GN + WS
-(transformers BiT); a guarded transformers import and
-optional ImageNet-pretrained weight loading (``docs/models/torch-models.md``).
+SegFormer MiT encoders (Xie et al., NeurIPS 2021, Tab. 6); bottleneck ResNet trunks with GN +
+WS (transformers BiT); plain BatchNorm ResNets with a dilated last stage (DeepLab); a guarded
+transformers import and optional ImageNet-pretrained weight loading
+(``docs/models/torch-models.md``).
 
 Constants: ``MIT_CONFIGS`` (b0, b3), ``RESNET_CONFIGS`` (resnet50, resnet101).
 """
@@ -59,22 +60,31 @@ def _hide_broken_torchvision() -> None:
         sys.modules["torchvision"] = None  # type: ignore[assignment]
 
 
-def transformers_modules():
-    """(modeling_segformer, modeling_bit, SegformerConfig, BitConfig), importing safely.
+def _import_transformers(*modules: str) -> list[Any]:
+    """The modules ``transformers.models.<m>`` for each m, imported after hiding a broken
+    torchvision.
 
     Raises:
         AdapterError: transformers is missing or broken, with the fix in the message.
     """
     _hide_broken_torchvision()
     try:
-        seg = importlib.import_module("transformers.models.segformer.modeling_segformer")
-        bit = importlib.import_module("transformers.models.bit.modeling_bit")
-        seg_cfg = importlib.import_module("transformers.models.segformer.configuration_segformer")
-        bit_cfg = importlib.import_module("transformers.models.bit.configuration_bit")
+        return [importlib.import_module(f"transformers.models.{m}") for m in modules]
     except Exception as exc:  # noqa: BLE001
         raise AdapterError(
             "the reference models need HuggingFace transformers (5.x) for their backbones: "
             f"`pip install 'iseg-bench[models]'` or `pip install transformers` ({exc})") from exc
+
+
+def transformers_modules():
+    """(modeling_segformer, modeling_bit, SegformerConfig, BitConfig), importing safely.
+
+    Raises:
+        AdapterError: transformers is missing or broken, with the fix in the message.
+    """
+    seg, bit, seg_cfg, bit_cfg = _import_transformers(
+        "segformer.modeling_segformer", "bit.modeling_bit", "segformer.configuration_segformer",
+        "bit.configuration_bit")
     return seg, bit, seg_cfg.SegformerConfig, bit_cfg.BitConfig
 
 
@@ -143,3 +153,67 @@ def load_pretrained_segformer(encoder, name_or_path: str) -> list[str]:
     with torch.no_grad():
         return copy_expanding(encoder, src.state_dict())
 
+
+def resnet_modules():
+    """(modeling_resnet, ResNetConfig): HuggingFace's plain (BatchNorm) ResNet.
+
+    Raises:
+        AdapterError: transformers is missing or broken, with the fix in the message.
+    """
+    res, res_cfg = _import_transformers("resnet.modeling_resnet",
+                                        "resnet.configuration_resnet")
+    return res, res_cfg.ResNetConfig
+
+
+def build_resnet(output_stride: int = 16, **config: Any):
+    """A randomly initialised ``ResNetModel`` (bottleneck, BatchNorm, 3 input channels) whose
+    last stage is dilated to reach `output_stride` 16 (DeepLab's "atrous" ResNet).
+
+    At output stride 16 every 3x3 convolution of stage 4 has stride 1; the first block keeps
+    dilation 1, the later ones get dilation 2 (the DeepLab v3 convention), and the first
+    block's shortcut has stride 1. Run it with :func:`resnet_stages`.
+
+    Raises:
+        ValueError: output_stride other than 16 or 32.
+    """
+    if output_stride not in (16, 32):
+        raise ValueError(f"output_stride must be 16 or 32, got {output_stride}")
+    res, ResNetConfig = resnet_modules()
+    model = res.ResNetModel(ResNetConfig(layer_type="bottleneck", **config))
+    if output_stride == 16:
+        for i, block in enumerate(model.encoder.stages[-1].layers):
+            conv3 = block.layer[1].convolution
+            conv3.stride = (1, 1)
+            d = 1 if i == 0 else 2
+            conv3.dilation, conv3.padding = (d, d), (d, d)
+            if i == 0 and not isinstance(block.shortcut, torch.nn.Identity):
+                block.shortcut.convolution.stride = (1, 1)
+    return model
+
+
+def resnet_stages(backbone, x: torch.Tensor) -> list[torch.Tensor]:
+    """The four stage outputs of a :func:`build_resnet` model.
+
+    x: (B, 3, H, W) float. Returns [(B, C_i, h_i, w_i)] for i = 1..4 at strides 4, 8, 16 and
+    16 (output stride 16; 32 for the last at output stride 32), ceil-rounded.
+    """
+    h = backbone.embedder(x)
+    out = []
+    for stage in backbone.encoder.stages:
+        h = stage(h)
+        out.append(h)
+    return out
+
+
+def load_pretrained_resnet(backbone, name_or_path: str) -> list[str]:
+    """Load ImageNet-pretrained ResNet weights (e.g. "microsoft/resnet-101" or a local
+    ``save_pretrained`` folder of a ResNetModel or ResNetForImageClassification) into
+    `backbone` in place. Returns the tensor names copied.
+
+    Raises:
+        AdapterError: no tensor matched, or a shape differs (another variant).
+    """
+    res, _ = resnet_modules()
+    src = res.ResNetModel.from_pretrained(name_or_path)
+    with torch.no_grad():
+        return copy_expanding(backbone, src.state_dict())

@@ -1,8 +1,9 @@
 """Named model variants and ``build_model`` (``docs/models/torch-models.md``).
 
 Constants: ``VARIANTS``, ``TINY_MIT`` (the tiny EMC-Click encoder), ``TINY_ACC99`` (the
-tiny 99%-network widths) and ``TINY_BIT_C4`` (the tiny ifis trunk); ``scribbleseg-tiny`` is
-a 64 x 64 ScribbleSeg for tests (``docs/models/scribbleseg.md``).
+tiny 99%-network widths), ``TINY_BIT_C4`` (the tiny ifis trunk) and ``TINY_RESNET`` (the
+tiny SIIS backbone); ``scribbleseg-tiny`` is a 64 x 64 ScribbleSeg for tests
+(``docs/models/scribbleseg.md``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from iseg_bench.errors import AdapterError
 TINY_MIT = dict(hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 2, 2],
                 sr_ratios=[8, 4, 2, 1], mlp_ratios=[2, 2, 2, 2], decoder_hidden_size=32)
 TINY_BIT_C4 = dict(hidden_sizes=[16, 32, 64], depths=[1, 1, 1], embedding_size=8, num_groups=4)
+TINY_RESNET = dict(hidden_sizes=[16, 32, 64, 128], depths=[1, 1, 1, 1], embedding_size=8)
 TINY_ACC99 = dict(stem_channels=16, planes=(8, 16, 16, 32), depths=(1, 1, 1, 1), gn_groups=4,
                   interaction_channels=(8, 16, 16, 32, 32, 32), ppm_channels=16,
                   decoder_channels=(32, 32, 16, 16, 8), guide_channels=8)
 
 VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny", "ifis",
-            "ifis-tiny", "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny")
-MODEL_TYPES = ("emc-click", "acc99net", "ifis", "scribbleseg")
+            "ifis-tiny", "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny", "siis",
+            "siis-tiny")
+MODEL_TYPES = ("emc-click", "acc99net", "ifis", "scribbleseg", "siis")
 
 
 def variant_config(name: str):
@@ -29,6 +32,7 @@ def variant_config(name: str):
     from iseg_bench.models.emc_click import EMCClickConfig
     from iseg_bench.models.ifis import IFISConfig
     from iseg_bench.models.scribbleseg import ScribbleSegConfig
+    from iseg_bench.models.siis import SIISConfig
 
     if name == "ifis":
         return "ifis", IFISConfig()
@@ -40,6 +44,12 @@ def variant_config(name: str):
     if name == "scribbleseg-tiny":
         return "scribbleseg", ScribbleSegConfig(encoder=dict(TINY_MIT), input_size=64,
                                                 pam_hidden=32, crm_channels=8, decoder_groups=4)
+    if name == "siis":
+        return "siis", SIISConfig()
+    if name == "siis-tiny":
+        return "siis", SIISConfig(backbone=dict(TINY_RESNET), purified_channels=(4, 8, 8, 16),
+                                  encoder_channels=(4, 8, 8, 16), aspp_channels=8,
+                                  aspp_rates=(1, 2, 3), decoder_channels=8)
     if name == "emc-click":
         return "emc-click", EMCClickConfig.variant("b0")
     if name == "emc-click-b3":
@@ -67,6 +77,9 @@ def model_class(model_type: str):
     if model_type == "scribbleseg":
         from iseg_bench.models.scribbleseg import ScribbleSeg
         return ScribbleSeg
+    if model_type == "siis":
+        from iseg_bench.models.siis import SIIS
+        return SIIS
     raise AdapterError(f"unknown model type {model_type!r}; known: {', '.join(MODEL_TYPES)}")
 
 
@@ -84,6 +97,9 @@ def config_from_dict(model_type: str, d: dict[str, Any]):
     if model_type == "ifis":
         from iseg_bench.models.ifis import IFISConfig
         return IFISConfig.from_dict(d)
+    if model_type == "siis":
+        from iseg_bench.models.siis import SIISConfig
+        return SIISConfig.from_dict(d)
     raise AdapterError(f"unknown model type {model_type!r}")
 
 

@@ -1,10 +1,11 @@
 """Sequential protocol: category streams with initial-click proposals and online learning;
 ``docs/protocols/sequential.md``.
 
-Source: Lin et al., "Sequential Interactive Image Segmentation" (SIIS), Sec. 3.2-3.3 and
-4.1, Tab. 1, Fig. 4a. Constants: ``DEFAULT_ORDERS`` = 5 (Sec. 4.1: the mean of 5
+Source: Lin et al., "Sequential Interactive Image Segmentation" (SIIS), Sec. 2.2, 3.2-3.3,
+4.1 and 4.3, Tab. 1, Fig. 4a. Constants: ``DEFAULT_ORDERS`` = 5 (Sec. 4.1: the mean of 5
 experiments), ``DEFAULT_LEARN_DELAY`` = 1 (Sec. 3.3: sample n uses the model trained on the
-first n - delta samples).
+first n - delta samples), ``DEFAULT_LEARN_FROM`` = "prediction" (Sec. 2.2, 4.3: the final
+masks serve as supervision).
 """
 
 from __future__ import annotations
@@ -24,17 +25,12 @@ from iseg_bench.options import option, options_dict
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.sequential_figures import SequentialSummary, sequential_summary
 from iseg_bench.protocols.sequential_session import run_stream
-from iseg_bench.protocols.streams import (
-    ARM_OFF,
-    ARM_ON,
-    LazyStream,
-    category_indices,
-    stream_order,
-)
+from iseg_bench.protocols.streams import Arm, LazyStream, category_indices, stream_order
 from iseg_bench.types import Sample
 
 DEFAULT_ORDERS = 5
 DEFAULT_LEARN_DELAY = 1
+DEFAULT_LEARN_FROM = "prediction"
 
 
 @dataclass(frozen=True)
@@ -42,17 +38,24 @@ class SequentialOptions:
     """Options of the sequential protocol (``--protocol-opt KEY=VALUE``).
 
     Raises:
-        UsageError: orders < 1, learn_delay < 1 or max_per_category < 1.
+        UsageError: orders < 1, learn_delay < 1, max_per_category < 1 or a learn stop < 1.
     """
 
     orders: int = option(DEFAULT_ORDERS, "stream orders per category (>= 1); figures are "
                          "the mean and std over orders")
     learn_from: Literal["gt", "prediction"] = option(
-        "gt", "what is learned after a sample: the ground truth or the final prediction")
+        DEFAULT_LEARN_FROM, "what is learned after a sample: the final prediction (SIIS) or "
+        "the ground truth (optimistic: a real annotator's masks are not perfect)")
     learn_delay: int = option(DEFAULT_LEARN_DELAY, "delta >= 1: sample n uses the model "
                               "taught the first n - delta samples (1 = no delay)")
     proposals: Literal["both", "on", "off"] = option(
         "both", "run the stream with initial-click proposals (on), without (off) or both")
+    learning: Literal["both", "on", "off"] = option(
+        "both", "run the stream with online learning (on), without (off) or both; with "
+        "proposals=both, both gives the four rows of SIIS Tab. 1")
+    learn_stops: tuple[int, ...] = option(
+        (), "Fig. 4a: extra arms where learning stops after the first m samples of each "
+        "stream, e.g. 1,2,4,8 (with proposals when the model proposes)")
     max_per_category: int | None = option(None, "keep the first N samples of each "
                                           "category (None = all)")
 
@@ -67,6 +70,9 @@ class SequentialOptions:
         if self.max_per_category is not None and self.max_per_category < 1:
             raise UsageError(f"{owner}: max_per_category must be >= 1, got "
                              f"{self.max_per_category}")
+        if any(m < 1 for m in self.learn_stops):
+            raise UsageError(f"{owner}: learn_stops must be >= 1 (m = 0 is learning=off), "
+                             f"got {','.join(map(str, self.learn_stops))}")
 
 
 class SequentialProtocol(Protocol):
@@ -95,12 +101,21 @@ class SequentialProtocol(Protocol):
                                   {"category": cat, "order": r}))
         return units
 
-    def arms(self, adapter: Any) -> list[str]:
-        """The arms to run, in order: without proposals first; only ARM_OFF when proposals
-        are off or the adapter has no ``propose_click``."""
-        if self.options.proposals == "off" or not has_hook(adapter, "propose_click"):
-            return [ARM_OFF]
-        return [ARM_ON] if self.options.proposals == "on" else [ARM_OFF, ARM_ON]
+    def arms(self, adapter: Any) -> list[Arm]:
+        """The arms to run, in Tab. 1's row order: without learning first, within each
+        without proposals first; then the ``learn_stops`` arms (Fig. 4a) with the main
+        proposal setting. A switch the adapter has no hook for collapses: without
+        ``propose_click`` only arms without proposals run; without ``learn`` the learning
+        switch and the stops are void and the arms carry learn_limit None."""
+        opts = self.options
+        choices = {"off": [False], "on": [True], "both": [False, True]}
+        proposals = choices[opts.proposals] if has_hook(adapter, "propose_click") else [False]
+        if not has_hook(adapter, "learn"):
+            return [Arm(p) for p in proposals]
+        limits = [0 if not on else None for on in choices[opts.learning]]
+        arms = [Arm(p, limit) for limit in limits for p in proposals]
+        arms += [Arm(proposals[-1], m) for m in sorted(set(opts.learn_stops))]
+        return arms
 
     @staticmethod
     def fresh_adapter(adapter: Any) -> Any:
@@ -123,7 +138,7 @@ class SequentialProtocol(Protocol):
             rows.extend(self.run_stream(samples, arm_ctx, arm, unit.payload["order"]))
         return rows
 
-    def run_stream(self, samples: Iterable[Sample], ctx: WorkerContext, arm: str,
+    def run_stream(self, samples: Iterable[Sample], ctx: WorkerContext, arm: Arm,
                    order: int = 0) -> list[dict[str, Any]]:
         """One arm of one stream with this protocol's learning options (see
         :func:`~iseg_bench.protocols.sequential_session.run_stream`)."""

@@ -3,7 +3,10 @@ the learning curve, each as mean and standard deviation over orders, Delta NoC b
 arms, and the typed :class:`SequentialSummary` (``docs/figures.md``).
 
 Source: Lin et al., "Sequential Interactive Image Segmentation" (SIIS), Sec. 4.1 (NoC, the
-mean of 5 experiments), Tab. 1 (Delta NoC) and Fig. 4a (the learning curve).
+mean of 5 experiments), Tab. 1 (its four rows and Delta NoC), Fig. 4a (NoC when learning
+stops after the first m samples) and, as an extra, NoC against the stream position.
+
+Constants: ``TAB1_ROWS`` (Tab. 1's rows (a)-(d) as arms), ``MAIN_ARM_PREFERENCE``.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from iseg_bench.protocols.figures import (
     mean_std,
     seconds_per_click,
 )
-from iseg_bench.protocols.streams import ARM_OFF, ARM_ON
+from iseg_bench.protocols.streams import Arm
 from iseg_bench.thresholds import threshold_label
 
 Stat = float | None
+
+TAB1_ROWS = {"a": Arm(False, 0), "b": Arm(True, 0), "c": Arm(False, None), "d": Arm(True, None)}
+MAIN_ARM_PREFERENCE = (Arm(True, None), Arm(False, None), Arm(True, 0), Arm(False, 0))
 
 
 def _noc_column(t: float) -> str:
@@ -225,13 +231,77 @@ def delta_noc(off: pd.DataFrame, on: pd.DataFrame, thresholds: Sequence[float]
 
 
 @dataclass(frozen=True)
+class Tab1Row:
+    """One row of Tab. 1 that ran: its arm, whether proposals were asked and whether the
+    model learned (it has a ``learn`` hook and the arm teaches), NoC@t over orders."""
+
+    arm: str
+    proposals: bool
+    learning: bool
+    noc: dict[float, Stat]
+    noc_std: dict[float, Stat]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"arm": self.arm, "proposals": self.proposals, "learning": self.learning,
+                "noc": labelled(self.noc), "noc_std": labelled(self.noc_std)}
+
+
+@dataclass(frozen=True)
+class LearnStopCurve:
+    """Fig. 4a: NoC@t over the whole dataset (mean and std over orders) of the arms with the
+    main arm's proposal setting, by m, the number of first samples of each stream that are
+    learned (0: no learning; None: every sample)."""
+
+    m: list[int | None]
+    arms: list[str]
+    noc: dict[float, list[Stat]]
+    noc_std: dict[float, list[Stat]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"m": list(self.m), "arms": list(self.arms), "noc": labelled(self.noc),
+                "noc_std": labelled(self.noc_std)}
+
+
+def tab1_rows(figs: dict[str, ArmFigures]) -> dict[str, Tab1Row]:
+    """The rows of Tab. 1 (keys "a"-"d") whose arms ran."""
+    out = {}
+    for key, arm in TAB1_ROWS.items():
+        f = figs.get(arm.name)
+        if f is not None:
+            out[key] = Tab1Row(arm.name, arm.proposals,
+                               f.learn_seconds_per_sample is not None, f.stats.noc,
+                               f.stats.noc_std)
+    return out
+
+
+def learn_stop_curve(figs: dict[str, ArmFigures], main: Arm) -> LearnStopCurve | None:
+    """The :class:`LearnStopCurve` of the arms sharing `main`'s proposal setting; None when
+    the model did not learn or fewer than two values of m ran."""
+    if figs[main.name].learn_seconds_per_sample is None:
+        return None
+    arms = sorted((a for a in map(Arm.from_name, figs) if a.proposals == main.proposals),
+                  key=lambda a: float("inf") if a.learn_limit is None else a.learn_limit)
+    if len(arms) < 2:
+        return None
+    thresholds = list(figs[main.name].stats.noc)
+    return LearnStopCurve([a.learn_limit for a in arms], [a.name for a in arms],
+                          {t: [figs[a.name].stats.noc[t] for a in arms] for t in thresholds},
+                          {t: [figs[a.name].stats.noc_std[t] for a in arms]
+                           for t in thresholds})
+
+
+@dataclass(frozen=True)
 class SequentialSummary:
     """The summary of a sequential run.
 
     Attributes:
-        arms: {arm: figures}, in record order. The top level of ``to_json()`` is the figures
-            of ``main_arm``: the arm with proposals when it ran, else the other.
-        delta_noc, delta_noc_std: Delta NoC@t over orders (0.0 when only one arm ran).
+        arms: {arm name: figures}, in record order. The top level of ``to_json()`` is the
+            figures of ``main_arm``: the first of ``MAIN_ARM_PREFERENCE`` that ran (with
+            proposals and learning when they ran), else the first arm.
+        delta_noc, delta_noc_std: Delta NoC@t over orders between the arms without and with
+            proposals at the main arm's learning setting (0.0 when only one of them ran).
+        tab1: the rows of Tab. 1 that ran, keyed "a"-"d".
+        learn_stops: Fig. 4a (None without learning or without a second m).
         protocol_options: the protocol's options as JSON.
     """
 
@@ -239,19 +309,25 @@ class SequentialSummary:
     main_arm: str
     delta_noc: dict[float, Stat]
     delta_noc_std: dict[float, Stat]
+    tab1: dict[str, Tab1Row]
+    learn_stops: LearnStopCurve | None
     protocol_options: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        """The summary.json dict; ``splits`` holds the arm without proposals when both
-        arms ran, so reports add its row."""
+        """The summary.json dict; ``splits`` holds every other arm under its label (e.g.
+        "without proposals"), so reports add its row."""
         top = self.arms[self.main_arm].to_json()
         top["arms"] = {a: f.to_json() for a, f in self.arms.items()}
         top["main_arm"] = self.main_arm
-        top["proposal_hook"] = ARM_ON in self.arms
+        top["proposal_hook"] = any(Arm.from_name(a).proposals for a in self.arms)
         top["delta_noc"] = labelled(self.delta_noc)
         top["delta_noc_std"] = labelled(self.delta_noc_std)
-        if ARM_ON in self.arms and ARM_OFF in self.arms:
-            top["splits"] = {"without proposals": self.arms[ARM_OFF].to_json()}
+        top["tab1"] = {k: r.to_json() for k, r in self.tab1.items()}
+        top["learn_stops"] = None if self.learn_stops is None else self.learn_stops.to_json()
+        others = {Arm.from_name(a).label(): f.to_json() for a, f in self.arms.items()
+                  if a != self.main_arm}
+        if others:
+            top["splits"] = others
         top["protocol_options"] = dict(self.protocol_options)
         return top
 
@@ -264,10 +340,12 @@ def sequential_summary(records: pd.DataFrame, k: int, thresholds: Sequence[float
     tables = {a: session_table(g, k, thresholds, compat) for a, g in arms.items()}
     figs = {a: arm_figures(arms[a], table, curves, k, thresholds)
             for a, (table, curves) in tables.items()}
-    if ARM_ON in figs and ARM_OFF in figs:
-        delta, delta_std = delta_noc(tables[ARM_OFF][0], tables[ARM_ON][0], thresholds)
+    main = next((a for a in MAIN_ARM_PREFERENCE if a.name in figs), Arm.from_name(next(iter(figs))))
+    off, on = Arm(False, main.learn_limit).name, Arm(True, main.learn_limit).name
+    if on in figs and off in figs:
+        delta, delta_std = delta_noc(tables[off][0], tables[on][0], thresholds)
     else:
         delta = {t: 0.0 for t in thresholds}
         delta_std = {t: 0.0 for t in thresholds}
-    return SequentialSummary(figs, ARM_ON if ARM_ON in figs else ARM_OFF, delta, delta_std,
-                             protocol_options)
+    return SequentialSummary(figs, main.name, delta, delta_std, tab1_rows(figs),
+                             learn_stop_curve(figs, main), protocol_options)

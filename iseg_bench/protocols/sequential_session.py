@@ -2,7 +2,9 @@
 shared session loop, and online learning with a delay; ``docs/protocols/sequential.md``.
 
 Source: Lin et al., "Sequential Interactive Image Segmentation" (SIIS), Sec. 3.2 (initial
-click proposal, the ignore mask I <- I u A) and Sec. 3.3 (online learning with delay delta).
+click proposal, the ignore mask I <- I u A), Sec. 3.3 (online learning with delay delta),
+Sec. 2.2 and 4.3 (learning from the final prediction), Fig. 4a (learning stopped after the
+first m samples).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from iseg_bench.adapters.base import has_hook
 from iseg_bench.errors import SampleError
 from iseg_bench.protocols.base import WorkerContext
 from iseg_bench.protocols.session import ObjectSession, ObjectState, run, step, timed
-from iseg_bench.protocols.streams import ARM_ON
-from iseg_bench.types import Click, Sample
+from iseg_bench.protocols.streams import Arm
+from iseg_bench.types import Click, Interaction, Sample
 
 
 def proposal_accepted(point: tuple[int, int] | None, target: np.ndarray, ignore: np.ndarray,
@@ -71,35 +73,48 @@ def image_key(image: np.ndarray) -> str:
 @dataclass
 class Pending:
     """A finished sample waiting to be learned: its stream position, image, category,
-    annotation ((H, W) bool) and record rows (which receive ``learn_seconds``)."""
+    annotation ((H, W) bool), interactions (oldest first) and record rows (which receive
+    ``learn_seconds``)."""
 
     position: int
     image: np.ndarray
     category: str | None
     annotation: np.ndarray
+    clicks: list[Interaction]
     rows: list[dict[str, Any]]
 
 
+@dataclass
+class FinishedSample:
+    """One sample's outcome: record rows, the final (H, W) bool prediction, the proposal
+    columns and the interactions of the annotation (an accepted proposal first)."""
+
+    rows: list[dict[str, Any]]
+    prediction: np.ndarray
+    proposal: dict[str, Any]
+    history: list[Interaction]
+
+
 def sample_session(sample: Sample, ctx: WorkerContext, proposes: bool,
-                   annotated: np.ndarray) -> tuple[list[dict[str, Any]], np.ndarray,
-                                                   dict[str, Any]]:
-    """One sample of a stream: the optional proposal, then the user's clicks.
+                   annotated: np.ndarray) -> FinishedSample:
+    """One sample of a stream: ``set_image``, ``set_category`` (when the adapter has it),
+    the optional proposal, then the user's clicks.
 
     Args:
         proposes: whether to ask ``ctx.adapter.propose_click``.
         annotated: (H, W) bool union of the finished annotations on this image.
-
-    Returns:
-        (record rows, final (H, W) bool prediction, the proposal columns).
     """
     cfg = ctx.config
     state = ObjectState.start(sample)
     session = ObjectSession(ctx.adapter, ctx.robot, cfg.prob_threshold)
+    category = sample.meta.get("category")
     ctx.adapter.set_image(sample.image)
+    if has_hook(ctx.adapter, "set_category"):
+        ctx.adapter.set_category(category)
     point, secs = None, None
     if proposes:
         raw, secs = timed(lambda: ctx.adapter.propose_click(
-            sample.image, sample.meta.get("category"), annotated.copy()))
+            sample.image, category, annotated.copy()))
         point = as_point(raw)
     accepted = proposal_accepted(point, state.target, sample.ignore, annotated)
     info = {"proposal_y": None if point is None else point[0],
@@ -117,27 +132,28 @@ def sample_session(sample: Sample, ctx: WorkerContext, proposes: bool,
         r["step"] = r["interaction"]
         r["interaction"] = r["interaction"] - offset
         r["source"] = "proposal" if r["interaction"] == 0 else "user"
-    return state.records, state.pred.copy(), info
+    return FinishedSample(state.records, state.pred.copy(), info, list(state.history))
 
 
-def run_stream(samples: Iterable[Sample], ctx: WorkerContext, arm: str, order: int,
+def run_stream(samples: Iterable[Sample], ctx: WorkerContext, arm: Arm, order: int,
                learn_from: str, learn_delay: int) -> list[dict[str, Any]]:
     """Run one arm of one stream with ``ctx.adapter`` as given (not reset here).
 
     Args:
         samples: the stream, in order (iterated once).
-        arm: ARM_ON (ask for proposals) or ARM_OFF.
+        arm: whether to ask for proposals and which samples to teach.
         order: order index, written into the records.
-        learn_from: "gt" or "prediction": the annotation that is learned and joins the
-            proposal ignore mask.
+        learn_from: "prediction" (the final thresholded prediction, SIIS's supervision)
+            or "gt" (the ground truth, optimistic): the annotation that is learned and joins
+            the proposal ignore mask.
         learn_delay: delta >= 1: sample n uses the model taught samples 1..n - delta.
 
     Returns:
         Record rows in stream order (columns in ``docs/protocols/sequential.md``).
     """
     adapter = ctx.adapter
-    learns = has_hook(adapter, "learn")
-    proposes = arm == ARM_ON and has_hook(adapter, "propose_click")
+    learns = has_hook(adapter, "learn") and arm.learn_limit != 0
+    proposes = arm.proposals and has_hook(adapter, "propose_click")
     annotated: dict[str, np.ndarray] = {}  # image key -> packed (np.packbits) mask
     pending: deque[Pending] = deque()
     learned = 0
@@ -145,7 +161,7 @@ def run_stream(samples: Iterable[Sample], ctx: WorkerContext, arm: str, order: i
 
     def learn_one(p: Pending) -> None:
         nonlocal learned
-        _, secs = timed(lambda: adapter.learn(p.image, p.category, p.annotation))
+        _, secs = timed(lambda: adapter.learn(p.image, p.category, p.annotation, p.clicks))
         learned += 1
         for r in p.rows:
             r["learn_seconds"] = secs
@@ -159,17 +175,18 @@ def run_stream(samples: Iterable[Sample], ctx: WorkerContext, arm: str, order: i
         seen = (np.zeros(sample.shape, bool) if packed is None else
                 np.unpackbits(packed, count=sample.target.size).reshape(sample.shape)
                 .astype(bool))
-        rows, final_pred, info = sample_session(sample, ctx, proposes, seen)
-        session = f"{arm}|o{order}|{sample.sample_id}"
-        for r in rows:
+        done = sample_session(sample, ctx, proposes, seen)
+        session = f"{arm.name}|o{order}|{sample.sample_id}"
+        for r in done.rows:
             r.update(category=category, is_thing=sample.meta.get("is_thing"),
-                     order=order, position=position, arm=arm, session=session,
-                     learned_samples=learned, learn_seconds=None, **info)
-        out.extend(rows)
-        annotation = sample.target.astype(bool) if learn_from == "gt" else final_pred
+                     order=order, position=position, arm=arm.name, session=session,
+                     learned_samples=learned, learn_seconds=None, **done.proposal)
+        out.extend(done.rows)
+        annotation = sample.target.astype(bool) if learn_from == "gt" else done.prediction
         annotated[key] = np.packbits(seen | annotation)
-        if learns:
-            pending.append(Pending(position, sample.image, category, annotation.copy(), rows))
+        if learns and arm.learns(position):
+            pending.append(Pending(position, sample.image, category, annotation.copy(),
+                                   done.history, done.rows))
     while pending:
         learn_one(pending.popleft())
     return out

@@ -2,14 +2,17 @@
 loaded one at a time; ``docs/protocols/sequential.md``.
 
 Source: Lin et al., "Sequential Interactive Image Segmentation" (SIIS), Sec. 4.1 (the mean
-of 5 experiments). Constants: ``NO_CATEGORY`` (the stream of samples without a category),
-``ARM_ON`` / ``ARM_OFF`` (the arms with and without initial-click proposals).
+of 5 experiments), Tab. 1 (the four rows: proposals and learning on or off), Fig. 4a
+(learning stopped after the first m samples). Constants: ``NO_CATEGORY`` (the stream of
+samples without a category), ``ARM_ON`` / ``ARM_OFF`` (the names of the arms with and
+without initial-click proposals, learning as the adapter can).
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,6 +21,57 @@ from iseg_bench.types import Sample
 
 NO_CATEGORY = "<none>"
 ARM_ON, ARM_OFF = "proposals", "no-proposals"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One way of running a stream.
+
+    Attributes:
+        proposals: ask the adapter's ``propose_click`` before each sample.
+        learn_limit: which samples are taught to the adapter's ``learn``: None every one
+            (or the adapter cannot learn), 0 none, m the first m of the stream (Fig. 4a).
+    """
+
+    proposals: bool
+    learn_limit: int | None = None
+
+    @property
+    def name(self) -> str:
+        """``proposals`` / ``no-proposals``, then ``|no-learning`` for learn_limit 0 or
+        ``|learn<m>`` for learn_limit m."""
+        base = ARM_ON if self.proposals else ARM_OFF
+        if self.learn_limit is None:
+            return base
+        return f"{base}|no-learning" if self.learn_limit == 0 else f"{base}|learn{self.learn_limit}"
+
+    @classmethod
+    def from_name(cls, name: str) -> Arm:
+        """The arm of a :attr:`name`. Raises ValueError for any other string."""
+        base, _, rest = name.partition("|")
+        if base not in (ARM_ON, ARM_OFF):
+            raise ValueError(f"not an arm name: {name!r}")
+        if not rest:
+            return cls(base == ARM_ON)
+        if rest == "no-learning":
+            return cls(base == ARM_ON, 0)
+        if rest.startswith("learn") and rest[5:].isdigit() and int(rest[5:]) > 0:
+            return cls(base == ARM_ON, int(rest[5:]))
+        raise ValueError(f"not an arm name: {name!r}")
+
+    def label(self) -> str:
+        """How reports name the arm: "with proposals", "without proposals", "... , without
+        learning", "... , learning stops after m"."""
+        parts = ["with proposals" if self.proposals else "without proposals"]
+        if self.learn_limit == 0:
+            parts.append("without learning")
+        elif self.learn_limit is not None:
+            parts.append(f"learning stops after {self.learn_limit}")
+        return ", ".join(parts)
+
+    def learns(self, position: int) -> bool:
+        """Whether the sample at (1-based) stream `position` is taught."""
+        return self.learn_limit is None or position <= self.learn_limit
 
 
 def stream_order(n: int, seed: int, order: int, category: str) -> np.ndarray:

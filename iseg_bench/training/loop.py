@@ -1,7 +1,8 @@
 """The training loop behind ``iseg-bench train``, common to every bundled click model: data
 order, batches, the learning-rate schedule, the loss log, checkpoints and resume. Each
-model's recipe (``training.emc_click``, ``training.acc99net``) supplies the rest; the loop,
-its files and the resume rules are specified in ``docs/models/torch-models.md`` ("Training").
+model's recipe (``training.emc_click``, ``training.acc99net``, ``training.siis``) supplies
+the rest; the loop, its files and the resume rules are specified in
+``docs/models/torch-models.md`` ("Training").
 
 Constants: ``RECIPES``, model type -> recipe.
 """
@@ -23,8 +24,9 @@ from iseg_bench.training.data import load_batch
 from iseg_bench.training.emc_click import EMC_RECIPE
 from iseg_bench.training.recipe import Recipe, TrainingError
 from iseg_bench.training.scribbleseg import SCRIBBLESEG_RECIPE
+from iseg_bench.training.siis import SIIS_RECIPE
 
-RECIPES = {r.model_type: r for r in (EMC_RECIPE, ACC99_RECIPE, SCRIBBLESEG_RECIPE)}
+RECIPES = {r.model_type: r for r in (EMC_RECIPE, ACC99_RECIPE, SCRIBBLESEG_RECIPE, SIIS_RECIPE)}
 
 
 @dataclass
@@ -70,10 +72,10 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
 
     Args:
         model_name: a zoo variant: emc-click, emc-click-b3, acc99net, emc-click-tiny,
-            acc99net-tiny, scribbleseg, scribbleseg-b3, scribbleseg-tiny.
+            acc99net-tiny, scribbleseg, scribbleseg-b3, scribbleseg-tiny, siis, siis-tiny.
         dataset: a Dataset object or a registry name (then `data_root` or $ISEG_BENCH_DATA).
         epochs: passes over the dataset.
-        batch_size: samples per step (default: 8 for EMC-Click, 1 for acc99net).
+        batch_size: samples per step (default: 8 for EMC-Click and SIIS, 1 for acc99net).
         lr: learning rate (default: the recipe's, the paper's).
         device: "auto", "cpu", "cuda" or "cuda:i".
         out_dir: output folder (model.safetensors + model.json, train_state.pt, loss_log.csv).
@@ -135,7 +137,10 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
     optimizer = recipe.optimizer(model, lr)
     milestones = sorted({m for m in (int(round(f * epochs)) for f in recipe.milestones)
                          if 0 < m < epochs})
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=0.1)
+    scheduler: Any = (
+        torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=recipe.epoch_gamma)
+        if recipe.epoch_gamma is not None else
+        torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=0.1))
     if resume:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])

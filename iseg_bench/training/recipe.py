@@ -1,6 +1,6 @@
 """What a model's training recipe provides to the common loop: its schedule defaults, its
 optimiser, its augmentations and its optimiser step (``docs/models/emc-click.md``,
-``docs/models/acc99net.md``).
+``docs/models/acc99net.md``, ``docs/models/siis.md``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class Recipe:
         step: the optimiser step(s) of one batch (``StepFn``).
         load_pretrained: (model, folder or hub name) -> None: ImageNet weights into the
             model's backbone.
+        epoch_gamma: when set, the learning rate is multiplied by it after every epoch
+            (exponential decay, SIIS) instead of the milestones' division by 10.
     """
 
     model_type: str
@@ -53,3 +55,4 @@ class Recipe:
     optimizer: Callable[[Any, float], Any]
     step: StepFn
     load_pretrained: Callable[[Any, str], None]
+    epoch_gamma: float | None = None
