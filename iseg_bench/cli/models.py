@@ -6,16 +6,15 @@ from pathlib import Path
 
 import click
 
-#: trained by training.loop (one recipe each; scribbleseg is scribble-based, the name is
-#: kept for the recipes' common loop) / by training.ifis
-CLICK_MODELS = ("emc-click", "emc-click-b3", "acc99net", "emc-click-tiny", "acc99net-tiny",
-                "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny")
+#: trained by training.loop (one recipe each) / by training.ifis
+RECIPE_MODELS = ("emc-click", "emc-click-b3", "acc99net", "emc-click-tiny", "acc99net-tiny",
+                "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny", "siis", "siis-tiny")
 FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
 
 
 @click.command()
 @click.option("--model", required=True,
-              type=click.Choice([*CLICK_MODELS, *FULL_IMAGE_MODELS]),
+              type=click.Choice([*RECIPE_MODELS, *FULL_IMAGE_MODELS]),
               help="Bundled model to train (acc99net: Forte et al.'s 99%-accuracy network; "
                    "ifis: Agustsson et al.'s full-image model).")
 @click.option("--dataset", required=True, help="Any single-object dataset of the registry "
@@ -24,7 +23,7 @@ FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
               help="Folder holding the datasets (default: $ISEG_BENCH_DATA).")
 @click.option("--epochs", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--batch-size", type=click.IntRange(1), default=None,
-              help="Default: the paper's (8 for EMC-Click, 1 for acc99net; 8 for "
+              help="Default: the paper's (8 for EMC-Click and SIIS, 1 for acc99net; 8 for "
                    "ScribbleSeg, ours).")
 @click.option("--lr", type=float, default=None, help="Default: the paper's learning rate.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:i.")

@@ -87,7 +87,8 @@ RUN_ALIASES = (
     _Alias("--orders", "protocol", "orders", "sequential: stream orders per category, drawn "
            "from --seed (default 5).", "N"),
     _Alias("--learn-from", "protocol", "learn_from", "sequential: what a finished "
-           "annotation teaches the model, gt or prediction (default gt).", "gt|prediction"),
+           "annotation teaches the model: prediction (default, as SIIS) or gt (optimistic).",
+           "prediction|gt"),
     _Alias("--learn-delay", "protocol", "learn_delay", "sequential: sample n uses the model "
            "as after sample n - delay, >= 1 (default 1).", "N"),
     _Alias("--device", "model", "device", "Bundled PyTorch models: auto, cpu, cuda or "

@@ -209,8 +209,8 @@ def click_maps(clicks: Sequence[tuple[float, float, bool]], shape: tuple[int, in
                sigma: float) -> np.ndarray:
     """E_0: (2, H, W) float32, exp(-d^2 / (2 sigma^2)) to the nearest positive (channel 0)
     and negative (channel 1) click; zeros where a sign has no click. sigma in px."""
-    out: np.ndarray = gaussian_maps(clicks, shape, length=sigma, scales=(1.0,))
-    return out
+    negative_first = gaussian_maps(clicks, shape, length=sigma, scales=(1.0,))
+    return np.ascontiguousarray(negative_first[::-1])
 
 
 # --------------------------------------------------------------------------- ICP (Sec. 3.2)
