@@ -62,7 +62,7 @@ def train(model: str, dataset: str, data_root: str | None, epochs: int,
     """
     out_dir = Path(out) if out else Path("runs") / "train" / model
     if model in FULL_IMAGE_MODELS:
-        _reject_click_training_flags(batch_size=batch_size, resume=resume, crop=crop,
+        _reject_recipe_training_flags(batch_size=batch_size, resume=resume, crop=crop,
                                      no_augment=no_augment,
                                      pretrained_backbone=pretrained_backbone)
         from iseg_bench.training.ifis import IFIS_LR, train_ifis
@@ -83,12 +83,13 @@ def train(model: str, dataset: str, data_root: str | None, epochs: int,
                f"{result.last_loss:.4f}, {result.seconds:.1f} s; checkpoint: {result.checkpoint}")
 
 
-def _reject_click_training_flags(**given: object) -> None:
-    """Raise a usage error naming the click-model training flags given to a full-image model."""
+def _reject_recipe_training_flags(**given: object) -> None:
+    """Raise a usage error naming the recipe models' training flags given to a full-image
+    model."""
     used = [f"--{name.replace('_', '-')}" for name, value in given.items()
             if value not in (None, False)]
     if used:
-        raise click.UsageError(f"{', '.join(used)}: click-model training options; the "
+        raise click.UsageError(f"{', '.join(used)}: training options of the recipe models; the "
                                "full-image model (ifis) does not take them")
 
 

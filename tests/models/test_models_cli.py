@@ -36,7 +36,7 @@ def test_run_without_checkpoint_says_how_to_get_one(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "iseg-bench train" in res.output and "--random-init" in res.output
 
 
-def test_train_ifis_writes_a_checkpoint_and_refuses_click_model_flags(tmp_path):
+def test_train_ifis_writes_a_checkpoint_and_refuses_recipe_model_flags(tmp_path):
     runner = CliRunner()
     out = tmp_path / "ifis"
     res = runner.invoke(main, ["train", "--model", "ifis-tiny", "--dataset",
