@@ -1,6 +1,6 @@
 """COCO + LVIS in the combined layout of RITM-style training (``coco-lvis``): the training
-data of the field's click models since RITM (Sofiiuk et al. 2022, Sec. 4; 99k images,
-1.5M instances in the train split).
+data of the field's click models since RITM (Sofiiuk et al. 2022; RITM's README: 99k
+images, 1.5M instances in the train split).
 
 Facts from the released code (github SamsungLabs/ritm_interactive_segmentation,
 isegm/data/datasets/coco_lvis.py and isegm/data/sample.py):
