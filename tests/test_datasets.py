@@ -20,7 +20,7 @@ from iseg_bench.datasets.folder_pairs import (
     GrabCutDataset,
     coco_mval_category,
 )
-from iseg_bench.datasets.instance_lists import PascalVocDataset, SbdDataset
+from iseg_bench.datasets.instance_lists import PascalVocDataset, SbdDataset, SbdTrainDataset
 from iseg_bench.datasets.listing import list_datasets
 from iseg_bench.datasets.registry import DATASETS, get_dataset
 from iseg_bench.errors import DatasetError, UsageError
@@ -283,6 +283,30 @@ def test_sbd_split_option(tmp_path):
     assert SbdDataset.from_root(tmp_path, split="train").sample_ids() == ["2008_000001_1"]
     with pytest.raises(UsageError, match="unknown option"):
         SbdDataset.from_root(tmp_path, subset="train")
+
+
+def test_sbd_train_reads_train_txt_and_takes_no_option(tmp_path):
+    sbd = make_sbd(tmp_path)
+    (sbd / "train.txt").write_text("2008_000002\n")
+    ds = get_dataset("sbd-train", tmp_path)
+    assert isinstance(ds, SbdTrainDataset)
+    assert ds.sample_ids() == ["2008_000002_1", "2008_000002_2"]
+    assert ds.load(1).meta["category"] == "dog"       # VOC class 12 of instance 2
+    with pytest.raises(UsageError, match="unknown option"):
+        get_dataset("sbd-train", tmp_path, split="val")
+    (sbd / "train.txt").unlink()
+    with pytest.raises(DatasetError, match=r"train\.txt not found"):
+        get_dataset("sbd-train", tmp_path)
+
+
+def test_evaluation_sets_are_declared():
+    evaluation = {"grabcut", "berkeley", "davis", "coco-mval", "sbd", "pascalvoc",
+                  "coco-panoptic", "ade20k-panoptic", "coco-panoptic-full",
+                  "ade20k-panoptic-full", "ade20k-scribble"}
+    training = {"sbd-train", "coco-lvis", "coco-panoptic-train-full", "synthetic",
+                "synthetic-panoptic", "synthetic-categories"}
+    for name in evaluation | training:
+        assert DATASETS.resolve(name).evaluation_set is (name in evaluation), name
 
 
 # ---------------------------------------------------------------------------------------

@@ -45,21 +45,26 @@ FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
               help="ifis only: train the extreme-point model or the scribble model.")
 @click.option("--extreme-points-model", type=click.Path(exists=True), default=None,
               help="ifis --stage scribbles: checkpoint of the trained extreme-point model.")
+@click.option("--allow-eval-set", is_flag=True,
+              help="Train on a dataset declared an evaluation benchmark (grabcut, davis, "
+                   "sbd, ...), refused without this flag.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train(model: str, dataset: str, data_root: str | None, epochs: int,
           batch_size: int | None, lr: float | None, device: str, out: str | None,
           resume: bool, max_steps: int | None, crop: str | None, no_augment: bool, seed: int,
           bf16: bool, pretrained_backbone: str | None, stage: str,
-          extreme_points_model: str | None, progress: bool) -> None:
+          extreme_points_model: str | None, allow_eval_set: bool, progress: bool) -> None:
     """Train a bundled PyTorch model; writes model.safetensors + model.json, a loss log and a
     resumable state (needs the `models` extra).
 
     \b
     Example:
-      iseg-bench train --model emc-click --dataset grabcut --data-root ../shared/datasets \
+      iseg-bench train --model emc-click --dataset sbd-train --data-root ../shared/datasets \
           --epochs 2 --out runs/train/emc
       iseg-bench run --model emc-click --checkpoint runs/train/emc --dataset davis
     """
+    if not allow_eval_set:
+        _refuse_evaluation_set(dataset)
     out_dir = Path(out) if out else Path("runs") / "train" / model
     if model in FULL_IMAGE_MODELS:
         _reject_recipe_training_flags(batch_size=batch_size, resume=resume, crop=crop,
@@ -81,6 +86,18 @@ def train(model: str, dataset: str, data_root: str | None, epochs: int,
                               pretrained_backbone=pretrained_backbone)
     click.echo(f"{result.steps} steps, {result.epochs_done} epochs, last loss "
                f"{result.last_loss:.4f}, {result.seconds:.1f} s; checkpoint: {result.checkpoint}")
+
+
+def _refuse_evaluation_set(dataset: str) -> None:
+    """Raise a one-line usage error when `dataset` is declared an evaluation benchmark
+    (``Dataset.evaluation_set``), naming the registered training sets."""
+    from iseg_bench.datasets.registry import DATASETS, dataset_class
+
+    if dataset_class(dataset).evaluation_set:
+        training = sorted(name for name in DATASETS.entries()
+                          if not dataset_class(name).evaluation_set)
+        raise click.UsageError(f"{dataset} is an evaluation benchmark; training on it needs "
+                               f"--allow-eval-set (training sets: {', '.join(training)})")
 
 
 def _reject_recipe_training_flags(**given: object) -> None:

@@ -42,12 +42,17 @@ class Dataset(ABC):
         source: where the official archive comes from, quoted in error messages.
         options_class: the frozen dataclass of the options ``from_root`` accepts
             (see ``iseg_bench.options``).
+        evaluation_set: True (the default) when the dataset is an evaluation benchmark
+            (a val/test split the field reports on); ``iseg-bench train`` refuses such a
+            dataset unless told ``--allow-eval-set``. Training splits and generated data
+            set it False.
     """
 
     name: ClassVar[str] = "dataset"
     layout: ClassVar[str] = ""
     source: ClassVar[str] = ""
     options_class: ClassVar[type[Any]] = NoOptions
+    evaluation_set: ClassVar[bool] = True
 
     def __init__(self, refs: list[SampleRef]):
         self.refs = refs
@@ -100,9 +105,10 @@ _Generated = TypeVar("_Generated", bound="GeneratedDataset")
 class GeneratedDataset(Dataset):
     """A dataset generated in memory from its options: it reads no files, so ``from_root``
     ignores the data root. Subclasses parse their options in ``__init__`` and check their
-    ranges with :meth:`require`."""
+    ranges with :meth:`require`. Generated data is never an evaluation benchmark."""
 
     layout: ClassVar[str] = "(generated in memory; no files)"
+    evaluation_set: ClassVar[bool] = False
 
     @classmethod
     def from_root(cls: type[_Generated], data_root: Path | None = None,

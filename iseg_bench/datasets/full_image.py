@@ -90,6 +90,7 @@ class CocoPanopticTrainFullImageDataset(PanopticFullImageDataset):
     """COCO panoptic train2017 as full images: the training data of ``ifis``."""
 
     name = "coco-panoptic-train-full"
+    evaluation_set = False
     base = CocoPanopticTrainDataset
     layout = CocoPanopticTrainDataset.layout
     source = CocoPanopticTrainDataset.source

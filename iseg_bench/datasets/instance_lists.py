@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from iseg_bench.datasets.base import SampleRef, read_image
+from iseg_bench.datasets.base import NoOptions, SampleRef, read_image
 from iseg_bench.datasets.benchmark_base import ClickBenchmark, check_unpaired, dataset_dir
 from iseg_bench.datasets.decoders import (
     VOC_VOID,
@@ -38,7 +38,7 @@ class InstanceListDataset(ClickBenchmark):
     with ``{split}``) and implement ``scan_instances`` and ``read_instance_map``.
     """
 
-    options_class = SplitOptions
+    options_class: ClassVar[type[Any]] = SplitOptions
     image_dir: ClassVar[str] = ""
     ann_dir: ClassVar[str] = ""
     ann_ext: ClassVar[str] = ""
@@ -57,8 +57,13 @@ class InstanceListDataset(ClickBenchmark):
                 listed id without its image or annotation.
         """
         opts: SplitOptions = cls.parse_options(options)
+        return cls._scan(data_root, opts.split)
+
+    @classmethod
+    def _scan(cls, data_root: Path | None, split: str) -> InstanceListDataset:
+        """The dataset of the images listed for `split` (errors as in from_root)."""
         root = dataset_dir(cls, data_root)
-        ids = cls._read_ids(root, cls.list_file.format(split=opts.split))
+        ids = cls._read_ids(root, cls.list_file.format(split=split))
         image_of = {i: root / cls.image_dir / f"{i}.jpg" for i in ids}
         ann_of = {i: root / cls.ann_dir / f"{i}{cls.ann_ext}" for i in ids}
         check_unpaired(cls, root, f"listed id(s) without an image in {cls.image_dir}/",
@@ -143,6 +148,29 @@ class SbdDataset(InstanceListDataset):
     def read_instance_map(cls, ann: Path) -> tuple[np.ndarray, np.ndarray]:
         instances, _ = read_sbd_instances(ann)
         return instances, np.zeros(instances.shape, dtype=bool)
+
+
+class SbdTrainDataset(SbdDataset):
+    """SBD's train split (``SBD/train.txt``, 8,498 images in the official archive), the
+    training data of RITM-style recipes (RITM, isegm/data/datasets/sbd.py reads the same
+    list); one sample per instance, as ``sbd``. Takes no option: the split is fixed, so
+    the name alone says the data is not an evaluation set."""
+
+    name = "sbd-train"
+    options_class = NoOptions
+    evaluation_set = False
+    layout = SbdDataset.layout.replace("SBD/val.txt ", "SBD/train.txt")
+
+    @classmethod
+    def from_root(cls, data_root: Path | None, **options: Any) -> InstanceListDataset:
+        """Scan the images listed in ``SBD/train.txt``.
+
+        Raises:
+            UsageError: any option.
+            DatasetError: as ``sbd``.
+        """
+        cls.parse_options(options)
+        return cls._scan(data_root, "train")
 
 
 class PascalVocDataset(InstanceListDataset):

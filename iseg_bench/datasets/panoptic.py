@@ -378,6 +378,7 @@ class CocoPanopticTrainDataset(PanopticDataset):
     full-image view ``coco-panoptic-train-full``."""
 
     name = "coco-panoptic-train"
+    evaluation_set = False
     layouts = coco_panoptic_layouts("train2017")
     layout = coco_panoptic_layout("train2017")
     source = ("https://cocodataset.org/#download (2017 Train images; 2017 Panoptic Train/Val "

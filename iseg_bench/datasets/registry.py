@@ -23,6 +23,8 @@ DATASETS = Registry("dataset", {
     "davis": "iseg_bench.datasets.folder_pairs:DavisDataset",
     "coco-mval": "iseg_bench.datasets.folder_pairs:CocoMValDataset",
     "sbd": "iseg_bench.datasets.instance_lists:SbdDataset",
+    "sbd-train": "iseg_bench.datasets.instance_lists:SbdTrainDataset",
+    "coco-lvis": "iseg_bench.datasets.coco_lvis:CocoLvisDataset",
     "pascalvoc": "iseg_bench.datasets.instance_lists:PascalVocDataset",
     "coco-panoptic": "iseg_bench.datasets.panoptic:CocoPanopticDataset",
     "ade20k-panoptic": "iseg_bench.datasets.panoptic:Ade20kPanopticDataset",

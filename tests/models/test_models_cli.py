@@ -29,6 +29,23 @@ def test_train_writes_a_checkpoint_that_run_rebuilds(tmp_path):
     assert summary["n_samples"] == 1 and summary["config"]["model_options"]["checkpoint"]
 
 
+def test_training_on_an_evaluation_set_needs_the_flag(tmp_path):
+    runner = CliRunner()
+    args = ["train", "--model", "emc-click-tiny", "--dataset", "grabcut", "--data-root",
+            str(tmp_path), "--max-steps", "1", "--out", str(tmp_path / "o"), "--no-progress"]
+    res = runner.invoke(main, args)
+    assert res.exit_code == 2
+    error = [line for line in res.output.splitlines() if "grabcut" in line]
+    assert error == ["error: grabcut is an evaluation benchmark; training on it needs "
+                     "--allow-eval-set (training sets: coco-lvis, coco-panoptic-train-full, "
+                     "sbd-train, synthetic, synthetic-categories, synthetic-panoptic)"]
+    assert not (tmp_path / "o").exists()
+    # with the flag the gate opens: the next complaint is the missing GrabCut folder
+    res = runner.invoke(main, [*args, "--allow-eval-set"])
+    assert res.exit_code != 0 and "folder GrabCut/ not found" in res.output
+    assert "evaluation benchmark" not in res.output
+
+
 def test_run_without_checkpoint_says_how_to_get_one(tmp_path, monkeypatch):
     monkeypatch.delenv("ISEG_BENCH_WEIGHTS", raising=False)
     res = CliRunner().invoke(main, ["run", "--model", "acc99net", "--dataset", "synthetic",
