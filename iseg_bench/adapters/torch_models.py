@@ -127,8 +127,9 @@ def load_model_for_adapter(variant: str, model_type: str, checkpoint: str | None
 
 class TorchModel:
     """Mixin of every bundled torch adapter: the options of ``TorchModelOptions`` turned
-    into ``variant``, ``device``, ``bf16``, ``model`` and ``weights``. Subclasses set
-    ``name``, ``options_class``, ``model_type`` and ``default_variant``."""
+    into ``variant``, ``device``, ``bf16``, ``model`` and ``weights``, and the parsed options
+    kept as ``options``. Subclasses set ``name``, ``options_class``, ``model_type`` and
+    ``default_variant``."""
 
     name: ClassVar[str]
     options_class: ClassVar[type[Any]]
@@ -139,6 +140,7 @@ class TorchModel:
     bf16: bool
     model: Any
     weights: str
+    options: Any
 
     def load_torch_model(self, options: dict[str, Any]) -> Any:
         """Parse `options` with ``options_class``, set the five attributes and return the
@@ -309,7 +311,7 @@ class EMCClickAdapter(TorchClickAdapter):
             from iseg_bench.models.checkpoint import read_architecture
 
             self.preset.update(read_architecture(self.weights)["meta"].get("eval_preset", {}))
-        opts: EMCClickOptions = parse_model_options(self.options_class, options, self.name)
+        opts: EMCClickOptions = self.options
         if self.zoom_in:
             raise AdapterError("emc-click does not zoom in: the authors' evaluation runs on "
                                "the whole resized image (drop zoom_in)")
@@ -461,7 +463,7 @@ class Acc99NetAdapter(TorchClickAdapter):
 
     def __init__(self, **options: Any):
         super().__init__(**options)
-        opts: Acc99NetOptions = parse_model_options(self.options_class, options, self.name)
+        opts: Acc99NetOptions = self.options
         self.preset = opts.preset
 
     def describe(self) -> dict[str, Any]:
