@@ -12,6 +12,6 @@ from __future__ import annotations
 #: names must hold that variant
 RELEASED_FILES: dict[str, str | None] = {
     "segb0.pth": "emc-click", "segb3.pth": "emc-click-b3",
-    "hr18s.pth": None, "hr18.pth": None, "hr32.pth": None,
+    "hr18s.pth": "emc-click-hr18s", "hr18.pth": "emc-click-hr18", "hr32.pth": "emc-click-hr32",
     "InterSegSynthFT.pth": "acc99net",
 }
