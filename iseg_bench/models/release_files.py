@@ -8,7 +8,7 @@ default ``--weights InterSegSynthFT.pth``).
 
 from __future__ import annotations
 
-#: file name -> our variant (None: that model is not built yet); a file under one of these
+#: file name -> our variant (None: a model not built here); a file under one of these
 #: names must hold that variant
 RELEASED_FILES: dict[str, str | None] = {
     "segb0.pth": "emc-click", "segb3.pth": "emc-click-b3",

@@ -7,7 +7,9 @@ A released file is a torch pickle: either RITM-style ``{'config': {'class': ...,
 ``torch.load(weights_only=True)`` (no code runs; only the globals of torch's weights-only
 unpickler plus ``ALLOWED_GLOBALS`` are accepted). Key names follow the authors' code
 (github feiaxyt/EMC-Click, isegm/model/is_refine_segformer_model.py,
-modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py). The 99%
+modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py; the HRNet
+files (hr18s/hr18/hr32): is_refine_model.py HRNetRefineModel, modeling/hrnet_ocr.py, whose
+names our ``models/hrnet.py`` keeps under ``base.``). The 99%
 network's file (MarcoForte/DeepInteractiveSegmentation, networks/models.py: a plain state
 dict loaded with strict=True) carries our names unchanged (keys ``encoder.*``,
 ``decoder.*``).

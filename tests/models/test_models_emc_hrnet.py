@@ -15,7 +15,7 @@ pytest.importorskip("transformers")
 
 import emc_released_reference as emc_ref  # noqa: E402
 import hrnet_released_reference as ref  # noqa: E402
-from test_models_emc_released import _ritm_points  # noqa: E402
+from test_models_emc_released import equivalence_inputs  # noqa: E402
 
 from iseg_bench.errors import AdapterError  # noqa: E402
 from iseg_bench.models.emc_click import EMCClick, EMCClickConfig  # noqa: E402
@@ -83,17 +83,8 @@ def _pair(seed=0):
 ])
 def test_equivalence_with_released_forward(hw, clicks):
     state, model = _pair()
-    torch.manual_seed(1)
     h, w = hw
-    image = torch.rand(2, 3, h, w)
-    image_n = (image - model.mean) / model.std
-    points = _ritm_points(clicks)
-    first = points.clone()
-    first[first[:, :, 2] > 0] = -1
-    first_disk = emc_ref.dist_maps(first, h, w)[0][:, :1]
-    disks = emc_ref.dist_maps(points, h, w)[0]
-    ours_clicks = torch.tensor([[list(c) for c in cs] + [[-1, -1, -1]] * (3 - len(cs))
-                                for cs in clicks], dtype=torch.float32)
+    image, image_n, points, first_disk, disks, ours_clicks = equivalence_inputs(model, hw, clicks)
     with torch.no_grad():
         lr_ref, feat_ref = ref.base_forward(state, "tiny", image_n, first_disk)
         feats, coarse = model.encode(image, first_disk)
