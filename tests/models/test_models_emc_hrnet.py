@@ -117,6 +117,23 @@ def test_files_are_recognised_and_names_checked(tmp_path):
     assert load_released(tmp_path / "hr18.pth")[1]["variant"] == "emc-click-hr18"
 
 
+def test_convert_round_trip(tmp_path):
+    from iseg_bench.models.checkpoint import load_checkpoint
+    from iseg_bench.models.released import convert
+
+    state = ref.random_state("hr18s", seed=3)
+    torch.save(state, tmp_path / "hr18s.pth")
+    model, arch = load_checkpoint(convert(tmp_path / "hr18s.pth", tmp_path / "out"))
+    assert arch["variant"] == "emc-click-hr18s" and arch["meta"]["source"] == "hr18s.pth"
+    assert model.config.hrnet == dict(width=18, ocr_width=48, small=True)
+    key = "feature_extractor.stage4.1.fuse_layers.3.0.2.0.weight"
+    assert torch.equal(model.state_dict()["base." + key], state[key])
+    direct, _ = load_released(tmp_path / "hr18s.pth")
+    img, disk = torch.rand(1, 3, 64, 64), torch.zeros(1, 1, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model.encode(img, disk)[1], direct.encode(img, disk)[1])
+
+
 def test_unknown_or_incomplete_hrnet_files_fail(tmp_path):
     torch.save(ref.random_state("tiny"), tmp_path / "tiny.pth")
     with pytest.raises(AdapterError, match="unknown EMC-Click HRNet layout width=4"):
