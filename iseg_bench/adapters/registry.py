@@ -22,6 +22,9 @@ MODELS = Registry("model", {
     # bundled PyTorch models (optional extra `models`)
     "emc-click": "iseg_bench.adapters.torch_models:EMCClickAdapter",
     "emc-click-b3": "iseg_bench.adapters.torch_models:EMCClickB3Adapter",
+    "emc-click-hr18s": "iseg_bench.adapters.torch_models:EMCClickHR18sAdapter",
+    "emc-click-hr18": "iseg_bench.adapters.torch_models:EMCClickHR18Adapter",
+    "emc-click-hr32": "iseg_bench.adapters.torch_models:EMCClickHR32Adapter",
     "acc99net": "iseg_bench.adapters.torch_models:Acc99NetAdapter",
     "ifis": "iseg_bench.adapters.ifis:IFISAdapter",
     "scribbleseg": "iseg_bench.adapters.scribbleseg:ScribbleSegAdapter",

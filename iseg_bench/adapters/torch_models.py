@@ -411,6 +411,27 @@ class EMCClickB3Adapter(EMCClickAdapter):
     default_variant = "emc-click-b3"
 
 
+class EMCClickHR18sAdapter(EMCClickAdapter):
+    """EMC-Click with the HRNet-18s+OCR base (the authors' hr18s.pth; models/hrnet.py)."""
+
+    name = "emc-click-hr18s"
+    default_variant = "emc-click-hr18s"
+
+
+class EMCClickHR18Adapter(EMCClickAdapter):
+    """EMC-Click with the HRNet-18+OCR base (the authors' hr18.pth; models/hrnet.py)."""
+
+    name = "emc-click-hr18"
+    default_variant = "emc-click-hr18"
+
+
+class EMCClickHR32Adapter(EMCClickAdapter):
+    """EMC-Click with the HRNet-32+OCR base (the authors' hr32.pth; models/hrnet.py)."""
+
+    name = "emc-click-hr32"
+    default_variant = "emc-click-hr32"
+
+
 RELEASED_SIDE_MULTIPLE = 32
 RELEASED_INFERENCE = {
     "source": "MarcoForte/DeepInteractiveSegmentation ddd7426, demo.py pred()",

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 #: trained by training.loop (one recipe each) / by training.ifis
-RECIPE_MODELS = ("emc-click", "emc-click-b3", "acc99net", "emc-click-tiny", "acc99net-tiny",
-                "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny", "siis", "siis-tiny")
+RECIPE_MODELS = ("emc-click", "emc-click-b3", "emc-click-hr18s", "emc-click-hr18",
+                 "emc-click-hr32", "emc-click-hr-tiny", "acc99net", "emc-click-tiny",
+                 "acc99net-tiny", "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny", "siis",
+                 "siis-tiny")
 FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
 
 
@@ -144,9 +146,9 @@ def models(ctx: click.Context) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Folder to write model.safetensors + model.json into.")
 def models_convert(checkpoint: str, output: str) -> None:
-    """Convert an authors' released CHECKPOINT (.pth: EMC-Click segb0/segb3, the 99% network's
-    InterSegSynthFT) into our format; read safely (no code in the file is run), every key
-    checked. Then: iseg-bench run --model emc-click --checkpoint OUTPUT ..."""
+    """Convert an authors' released CHECKPOINT (.pth: EMC-Click segb0/segb3/hr18s/hr18/hr32,
+    the 99% network's InterSegSynthFT) into our format; read safely (no code in the file is
+    run), every key checked. Then: iseg-bench run --model emc-click --checkpoint OUTPUT ..."""
     from iseg_bench.models.released import convert
 
     click.echo(f"wrote {convert(checkpoint, output)}")

@@ -26,11 +26,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from iseg_bench.models.hf_backbones import MIT_CONFIGS, build_segformer, transformers_modules
+from iseg_bench.models.hrnet import HRNET_SPECS, HRNetBaseNet, HRNetSpec
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 ATTENTION_HEADS = 4
-CORRECTION_CHANNELS = {"b0": 64, "b3": 96}
+CORRECTION_CHANNELS = {"b0": 64, "b3": 96, "hr18s": 64, "hr18": 96, "hr32": 96}
 DECODER_CHANNELS = {"b0": 256, "b3": 512}
 DECODER_DROPOUT = 0.1
 MIT_BLOCK_EPS = 1e-6
@@ -52,6 +53,9 @@ class EMCClickConfig:
         disk_radius: click disk radius in pixels (5).
         input_size: the training crop (h, w) (320 x 480, Sec. 4.1).
         decoder_channels: width D of the base decoder and of F_t (256 b0, 512 b3).
+        hrnet: None for the MiT base network; else the HRNet+OCR base (models/hrnet.py)
+            as HRNetSpec keywords (width, ocr_width, small); F_t then has 2 * ocr_width
+            channels and ``encoder``/``decoder_channels`` are unused.
     """
 
     encoder: dict = field(default_factory=lambda: dict(MIT_CONFIGS["b0"]))
@@ -61,6 +65,7 @@ class EMCClickConfig:
     disk_radius: float = DISK_RADIUS
     input_size: tuple[int, int] = (320, 480)
     decoder_channels: int = 256
+    hrnet: dict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -76,7 +81,10 @@ class EMCClickConfig:
 
     @classmethod
     def variant(cls, mit: str) -> EMCClickConfig:
-        """The released variant on MiT-`mit` ("b0" or "b3")."""
+        """The released variant on MiT-`mit` ("b0" or "b3") or HRNet `mit` ("hr18s",
+        "hr18", "hr32"; models/emcclick/hrnet*_att_cclvis.py). KeyError for other names."""
+        if mit in HRNET_SPECS:
+            return cls(channels=CORRECTION_CHANNELS[mit], hrnet=asdict(HRNET_SPECS[mit]))
         return cls(encoder=dict(MIT_CONFIGS[mit]), channels=CORRECTION_CHANNELS[mit],
                    decoder_channels=DECODER_CHANNELS[mit])
 
@@ -345,7 +353,8 @@ class EMCClick(nn.Module):
     def __init__(self, config: EMCClickConfig | None = None):
         super().__init__()
         self.config = config or EMCClickConfig()
-        self.base = BaseSegmentationNet(self.config)
+        self.base: nn.Module = (HRNetBaseNet(HRNetSpec(**self.config.hrnet)) if self.config.hrnet
+                                else BaseSegmentationNet(self.config))
         self.correction = MaskCorrectionNet(self.config, self.base.out_channels)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)

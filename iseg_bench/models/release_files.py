@@ -8,10 +8,10 @@ default ``--weights InterSegSynthFT.pth``).
 
 from __future__ import annotations
 
-#: file name -> our variant (None: that model is not built yet); a file under one of these
+#: file name -> our variant (None: a model not built here); a file under one of these
 #: names must hold that variant
 RELEASED_FILES: dict[str, str | None] = {
     "segb0.pth": "emc-click", "segb3.pth": "emc-click-b3",
-    "hr18s.pth": None, "hr18.pth": None, "hr32.pth": None,
+    "hr18s.pth": "emc-click-hr18s", "hr18.pth": "emc-click-hr18", "hr32.pth": "emc-click-hr32",
     "InterSegSynthFT.pth": "acc99net",
 }

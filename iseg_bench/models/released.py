@@ -7,7 +7,9 @@ A released file is a torch pickle: either RITM-style ``{'config': {'class': ...,
 ``torch.load(weights_only=True)`` (no code runs; only the globals of torch's weights-only
 unpickler plus ``ALLOWED_GLOBALS`` are accepted). Key names follow the authors' code
 (github feiaxyt/EMC-Click, isegm/model/is_refine_segformer_model.py,
-modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py). The 99%
+modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py; the HRNet
+files (hr18s/hr18/hr32): is_refine_model.py HRNetRefineModel, modeling/hrnet_ocr.py, whose
+names our ``models/hrnet.py`` keeps under ``base.``). The 99%
 network's file (MarcoForte/DeepInteractiveSegmentation, networks/models.py: a plain state
 dict loaded with strict=True) carries our names unchanged (keys ``encoder.*``,
 ``decoder.*``).
@@ -22,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ import torch
 
 from iseg_bench.errors import AdapterError
 from iseg_bench.models.emc_click import EMCClick, EMCClickConfig
+from iseg_bench.models.hrnet import HRNET_SPECS
 from iseg_bench.models.release_files import RELEASED_FILES
 
 ALLOWED_GLOBALS: tuple[Any, ...] = ()
@@ -82,17 +86,42 @@ def _param(config: dict | None, name: str) -> Any:
     return entry.get("value") if isinstance(entry, dict) else entry
 
 
-def infer_config(state: dict[str, torch.Tensor], config: dict | None = None) -> EMCClickConfig:
-    """The EMCClickConfig of a released SegFormer model, from its RITM config when present,
-    else from the state dict (stage-1 width 32 -> b0, 64 -> b3).
+def _hrnet_variant(state: dict[str, torch.Tensor], config: dict | None) -> str:
+    """hr18s / hr18 / hr32 of a released HRNet file: from the RITM config's width, ocr_width
+    and small when present, else from the state dict (stride-4 branch width, OCR key
+    channels, and whether layer1 has 2 (small) or 4 bottlenecks).
 
     Raises:
-        AdapterError: an HRNet model (not built here yet) or an unknown layout.
+        AdapterError: a combination that is none of the released ones.
+    """
+    width, ocr, small = (_param(config, k) for k in ("width", "ocr_width", "small"))
+    fx = "feature_extractor."
+    if width is None:
+        w = state.get(fx + "transition1.0.0.weight")
+        width = None if w is None else int(w.shape[0])
+    if ocr is None:
+        w = state.get(fx + "ocr_distri_head.object_context_block.f_down.0.weight")
+        ocr = None if w is None else int(w.shape[0])
+    if small is None:
+        small = not any(k.startswith(fx + "layer1.2.") for k in state)
+    for name, spec in HRNET_SPECS.items():
+        if (spec.width, spec.ocr_width, spec.small) == (width, ocr, bool(small)):
+            return name
+    raise AdapterError(f"unknown EMC-Click HRNet layout width={width}, ocr_width={ocr}, "
+                       f"small={small} (released: hr18s 18/48/small, hr18 18/64, hr32 32/128)")
+
+
+def infer_config(state: dict[str, torch.Tensor], config: dict | None = None) -> EMCClickConfig:
+    """The EMCClickConfig of a released model, from its RITM config when present, else from
+    the state dict (HRNet: see _hrnet_variant; SegFormer: stage-1 width 32 -> b0, 64 -> b3).
+
+    Raises:
+        AdapterError: an unknown layout.
     """
     cls = str((config or {}).get("class", ""))
     if "HRNet" in cls or any(k.startswith("feature_extractor.conv1.") for k in state):
-        raise AdapterError("HRNet EMC-Click checkpoints (hr18s/hr18/hr32) are not supported "
-                           "yet: only the SegFormer ones (segb0.pth, segb3.pth)")
+        cfg = EMCClickConfig.variant(_hrnet_variant(state, config))
+        return _refiner_overrides(cfg, config)
     version = _param(config, "model_version")
     if version is None:
         w = state.get(_BACKBONE + "patch_embed1.proj.weight")
@@ -102,7 +131,11 @@ def infer_config(state: dict[str, torch.Tensor], config: dict | None = None) -> 
         version = {32: "b0", 64: "b3"}.get(int(w.shape[0]))
     if version not in ("b0", "b3"):
         raise AdapterError(f"unknown EMC-Click SegFormer version {version!r} (known: b0, b3)")
-    cfg = EMCClickConfig.variant(version)
+    return _refiner_overrides(EMCClickConfig.variant(version), config)
+
+
+def _refiner_overrides(cfg: EMCClickConfig, config: dict | None) -> EMCClickConfig:
+    """C and K from the RITM config's refiner_conf (mid_dims, corr_channel) when given."""
     conf = _param(config, "refiner_conf") or {}
     if "mid_dims" in conf:
         cfg.channels = int(conf["mid_dims"])
@@ -116,6 +149,9 @@ def _map_key(key: str) -> str | None:
     the key has no counterpart."""
     if key.startswith("refiner."):
         return "correction." + key[len("refiner."):]
+    if key.startswith(("feature_extractor.", "maps_transform.")) and not key.startswith(
+            ("feature_extractor.backbone.", "feature_extractor.decode_head.")):
+        return "base." + key  # HRNet variants: the released names under base.
     if key.startswith("feature_extractor.decode_head."):
         rest = key[len("feature_extractor.decode_head."):].replace("linear_fuse.bn.",
                                                                   "linear_fuse.norm.")
@@ -199,7 +235,11 @@ def _load_emc_click(state: dict[str, torch.Tensor],
     cfg = infer_config(state, config)
     model = EMCClick(cfg)
     model.load_state_dict(map_state_dict(state, model.state_dict()), strict=True)
-    variant = "emc-click" if cfg.encoder["hidden_sizes"][0] == 32 else "emc-click-b3"
+    if cfg.hrnet:
+        variant = "emc-click-" + next(n for n, s in HRNET_SPECS.items()
+                                      if asdict(s) == cfg.hrnet)
+    else:
+        variant = "emc-click" if cfg.encoder["hidden_sizes"][0] == 32 else "emc-click-b3"
     return model, variant, dict(EVAL_PRESET)
 
 

@@ -1,9 +1,9 @@
 """Named model variants and ``build_model`` (``docs/models/torch-models.md``).
 
-Constants: ``VARIANTS``, ``TINY_MIT`` (the tiny EMC-Click encoder), ``TINY_ACC99`` (the
-tiny 99%-network widths), ``TINY_BIT_C4`` (the tiny ifis trunk) and ``TINY_RESNET`` (the
-tiny SIIS backbone); ``scribbleseg-tiny`` is a 64 x 64 ScribbleSeg for tests
-(``docs/models/scribbleseg.md``).
+Constants: ``VARIANTS``, ``TINY_MIT`` (the tiny EMC-Click encoder), ``TINY_HRNET`` (the
+tiny EMC-Click HRNet, ``emc-click-hr-tiny``), ``TINY_ACC99`` (the tiny 99%-network widths),
+``TINY_BIT_C4`` (the tiny ifis trunk) and ``TINY_RESNET`` (the tiny SIIS backbone);
+``scribbleseg-tiny`` is a 64 x 64 ScribbleSeg for tests (``docs/models/scribbleseg.md``).
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from iseg_bench.errors import AdapterError
 
 TINY_MIT = dict(hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 2, 2],
                 sr_ratios=[8, 4, 2, 1], mlp_ratios=[2, 2, 2, 2], decoder_hidden_size=32)
+TINY_HRNET = dict(width=4, ocr_width=8, small=True)
 TINY_BIT_C4 = dict(hidden_sizes=[16, 32, 64], depths=[1, 1, 1], embedding_size=8, num_groups=4)
 TINY_RESNET = dict(hidden_sizes=[16, 32, 64, 128], depths=[1, 1, 1, 1], embedding_size=8)
 TINY_ACC99 = dict(stem_channels=16, planes=(8, 16, 16, 32), depths=(1, 1, 1, 1), gn_groups=4,
                   interaction_channels=(8, 16, 16, 32, 32, 32), ppm_channels=16,
                   decoder_channels=(32, 32, 16, 16, 8), guide_channels=8)
 
-VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "acc99net", "acc99net-tiny", "ifis",
+VARIANTS = ("emc-click", "emc-click-b3", "emc-click-tiny", "emc-click-hr18s", "emc-click-hr18",
+            "emc-click-hr32", "emc-click-hr-tiny", "acc99net", "acc99net-tiny", "ifis",
             "ifis-tiny", "scribbleseg", "scribbleseg-b3", "scribbleseg-tiny", "siis",
             "siis-tiny")
 MODEL_TYPES = ("emc-click", "acc99net", "ifis", "scribbleseg", "siis")
@@ -54,6 +56,10 @@ def variant_config(name: str):
         return "emc-click", EMCClickConfig.variant("b0")
     if name == "emc-click-b3":
         return "emc-click", EMCClickConfig.variant("b3")
+    if name in ("emc-click-hr18s", "emc-click-hr18", "emc-click-hr32"):
+        return "emc-click", EMCClickConfig.variant(name[len("emc-click-"):])
+    if name == "emc-click-hr-tiny":
+        return "emc-click", EMCClickConfig(channels=16, hrnet=dict(TINY_HRNET))
     if name == "emc-click-tiny":
         return "emc-click", EMCClickConfig(encoder=dict(TINY_MIT), channels=16, decoder_channels=32)
     if name == "acc99net":

@@ -74,7 +74,14 @@ def layout(version):
     out[f"{hd}linear_fuse.conv.weight"] = (dec, 4 * dec, 1, 1)
     out.update(_bn(f"{hd}linear_fuse.bn", dec))
     out.update({f"{hd}linear_pred.weight": (1, dec, 1, 1), f"{hd}linear_pred.bias": (1,)})
-    c, r = m["c"], "refiner."
+    out.update(refiner_layout(m["c"], dec))
+    return out
+
+
+def refiner_layout(c, dec):
+    """{released key: shape} of AttRefineAfterLayer(mid_dims=corr_channel=c, feature_dims=
+    dec, conv_layer='xconv2') under ``refiner.``."""
+    out, r = {}, "refiner."
     out.update({r + "feature_convq.weight": (c, c, 1, 1), r + "feature_convq.bias": (c,),
                 r + "feature_convk.weight": (c, c, 1, 1), r + "feature_convk.bias": (c,)})
     for name in ("corr_conv", "corr_conv_pos", "corr_conv_neg"):
@@ -100,9 +107,15 @@ def layout(version):
 
 def random_state(version, seed=0):
     """Random tensors in `layout(version)`; BN variances positive, shared alias equal."""
+    return random_tensors(layout(version), seed)
+
+
+def random_tensors(shapes, seed=0):
+    """Random tensors in the layout `shapes` {key: shape}; BN variances positive, the
+    refiner's shared phi_s aliases equal."""
     g = torch.Generator().manual_seed(seed)
     sd = {}
-    for k, shape in layout(version).items():
+    for k, shape in shapes.items():
         if k.endswith("num_batches_tracked"):
             sd[k] = torch.tensor(7)
         elif k.endswith("running_var"):

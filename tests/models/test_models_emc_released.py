@@ -85,6 +85,21 @@ def _ritm_points(clicks):
     return torch.tensor(rows, dtype=torch.float32)
 
 
+def equivalence_inputs(model, hw, clicks):
+    """Seeded inputs of one equivalence check: image (2, 3, H, W), its normalised form, RITM
+    points, the first click's positive disk, all disks, and our (B, 3, 3) click rows."""
+    torch.manual_seed(1)
+    h, w = hw
+    image = torch.rand(2, 3, h, w)
+    points = _ritm_points(clicks)
+    first = points.clone()
+    first[first[:, :, 2] > 0] = -1
+    ours = torch.tensor([[list(c) for c in cs] + [[-1, -1, -1]] * (3 - len(cs))
+                         for cs in clicks], dtype=torch.float32)
+    return (image, (image - model.mean) / model.std, points,
+            ref.dist_maps(first, h, w)[0][:, :1], ref.dist_maps(points, h, w)[0], ours)
+
+
 @pytest.mark.parametrize("version,hw,clicks", [
     ("tiny", (64, 96), [[(20.0, 30.0, 1), (50.4, 70.6, 0), (10.0, 90.0, 1)],
                         [(33.0, 47.0, 1), (62.0, 1.0, 0), (0.0, 0.0, 0)]]),
@@ -94,17 +109,8 @@ def _ritm_points(clicks):
 def test_equivalence_with_released_forward(version, hw, clicks):
     state, model = _pair(version)
     k = model.config.channels
-    torch.manual_seed(1)
     h, w = hw
-    image = torch.rand(2, 3, h, w)
-    image_n = (image - model.mean) / model.std
-    points = _ritm_points(clicks)
-    first = points.clone()
-    first[first[:, :, 2] > 0] = -1
-    first_disk = ref.dist_maps(first, h, w)[0][:, :1]
-    disks = ref.dist_maps(points, h, w)[0]
-    ours_clicks = torch.tensor([[list(c) for c in cs] + [[-1, -1, -1]] * (3 - len(cs))
-                                for cs in clicks], dtype=torch.float32)
+    image, image_n, points, first_disk, disks, ours_clicks = equivalence_inputs(model, hw, clicks)
     with torch.no_grad():
         lr_ref, feat_ref = ref.base_forward(state, version, image_n, first_disk)
         feats, coarse = model.encode(image, first_disk)
