@@ -5,11 +5,15 @@ one-line usage errors, 16-bit trimaps decode by bit depth."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 SIZE = [48, 64]
 
@@ -31,3 +35,55 @@ def test_sys_exit_of_a_model_is_that_samples_failure(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_failed"] == len(failures) and summary["complete"] is True
     assert summary["n_samples"] == 8 - len(failures) > 0
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live descendant process of `pid` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += children - found
+            found |= children
+    return {p for p in found if alive(p)}
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for its reaper does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_workers_die_with_a_sigkilled_main_process(tmp_path):
+    out = tmp_path / "r"
+    # half the samples keep their worker busy for a minute (a model stuck in its work)
+    proc = subprocess.Popen(run_args(out, "--limit", "40", "--workers", "2", "--model-opt",
+                                     "faults=sleep:0.5", "--model-opt", "sleep_seconds=60"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "records.jsonl").exists() or not (out / "records.jsonl").read_bytes():
+            assert proc.poll() is None and time.monotonic() < deadline, "no unit finished"
+            time.sleep(0.05)
+        time.sleep(0.5)     # both workers are now inside a unit, most likely a sleeping one
+        workers = descendants(proc.pid)
+        assert len(workers) >= 2
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 5
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in workers if alive(p)], "workers outlived the main process"
+    finally:
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
