@@ -29,6 +29,8 @@ TIMINGS_CSV = "timings.csv"
 FAILURES_CSV = "failures.csv"
 #: the protocol's standard plots
 PLOTS = "plots"
+#: the lock file a run holds while it writes the folder (its pid inside; removed at the end)
+LOCK = "run.lock"
 
 
 def json_default(obj: Any) -> Any:

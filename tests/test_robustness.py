@@ -87,3 +87,62 @@ def test_workers_die_with_a_sigkilled_main_process(tmp_path):
         for pid in workers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def wait_for_first_unit(proc: subprocess.Popen, out: Path) -> None:
+    """Wait until the run `proc` writing `out` has journalled a unit."""
+    deadline = time.monotonic() + 60
+    while not (out / "records.jsonl").exists() or not (out / "records.jsonl").read_bytes():
+        assert proc.poll() is None and time.monotonic() < deadline, "no unit finished"
+        time.sleep(0.05)
+
+
+def assert_folder_is_the_run(out: Path, max_clicks: int, n: int) -> None:
+    """`out` holds exactly one finished run of `n` samples with `max_clicks` interactions."""
+    config = json.loads((out / "config.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert config["max_interactions"] == max_clicks == summary["config"]["max_interactions"]
+    assert summary["complete"] is True and summary["n_samples"] == n
+    records = pd.read_csv(out / "records.csv")
+    assert records["interaction"].max() == max_clicks
+    assert len(records) == n * max_clicks and not records.duplicated(
+        ["sample_id", "interaction"]).any()
+    assert not (out / "run.lock").exists()
+
+
+def test_a_second_run_or_resume_into_a_busy_folder_is_refused_naming_the_holder(tmp_path):
+    out = tmp_path / "r"
+    first = subprocess.Popen(run_args(out, "--limit", "6", "--model-opt", "delay=1"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_first_unit(first, out)
+    for extra in (["--max-clicks", "3"], ["--resume", str(out)]):
+        second = subprocess.run(run_args(out, "--limit", "6", "--model-opt", "delay=1",
+                                         *extra), capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, (second.stdout, second.stderr)
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"in use by another iseg-bench run (pid {first.pid})" \
+            in lines[0], second.stderr
+    assert first.wait(120) == 0, first.communicate()
+    assert_folder_is_the_run(out, 2, 6)
+
+
+def test_two_runs_started_at_once_never_mix(tmp_path):
+    out = tmp_path / "r"
+    procs = {clicks: subprocess.Popen(run_args(out, "--limit", "4", "--max-clicks",
+                                               str(clicks), "--model-opt", "delay=0.1"),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for clicks in (2, 3)}
+    codes = {clicks: p.wait(120) for clicks, p in procs.items()}
+    assert sorted(codes.values()) == [0, 2], codes
+    winner = next(clicks for clicks, code in codes.items() if code == 0)
+    loser = procs[5 - winner]
+    message = loser.communicate()[1]
+    assert message.startswith("error: ") and len(message.strip().splitlines()) == 1
+    assert_folder_is_the_run(out, winner, 4)
+
+
+def test_a_failed_start_leaves_no_folder(tmp_path):
+    res = subprocess.run(run_args(tmp_path / "new" / "r", "--limit", "2", "--model-opt",
+                                  "faults=boom"), capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "boom" in res.stderr
+    assert not (tmp_path / "new" / "r").exists()

@@ -28,6 +28,7 @@ from iseg_bench.execution.journal import (
     order_results,
     read_results,
 )
+from iseg_bench.execution.lock import RunFolderLock
 from iseg_bench.execution.outputs import RunOutcome, finalize
 from iseg_bench.execution.resume import check_resume
 from iseg_bench.execution.workers import process_results
@@ -150,13 +151,23 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
         ConfigMismatchError: a resume with different settings.
         IsegBenchError: `sample_timeout` is not > 0; `out_dir` already holds a run and
             `resume` is False, or holds none and `resume` is True.
+        RunFolderBusyError: another run holds `out_dir` (its lock, ``docs/execution.md``).
     """
     if sample_timeout is not None and not sample_timeout > 0:
         raise IsegBenchError(f"--sample-timeout must be > 0 seconds, got {sample_timeout}")
     dataset = load_dataset(config)
     protocol = build_protocol(config)
     units = protocol.units(dataset)
-    out_dir = Path(out_dir)
+    with RunFolderLock(Path(out_dir)):
+        return _execute_locked(config, protocol, dataset, units, Path(out_dir), progress,
+                               resume=resume, fail_fast=fail_fast,
+                               sample_timeout=sample_timeout)
+
+
+def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, units: list[Unit],
+                    out_dir: Path, progress: bool, *, resume: bool, fail_fast: bool,
+                    sample_timeout: float | None) -> RunOutcome:
+    """:func:`execute` once the run folder is locked and the units are known."""
     done = _done_units(out_dir, config, units, resume)
     todo = [u for u in units if u.unit_id not in done]
     ctx = None
