@@ -146,3 +146,20 @@ def test_a_failed_start_leaves_no_folder(tmp_path):
                                   "faults=boom"), capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "boom" in res.stderr
     assert not (tmp_path / "new" / "r").exists()
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--prob-threshold", "nan", "--prob-threshold must be in (0, 1)"),
+    ("--prob-threshold", "1.5", "--prob-threshold must be in (0, 1)"),
+    ("--prob-threshold", "0", "--prob-threshold must be in (0, 1)"),
+    ("--prob-threshold", "1", "--prob-threshold must be in (0, 1)"),
+    ("--sample-timeout", "inf", "--sample-timeout must be a finite number of seconds > 0"),
+    ("--sample-timeout", "nan", "--sample-timeout must be a finite number of seconds > 0"),
+])
+def test_bad_threshold_or_time_limit_is_a_one_line_usage_error(tmp_path, flag, value, message):
+    out = tmp_path / "r"
+    res = subprocess.run(run_args(out, "--limit", "2", flag, value), capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert res.stderr.startswith(f"error: {message}") and res.stderr.count("\n") == 1
+    assert not out.exists()

@@ -8,6 +8,7 @@ Failure isolation, interruption, resume and determinism are described in
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Generator
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.datasets.base import Dataset
-from iseg_bench.errors import IsegBenchError
+from iseg_bench.errors import IsegBenchError, UsageError
 from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
 from iseg_bench.execution.journal import (
     RecordWriter,
@@ -129,6 +130,21 @@ def _journal(stream: Generator[UnitResult, None, None], writer: RecordWriter, ba
     return interrupted, stopped
 
 
+def _check_thresholds(config: RunConfig, sample_timeout: float | None) -> None:
+    """Refuse a time limit that is not a finite number > 0 and a probability threshold
+    outside the open interval (0, 1); NaN fails both.
+
+    Raises:
+        UsageError: naming the flag and the value.
+    """
+    if sample_timeout is not None and not 0 < sample_timeout < math.inf:
+        raise UsageError(f"--sample-timeout must be a finite number of seconds > 0 (leave "
+                         f"it out for no limit), got {sample_timeout}")
+    if not 0 < config.prob_threshold < 1:
+        raise UsageError(f"--prob-threshold must be in (0, 1) (foreground: probability > "
+                         f"threshold), got {config.prob_threshold}")
+
+
 def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: bool = False,
             fail_fast: bool = False, sample_timeout: float | None = None) -> RunOutcome:
     """Run `config` into the folder `out_dir` (created) and write every output.
@@ -146,15 +162,15 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
         RunOutcome. Ctrl-C / SIGTERM do not raise: the outcome says ``interrupted``.
 
     Raises:
-        UsageError: an unknown name or a bad option (before any work).
+        UsageError: an unknown name or a bad option (before any work), a `sample_timeout`
+            that is not finite and > 0, a `prob_threshold` outside (0, 1).
         DatasetError / AdapterError: before any work, when the dataset or model is wrong.
         ConfigMismatchError: a resume with different settings.
-        IsegBenchError: `sample_timeout` is not > 0; `out_dir` already holds a run and
+        IsegBenchError: `out_dir` already holds a run and
             `resume` is False, or holds none and `resume` is True.
         RunFolderBusyError: another run holds `out_dir` (its lock, ``docs/execution.md``).
     """
-    if sample_timeout is not None and not sample_timeout > 0:
-        raise IsegBenchError(f"--sample-timeout must be > 0 seconds, got {sample_timeout}")
+    _check_thresholds(config, sample_timeout)
     dataset = load_dataset(config)
     protocol = build_protocol(config)
     units = protocol.units(dataset)
