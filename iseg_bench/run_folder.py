@@ -15,6 +15,8 @@ import pandas as pd
 
 #: the run's settings, library versions and ordered unit ids (written once)
 CONFIG = "config.json"
+#: key of config.json: {unit id: fingerprint of its samples' files} (execution/fingerprint.py)
+DATA_FINGERPRINTS = "data_fingerprints"
 #: the journal: one JSON line per finished unit attempt
 RECORDS = "records.jsonl"
 #: the figures

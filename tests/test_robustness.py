@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -163,3 +166,39 @@ def test_bad_threshold_or_time_limit_is_a_one_line_usage_error(tmp_path, flag, v
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert res.stderr.startswith(f"error: {message}") and res.stderr.count("\n") == 1
     assert not out.exists()
+
+
+def write_grabcut(root: Path, n: int) -> None:
+    """A GrabCut folder of `n` 48x64 samples s0..s<n-1> (an object square in each)."""
+    for i in range(n):
+        image = np.full((48, 64, 3), 40 * i, np.uint8)
+        mask = np.zeros((48, 64), np.uint8)
+        mask[10:30, 10 + i:40 + i] = 255
+        for sub, name, array in (("data_GT", f"s{i}.jpg", image),
+                                 ("boundary_GT", f"s{i}.bmp", mask)):
+            (root / "GrabCut" / sub).mkdir(parents=True, exist_ok=True)
+            assert cv2.imwrite(str(root / "GrabCut" / sub / name), array)
+
+
+def test_resume_with_changed_data_files_is_refused_naming_the_samples(tmp_path):
+    first, moved = tmp_path / "d1", tmp_path / "d2"
+    write_grabcut(first, 3)
+    out = tmp_path / "r"
+    args = [sys.executable, "-m", "iseg_bench.cli", "run", "--model", "faulty", "--dataset",
+            "grabcut", "--max-clicks", "2", "--no-progress"]
+    assert subprocess.run(args + ["--data-root", str(first), "--out", str(out)],
+                          capture_output=True, timeout=120).returncode == 0
+    journal = (out / "records.jsonl").read_bytes()
+    shutil.copytree(first, moved)      # the same files elsewhere: the run continues
+    same = subprocess.run(args + ["--data-root", str(moved), "--resume", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert same.returncode == 0, same.stderr
+    mask = cv2.imread(str(moved / "GrabCut" / "boundary_GT" / "s1.bmp"), cv2.IMREAD_UNCHANGED)
+    mask[40:, :] = 255                 # one mask edited, its name kept
+    assert cv2.imwrite(str(moved / "GrabCut" / "boundary_GT" / "s1.bmp"), mask)
+    edited = subprocess.run(args + ["--data-root", str(moved), "--resume", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert edited.returncode == 2, (edited.stdout, edited.stderr)
+    assert "data: the files of 1 sample(s) differ" in edited.stderr
+    assert "s1" in edited.stderr and "s0" not in edited.stderr and "s2" not in edited.stderr
+    assert (out / "records.jsonl").read_bytes() == journal    # nothing was added
