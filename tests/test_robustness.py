@@ -202,3 +202,40 @@ def test_resume_with_changed_data_files_is_refused_naming_the_samples(tmp_path):
     assert "data: the files of 1 sample(s) differ" in edited.stderr
     assert "s1" in edited.stderr and "s0" not in edited.stderr and "s2" not in edited.stderr
     assert (out / "records.jsonl").read_bytes() == journal    # nothing was added
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("finished") / "r"
+    res = subprocess.run(run_args(out, "--limit", "2"), capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def cli(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "iseg_bench.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def assert_one_line_error(res: subprocess.CompletedProcess[str], *parts: str) -> None:
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1, res.stderr
+    assert all(part in res.stderr for part in parts), res.stderr
+
+
+def test_damaged_or_missing_run_files_and_output_folders_are_one_line_errors(
+        tmp_path, finished_run):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(finished_run, damaged)
+    (damaged / "summary.json").write_text('{"n_sam')
+    assert_one_line_error(cli("report", damaged), "cannot read", "summary.json")
+    assert_one_line_error(cli("compare", finished_run, damaged), "summary.json")
+    assert_one_line_error(cli("report", tmp_path), "is not a finished run folder")
+    assert_one_line_error(cli("plot", "-o", tmp_path / "missing" / "x.png", finished_run),
+                          "folder", "missing", "does not exist")
+    assert_one_line_error(cli("compare", finished_run, finished_run, "-o",
+                              tmp_path / "missing" / "x.md"), "does not exist")
+    (damaged / "config.json").write_text("[1, 2]")
+    assert_one_line_error(cli(*run_args(damaged, "--limit", "2", "--resume", damaged)[3:]),
+                          "config.json does not hold a JSON object")
+    assert cli("report", finished_run).returncode == 0
