@@ -239,3 +239,19 @@ def test_damaged_or_missing_run_files_and_output_folders_are_one_line_errors(
     assert_one_line_error(cli(*run_args(damaged, "--limit", "2", "--resume", damaged)[3:]),
                           "config.json does not hold a JSON object")
     assert cli("report", finished_run).returncode == 0
+
+
+def test_an_unwritable_out_folder_is_a_one_line_error(tmp_path):
+    (tmp_path / "file").write_text("in the way")
+    assert_one_line_error(cli(*run_args(tmp_path / "file" / "r", "--limit", "2")[3:]),
+                          "cannot write the run folder")
+
+
+def test_a_factory_returning_none_is_one_error_before_the_run(tmp_path, monkeypatch):
+    (tmp_path / "none_factory.py").write_text("def Factory(**options):\n    return None\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *sys.path]))
+    out = tmp_path / "r"
+    res = cli("run", "--model", "none_factory:Factory", "--dataset", "synthetic", "--limit",
+              "3", "--max-clicks", "2", "--no-progress", "--out", out)
+    assert_one_line_error(res, "returned None instead of an adapter")
+    assert not out.exists()

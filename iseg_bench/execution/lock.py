@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from iseg_bench.errors import IsegBenchError
+from iseg_bench.errors import IsegBenchError, RunFolderError
 from iseg_bench.run_folder import LOCK
 
 #: times an acquirer re-opens the lock file that its holder removed meanwhile
@@ -43,7 +43,7 @@ class RunFolderLock:
 
     Raises (on entering):
         RunFolderBusyError: another process holds the lock; the message names its pid.
-        OSError: the folder or the lock file cannot be created.
+        RunFolderError: the folder or the lock file cannot be created.
     """
 
     def __init__(self, out_dir: Path):
@@ -54,9 +54,8 @@ class RunFolderLock:
 
     def __enter__(self) -> RunFolderLock:
         self._created = not self.out_dir.exists()
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         for _ in range(REOPEN_ATTEMPTS):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -74,6 +73,20 @@ class RunFolderLock:
             os.close(fd)
         raise RunFolderBusyError(f"{self.out_dir}: its lock file keeps being replaced; is "
                                  "another iseg-bench run starting there?")
+
+    def _open(self) -> int:
+        """The lock file's descriptor (folder and file created when missing).
+
+        Raises:
+            RunFolderError: the folder or the file cannot be created (a read-only or
+                full disk, a file in the way).
+        """
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise RunFolderError(f"cannot write the run folder {self.out_dir}: "
+                                 f"{err.strerror or err}") from err
 
     def _same_file(self, fd: int) -> bool:
         """Whether `fd` is still the file at the lock's path."""
