@@ -31,3 +31,7 @@ class SampleError(IsegBenchError):
 
 class ConfigMismatchError(IsegBenchError):
     """A resumed or compared run was made with different settings."""
+
+
+class RunFolderError(IsegBenchError):
+    """A path is not a run folder, or its config.json or summary.json cannot be read."""

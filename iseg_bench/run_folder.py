@@ -13,8 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from iseg_bench.errors import RunFolderError
+
 #: the run's settings, library versions and ordered unit ids (written once)
 CONFIG = "config.json"
+#: key of config.json: {unit id: fingerprint of its samples' files} (execution/fingerprint.py)
+DATA_FINGERPRINTS = "data_fingerprints"
 #: the journal: one JSON line per finished unit attempt
 RECORDS = "records.jsonl"
 #: the figures
@@ -29,6 +33,8 @@ TIMINGS_CSV = "timings.csv"
 FAILURES_CSV = "failures.csv"
 #: the protocol's standard plots
 PLOTS = "plots"
+#: the lock file a run holds while it writes the folder (its pid inside; removed at the end)
+LOCK = "run.lock"
 
 
 def json_default(obj: Any) -> Any:
@@ -54,13 +60,32 @@ def write_json(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def _read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in the file `path`.
+
+    Raises:
+        RunFolderError: the file cannot be read, is not JSON or holds no object.
+    """
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFolderError(f"cannot read {path}: {err}; the file is damaged (re-run, or "
+                             "resume the run to rewrite its summary)") from err
+    if not isinstance(obj, dict):
+        raise RunFolderError(f"{path} does not hold a JSON object; the file is damaged")
+    return obj
+
+
 def read_config(run_dir: Path) -> dict[str, Any] | None:
-    """config.json of a run folder, or None when there is none."""
+    """config.json of a run folder, or None when there is none.
+
+    Raises:
+        RunFolderError: config.json is damaged.
+    """
     path = Path(run_dir) / CONFIG
     if not path.exists():
         return None
-    config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return config
+    return _read_json_object(path)
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -69,16 +94,13 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     The config is the summary's ``config`` (the settings identity).
 
     Raises:
-        FileNotFoundError: the folder has no summary.json.
+        RunFolderError: the folder has no summary.json, or the summary is damaged.
     """
     run_dir = Path(run_dir)
-    if run_dir.is_file():
-        summary: dict[str, Any] = json.loads(run_dir.read_text(encoding="utf-8"))
-        return summary.get("config", {}), summary
-    if not (run_dir / SUMMARY).exists():
-        raise FileNotFoundError(f"{run_dir} is not a finished run folder (no {SUMMARY}); "
-                                "run `iseg-bench run ... --out DIR` first")
-    summary = json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
+    if not run_dir.is_file() and not (run_dir / SUMMARY).exists():
+        raise RunFolderError(f"{run_dir} is not a finished run folder (no {SUMMARY}); "
+                             "run `iseg-bench run ... --out DIR` first")
+    summary = _read_json_object(run_dir if run_dir.is_file() else run_dir / SUMMARY)
     return summary.get("config", {}), summary
 
 

@@ -144,6 +144,32 @@ def test_decode_band_mask_by_hand():
     np.testing.assert_array_equal(rgb_ignore, expected_ignore)
 
 
+def test_decode_band_mask_reads_16_bit_masks_by_their_depth():
+    expected_target, expected_ignore = decode_band_mask(trimap())
+    wide = trimap().astype(np.uint16)
+    for mask in (wide * 257, wide, np.repeat((wide * 257)[:, :, None], 3, axis=2)):
+        target, ignore = decode_band_mask(mask)
+        np.testing.assert_array_equal(target, expected_target)
+        np.testing.assert_array_equal(ignore, expected_ignore)
+    assert decode_band_mask(wide * 257)[1].sum() == 12   # the band 32896 is the band
+    for bad in (wide * 16, trimap().astype(np.float32), trimap().astype(np.int32)):
+        with pytest.raises(ValueError, match="8-bit|dtype"):   # 12-bit data, floats
+            decode_band_mask(bad)
+
+
+def test_16_bit_grabcut_mask_file(tmp_path):
+    gc = make_grabcut(tmp_path)
+    (gc / "boundary_GT" / "b.bmp").unlink()
+    write_cv2(gc / "boundary_GT" / "b.png", trimap().astype(np.uint16) * 257)
+    sample = GrabCutDataset.from_root(tmp_path).load(2)
+    expected_target, expected_ignore = decode_band_mask(trimap())
+    np.testing.assert_array_equal(sample.target, expected_target)
+    np.testing.assert_array_equal(sample.ignore, expected_ignore)
+    write_cv2(gc / "boundary_GT" / "b.png", trimap().astype(np.uint16) * 16)
+    with pytest.raises(DatasetError, match=r"cannot decode mask .*b\.png: 16-bit mask"):
+        GrabCutDataset.from_root(tmp_path).load(2)
+
+
 def test_decode_nonzero_mask_any_channel():
     m = np.zeros((H, W, 3), np.uint8)
     m[0, 0, 0] = 128

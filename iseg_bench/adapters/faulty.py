@@ -8,6 +8,7 @@ Constants: ``FAULTS``, the fault kinds.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import zlib
 from collections.abc import Sequence
@@ -23,7 +24,8 @@ from iseg_bench.masks import disk
 from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
 
-FAULTS = ("raise", "nan", "inf", "shape", "dtype", "range", "none", "sleep", "exit")
+FAULTS = ("raise", "nan", "inf", "shape", "dtype", "range", "none", "sleep", "exit",
+          "sys_exit")
 
 
 def parse_faults(spec: str | dict[str, Any] | None) -> list[tuple[str, float]]:
@@ -155,6 +157,8 @@ class FaultyAdapter(Adapter):
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.touch()
             os._exit(3)
+        if fault == "sys_exit":
+            sys.exit(0)
         return prob
 
     def describe(self) -> dict[str, Any]:

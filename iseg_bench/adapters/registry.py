@@ -39,6 +39,11 @@ def build_adapter(name: str, **options: Any) -> Any:
 
     Raises:
         UnknownNameError: `name` is neither registered nor a "module:attr" path.
-        AdapterError: the factory cannot be imported.
+        AdapterError: the factory cannot be imported, or returned None (a factory that
+            forgot its ``return``: one error before the run, not a failure per sample).
     """
-    return MODELS.resolve(name)(**options)
+    adapter = MODELS.resolve(name)(**options)
+    if adapter is None:
+        raise AdapterError(f"the factory of model {name!r} returned None instead of an "
+                           "adapter (a missing `return`?)")
+    return adapter

@@ -10,6 +10,17 @@ import click
 from iseg_bench.run_folder import load_run
 
 
+def _check_output_folder(output: str | None) -> None:
+    """Refuse an output file whose folder does not exist.
+
+    Raises:
+        click.UsageError: naming the folder.
+    """
+    if output is not None and not Path(output).parent.is_dir():
+        raise click.UsageError(f"cannot write {output}: the folder {Path(output).parent} "
+                               "does not exist")
+
+
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv"]), default="table",
@@ -38,6 +49,7 @@ def plot(runs: tuple[str, ...], output: str) -> None:
     scribbles per region)."""
     from iseg_bench.reports import plot_runs
 
+    _check_output_folder(output)
     click.echo(plot_runs([load_run(Path(r))[1] for r in runs], Path(output)))
 
 
@@ -62,10 +74,8 @@ def compare(baseline: str, candidate: str, tolerance: str, output: str | None) -
     """
     from iseg_bench.reports.compare import compare_paths
 
-    try:
-        result = compare_paths(Path(baseline), Path(candidate), tolerance)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from exc
+    _check_output_folder(output)
+    result = compare_paths(Path(baseline), Path(candidate), tolerance)
     text = result.markdown()
     click.echo(text)
     if output:

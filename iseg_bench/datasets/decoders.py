@@ -31,18 +31,58 @@ def colour_channels(mask: np.ndarray) -> np.ndarray:
     return mask[:, :, None] if mask.ndim == 2 else mask[:, :, :3]
 
 
-def decode_band_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Decode a GrabCut/Berkeley trimap: values above 128 object, 128 ignored, the rest
-    background (the RITM evaluation loader's rule).
+#: a 16-bit value v holds the 8-bit value v / EIGHT_TO_SIXTEEN_BITS (65535 / 255 = 257:
+#: the exact scaling of 8-bit data saved at 16 bits, as PIL, OpenCV and ImageMagick do)
+EIGHT_TO_SIXTEEN_BITS = 257
+
+
+def eight_bit_values(mask: np.ndarray) -> np.ndarray:
+    """The 8-bit values of a mask read at its own bit depth (``docs/datasets.md``).
+
+    uint8 is returned as is. uint16 whose values are all <= 255 holds 8-bit values in a
+    16-bit container (returned as uint8); otherwise every value must be an 8-bit value
+    scaled to 16 bits (a multiple of 257, so the band 128 is stored as 128 * 257) and is
+    divided by 257.
 
     Args:
-        mask: (H, W) or (H, W, C) integer array; a colour mask is reduced to the maximum of
-            its colour channels.
+        mask: integer array of any shape.
+
+    Returns:
+        uint8 array of the same shape.
+
+    Raises:
+        ValueError: another dtype, or 16-bit values that are not 8-bit values scaled by
+            257 (e.g. 12-bit data): the object/band/background levels cannot be told.
+    """
+    if mask.dtype == np.uint8:
+        return mask
+    if mask.dtype != np.uint16:
+        raise ValueError(f"mask of dtype {mask.dtype}; expected 8- or 16-bit unsigned integers")
+    if mask.max(initial=0) <= 255:
+        return mask.astype(np.uint8)
+    if (mask % EIGHT_TO_SIXTEEN_BITS).any():
+        raise ValueError("16-bit mask whose values are neither 8-bit values (<= 255) nor 8-bit "
+                         f"values scaled by {EIGHT_TO_SIXTEEN_BITS} (e.g. 12-bit data); save "
+                         "it as an 8-bit mask: 0 background, 128 band, 255 object")
+    return (mask // EIGHT_TO_SIXTEEN_BITS).astype(np.uint8)
+
+
+def decode_band_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode a GrabCut/Berkeley trimap: values above 128 object, 128 ignored, the rest
+    background (the RITM evaluation loader's rule), on the 8-bit values of the mask
+    (:func:`eight_bit_values`: a 16-bit band is 128 * 257).
+
+    Args:
+        mask: (H, W) or (H, W, C) uint8 or uint16 array; a colour mask is reduced to the
+            maximum of its colour channels.
 
     Returns:
         (target, ignore): two disjoint (H, W) bool arrays.
+
+    Raises:
+        ValueError: a mask whose 8-bit values cannot be told (:func:`eight_bit_values`).
     """
-    grey = colour_channels(mask).max(axis=2)
+    grey = eight_bit_values(colour_channels(mask).max(axis=2))
     return np.asarray(grey > 128), np.asarray(grey == 128)
 
 

@@ -22,6 +22,7 @@ from iseg_bench.datasets.benchmark_base import (
     files_by_stem,
 )
 from iseg_bench.datasets.decoders import decode_band_mask, decode_nonzero_mask
+from iseg_bench.errors import DatasetError
 from iseg_bench.types import Sample
 
 _COCO_MVAL_STEM = re.compile(r"(?P<category>.+?)(?P<index>\d{2,})_(?P<coco_id>\d+)")
@@ -81,13 +82,17 @@ class FolderPairDataset(ClickBenchmark):
         """Sample `index`: image (H, W, 3) uint8 RGB, target and ignore (H, W) bool.
 
         Raises:
-            DatasetError: naming the file when it is unreadable, when the mask size differs
-                from the image's, or when the target is empty.
+            DatasetError: naming the file when it is unreadable or cannot be decoded (a
+                16-bit trimap of other than 8-bit values), when the mask size differs from
+                the image's, or when the target is empty.
         """
         ref = self.refs[index]
         image_path, mask_path = ref.paths
         image = read_image(image_path)
-        target, ignore = self.decode(read_mask(mask_path))
+        try:
+            target, ignore = self.decode(read_mask(mask_path))
+        except ValueError as err:
+            raise DatasetError(f"cannot decode mask {mask_path}: {err}") from err
         return self._sample(ref, image, target, ignore, mask_path)
 
 

@@ -32,14 +32,14 @@ def build_context(protocol: Protocol, dataset: Dataset) -> WorkerContext:
     Raises:
         IsegBenchError: raised by a registry or a factory (an unknown name or a bad option
             is a UsageError naming the model or robot): passed through unchanged.
-        AdapterError: any other error of the model's or robot's construction, with its
-            cause in the message.
+        AdapterError: any other error (any BaseException but KeyboardInterrupt, SystemExit
+            included) of the model's or robot's construction, with its cause in the message.
     """
     try:
         return protocol.build_context(dataset)
-    except IsegBenchError:
+    except (IsegBenchError, KeyboardInterrupt):
         raise
-    except Exception as exc:
+    except BaseException as exc:  # a factory's sys.exit too: an error, never a quiet exit
         raise AdapterError(f"cannot build the model {protocol.config.model!r} or the robot "
                            f"{protocol.config.robot!r}: {type(exc).__name__}: {exc}") from exc
 
@@ -47,10 +47,14 @@ def build_context(protocol: Protocol, dataset: Dataset) -> WorkerContext:
 def evaluate_unit(protocol: Protocol, ctx: WorkerContext, unit: Unit) -> UnitResult:
     """One unit's result line: its records, or the failure reason and traceback.
 
-    Never raises Exception (KeyboardInterrupt and SystemExit pass through).
+    Never raises except KeyboardInterrupt (Ctrl-C, SIGTERM): any other BaseException of
+    the model, robot or data, ``SystemExit`` from a ``sys.exit`` included, is the unit's
+    failure.
     """
     try:
         return ok_result(unit.unit_id, protocol.evaluate(unit, ctx))
-    except Exception as exc:  # one bad sample or model call must not lose the run
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # one bad sample or model call must not lose the run
         return failed_result(unit.unit_id, f"{type(exc).__name__}: {exc}",
                              traceback.format_exc(limit=TRACEBACK_FRAMES))

@@ -12,7 +12,10 @@ from typing import Any
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.errors import ConfigMismatchError, IsegBenchError
 from iseg_bench.protocols.base import Unit
-from iseg_bench.run_folder import CONFIG, json_default, read_config
+from iseg_bench.run_folder import CONFIG, DATA_FINGERPRINTS, json_default, read_config
+
+#: changed units named in a resume refusal (the rest are counted)
+SHOWN_CHANGED_UNITS = 10
 
 
 def _plain(obj: Any) -> Any:
@@ -32,11 +35,21 @@ def _unit_difference(stored_units: list[str], unit_ids: list[str]) -> str:
             "changed)")
 
 
-def resume_mismatches(stored: dict[str, Any], config: RunConfig,
-                      unit_ids: list[str]) -> list[str]:
+def _data_difference(changed: list[str]) -> str:
+    shown = ", ".join(changed[:SHOWN_CHANGED_UNITS])
+    more = (f" and {len(changed) - SHOWN_CHANGED_UNITS} more"
+            if len(changed) > SHOWN_CHANGED_UNITS else "")
+    return (f"data: the files of {len(changed)} sample(s) differ from those the run "
+            f"started with: {shown}{more} (another or an edited data folder)")
+
+
+def resume_mismatches(stored: dict[str, Any], config: RunConfig, unit_ids: list[str],
+                      fingerprints: dict[str, str]) -> list[str]:
     """Why a stored run (its config.json) cannot be continued with `config`; [] if it can.
 
-    Compares every identity setting, every library version and the unit list.
+    Compares every identity setting, every library version, the unit list and the data
+    fingerprint of every unit (`fingerprints`, :func:`~iseg_bench.execution.fingerprint.
+    unit_fingerprints`; not compared for a run stored without them).
     """
     then, now = _plain(RunConfig.from_json(stored).identity()), _plain(config.identity())
     problems = [f"setting {key!r}: the run has {then.get(key)!r}, this command has "
@@ -47,11 +60,19 @@ def resume_mismatches(stored: dict[str, Any], config: RunConfig,
     stored_units = stored.get("units")
     if stored_units is not None and stored_units != unit_ids:
         problems.append(_unit_difference(stored_units, unit_ids))
+    stored_prints = stored.get(DATA_FINGERPRINTS)
+    if stored_prints is not None:
+        changed = [u for u in unit_ids
+                   if u in stored_prints and stored_prints[u] != fingerprints.get(u)]
+        if changed:
+            problems.append(_data_difference(changed))
     return problems
 
 
-def check_resume(out_dir: Path, config: RunConfig, units: list[Unit]) -> dict[str, Any]:
-    """The stored config.json of `out_dir`, after checking it matches `config` and `units`.
+def check_resume(out_dir: Path, config: RunConfig, units: list[Unit],
+                 fingerprints: dict[str, str]) -> dict[str, Any]:
+    """The stored config.json of `out_dir`, after checking it matches `config`, `units` and
+    the units' data `fingerprints`.
 
     Raises:
         IsegBenchError: `out_dir` holds no run.
@@ -61,7 +82,7 @@ def check_resume(out_dir: Path, config: RunConfig, units: list[Unit]) -> dict[st
     if stored is None:
         raise IsegBenchError(f"cannot resume {out_dir}: it holds no run ({CONFIG} "
                              "missing); start it without --resume")
-    problems = resume_mismatches(stored, config, [u.unit_id for u in units])
+    problems = resume_mismatches(stored, config, [u.unit_id for u in units], fingerprints)
     if problems:
         raise ConfigMismatchError(f"cannot resume {out_dir}: this command differs from the "
                                   "interrupted run:\n  - " + "\n  - ".join(problems))

@@ -8,6 +8,7 @@ Failure isolation, interruption, resume and determinism are described in
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Generator
@@ -19,8 +20,9 @@ from tqdm import tqdm
 
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.datasets.base import Dataset
-from iseg_bench.errors import IsegBenchError
+from iseg_bench.errors import IsegBenchError, UsageError
 from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
+from iseg_bench.execution.fingerprint import unit_fingerprints
 from iseg_bench.execution.journal import (
     RecordWriter,
     UnitResult,
@@ -28,13 +30,14 @@ from iseg_bench.execution.journal import (
     order_results,
     read_results,
 )
+from iseg_bench.execution.lock import RunFolderLock
 from iseg_bench.execution.outputs import RunOutcome, finalize
 from iseg_bench.execution.resume import check_resume
 from iseg_bench.execution.workers import process_results
 from iseg_bench.masks import deterministic_opencv
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
 from iseg_bench.protocols.registry import build_protocol
-from iseg_bench.run_folder import CONFIG, RECORDS, write_json
+from iseg_bench.run_folder import CONFIG, DATA_FINGERPRINTS, RECORDS, write_json
 
 
 class _TerminateAsInterrupt:
@@ -83,17 +86,17 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
         yield evaluate_unit(protocol, ctx, unit)
 
 
-def _done_units(out_dir: Path, config: RunConfig, units: list[Unit],
-                resume: bool) -> dict[str, UnitResult]:
+def _done_units(out_dir: Path, config: RunConfig, units: list[Unit], resume: bool,
+                fingerprints: dict[str, str]) -> dict[str, UnitResult]:
     """The units with an "ok" result in the folder being resumed ({} for a new run).
 
     Raises:
         IsegBenchError: a new run into a folder that holds one, or a resume of a folder
             that holds none.
-        ConfigMismatchError: a resume with different settings.
+        ConfigMismatchError: a resume with different settings or data.
     """
     if resume:
-        check_resume(out_dir, config, units)
+        check_resume(out_dir, config, units, fingerprints)
         return {k: r for k, r in latest_results(out_dir).items() if r["status"] == "ok"}
     if (out_dir / RECORDS).exists() or (out_dir / CONFIG).exists():
         raise IsegBenchError(f"{out_dir} already holds a run; continue it with --resume "
@@ -101,11 +104,14 @@ def _done_units(out_dir: Path, config: RunConfig, units: list[Unit],
     return {}
 
 
-def _start_folder(out_dir: Path, config: RunConfig, units: list[Unit]) -> None:
-    """Create the run folder and write config.json (settings, versions, unit ids)."""
+def _start_folder(out_dir: Path, config: RunConfig, units: list[Unit],
+                  fingerprints: dict[str, str]) -> None:
+    """Create the run folder and write config.json (settings, versions, unit ids, data
+    fingerprints)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / CONFIG, {**config.to_json(), "versions": versions(),
-                                  "units": [u.unit_id for u in units]})
+                                  "units": [u.unit_id for u in units],
+                                  DATA_FINGERPRINTS: fingerprints})
 
 
 def _journal(stream: Generator[UnitResult, None, None], writer: RecordWriter, bar: tqdm[Any],
@@ -128,6 +134,21 @@ def _journal(stream: Generator[UnitResult, None, None], writer: RecordWriter, ba
     return interrupted, stopped
 
 
+def _check_thresholds(config: RunConfig, sample_timeout: float | None) -> None:
+    """Refuse a time limit that is not a finite number > 0 and a probability threshold
+    outside the open interval (0, 1); NaN fails both.
+
+    Raises:
+        UsageError: naming the flag and the value.
+    """
+    if sample_timeout is not None and not 0 < sample_timeout < math.inf:
+        raise UsageError(f"--sample-timeout must be a finite number of seconds > 0 (leave "
+                         f"it out for no limit), got {sample_timeout}")
+    if not 0 < config.prob_threshold < 1:
+        raise UsageError(f"--prob-threshold must be in (0, 1) (foreground: probability > "
+                         f"threshold), got {config.prob_threshold}")
+
+
 def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: bool = False,
             fail_fast: bool = False, sample_timeout: float | None = None) -> RunOutcome:
     """Run `config` into the folder `out_dir` (created) and write every output.
@@ -145,25 +166,36 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
         RunOutcome. Ctrl-C / SIGTERM do not raise: the outcome says ``interrupted``.
 
     Raises:
-        UsageError: an unknown name or a bad option (before any work).
+        UsageError: an unknown name or a bad option (before any work), a `sample_timeout`
+            that is not finite and > 0, a `prob_threshold` outside (0, 1).
         DatasetError / AdapterError: before any work, when the dataset or model is wrong.
-        ConfigMismatchError: a resume with different settings.
-        IsegBenchError: `sample_timeout` is not > 0; `out_dir` already holds a run and
+        ConfigMismatchError: a resume with different settings or data files.
+        IsegBenchError: `out_dir` already holds a run and
             `resume` is False, or holds none and `resume` is True.
+        RunFolderBusyError: another run holds `out_dir` (its lock, ``docs/execution.md``).
     """
-    if sample_timeout is not None and not sample_timeout > 0:
-        raise IsegBenchError(f"--sample-timeout must be > 0 seconds, got {sample_timeout}")
+    _check_thresholds(config, sample_timeout)
     dataset = load_dataset(config)
     protocol = build_protocol(config)
     units = protocol.units(dataset)
-    out_dir = Path(out_dir)
-    done = _done_units(out_dir, config, units, resume)
+    with RunFolderLock(Path(out_dir)):
+        return _execute_locked(config, protocol, dataset, units, Path(out_dir), progress,
+                               resume=resume, fail_fast=fail_fast,
+                               sample_timeout=sample_timeout)
+
+
+def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, units: list[Unit],
+                    out_dir: Path, progress: bool, *, resume: bool, fail_fast: bool,
+                    sample_timeout: float | None) -> RunOutcome:
+    """:func:`execute` once the run folder is locked and the units are known."""
+    fingerprints = unit_fingerprints(dataset, units)
+    done = _done_units(out_dir, config, units, resume, fingerprints)
     todo = [u for u in units if u.unit_id not in done]
     ctx = None
     if sample_timeout is None and config.workers <= 1 and todo:
         ctx = build_context(protocol, dataset)   # a broken model fails before any work
     if not resume:
-        _start_folder(out_dir, config, units)
+        _start_folder(out_dir, config, units, fingerprints)
     writer = RecordWriter(out_dir / RECORDS)
     bar = tqdm(total=len(units), initial=len(units) - len(todo), unit=protocol.unit_name,
                desc=f"{config.model} on {config.dataset}", disable=not progress)

@@ -7,8 +7,11 @@ a time. Timeouts and dead workers are described in ``docs/execution.md``.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
+import os
 import signal
+import sys
 import time
 import traceback
 from collections import deque
@@ -39,12 +42,36 @@ STOP_GRACE_SECONDS = 2
 #: seconds a killed worker is waited for
 KILL_JOIN_SECONDS = 5
 
+#: Linux prctl(2) option: the signal this process gets when its parent dies
+#: (PR_SET_PDEATHSIG in <linux/prctl.h>)
+PR_SET_PDEATHSIG = 1
+
 #: a unit handed to a worker: (position in the run, unit, attempt number from 1)
 Task = tuple[int, Unit, int]
 
 
-def _worker_main(config_json: dict[str, Any], conn: Connection) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker die with the main process `parent_pid`, however that one ends.
+
+    On Linux the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG), so a
+    SIGKILL, OOM kill or CI timeout of the main process leaves no worker busy with a unit;
+    a parent already gone by now (before the call) ends the worker at once. Elsewhere a
+    worker notices the closed pipe only between units.
+
+    Raises:
+        OSError: prctl failed.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _worker_main(config_json: dict[str, Any], conn: Connection, parent_pid: int) -> None:
     """Worker process: build the context once, then evaluate the units it is sent."""
+    _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the main process owns Ctrl-C
     deterministic_opencv().__enter__()  # type: ignore[no-untyped-call]  # the whole life
     try:
@@ -83,8 +110,8 @@ class _Worker:
 
     def __init__(self, mpctx: SpawnContext, config_json: dict[str, Any]):
         self.conn, child = mpctx.Pipe(duplex=True)
-        self.proc: SpawnProcess = mpctx.Process(target=_worker_main, args=(config_json, child),
-                                                daemon=True)
+        self.proc: SpawnProcess = mpctx.Process(
+            target=_worker_main, args=(config_json, child, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
         self.ready = False

@@ -43,7 +43,7 @@ def load_view(path: Path) -> RunView:
     """A run folder, or a summary.json file (with its folder's config.json when there is one).
 
     Raises:
-        FileNotFoundError: `path` holds no summary.
+        RunFolderError: `path` holds no summary, or a damaged one.
     """
     path = Path(path)
     _, summary = run_folder.load_run(path)

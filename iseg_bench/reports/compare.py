@@ -182,7 +182,7 @@ def compare_paths(baseline: Path, candidate: Path, tolerance: str | None = None)
     Raises:
         IsegBenchError: a bad tolerance string.
         ConfigMismatchError: the runs cannot be compared (see :func:`compare`).
-        FileNotFoundError: a path holds no summary.
+        RunFolderError: a path holds no summary, or a damaged one.
     """
     try:
         tolerances = parse_tolerances(tolerance)
