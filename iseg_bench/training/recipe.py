@@ -56,3 +56,9 @@ class Recipe:
     step: StepFn
     load_pretrained: Callable[[Any, str], None]
     epoch_gamma: float | None = None
+
+
+def no_photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The image unchanged: the photometric step of a recipe whose paper names no colour
+    augmentation (ScribbleSeg Sec. 4.1: flip and resize only; SIIS Sec. 4.1)."""
+    return img

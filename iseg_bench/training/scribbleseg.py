@@ -25,15 +25,10 @@ from iseg_bench.simulators.scribbles import (
     scribble_maps,
 )
 from iseg_bench.training.emc_click import emc_optimizer
-from iseg_bench.training.recipe import Recipe
+from iseg_bench.training.recipe import Recipe, no_photometric
 
 SCRIBBLESEG_RESIZE = (0.75, 1.40)
 SIMULATOR = ScribbleSimulator()     # Tab. 6's protect, Tab. 4's 16 strokes, Tab. 5's 0.2
-
-
-def no_photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Identity: Sec. 4.1 lists flip and resize only (no colour jitter)."""
-    return img
 
 
 def sample_interactions(model: Any, image: Any, tgt: np.ndarray, ign: np.ndarray, device: Any,

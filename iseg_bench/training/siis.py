@@ -19,18 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from iseg_bench.training.recipe import Recipe
+from iseg_bench.training.recipe import Recipe, no_photometric
 
 TRAIN_POSITIVE = (1, 10)
 TRAIN_NEGATIVE = (0, 10)
 LR_GAMMA = 0.95
 SIIS_RESIZE = (0.75, 1.25)
 ITIS_MAX_ROUNDS = 3
-
-
-def no_photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The image unchanged: Sec. 4.1 names no colour augmentation."""
-    return img
 
 
 def siis_optimizer(model: Any, lr: float) -> Any:
