@@ -178,6 +178,15 @@ def _map_key(key: str) -> str | None:
     return None
 
 
+def _check_keys(model: str, missing: list[str], unexpected: list[str], bad: list[str],
+                bad_label: str) -> None:
+    """Raise AdapterError listing every missing, unexpected and mismatched key, if any."""
+    if missing or unexpected or bad:
+        raise AdapterError(f"the file is not the released {model} it claims to be: "
+                           f"missing {missing or 'none'}; unexpected {unexpected or 'none'}; "
+                           f"{bad_label} {bad or 'none'}")
+
+
 def map_state_dict(state: dict[str, torch.Tensor],
                    expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Released state dict -> ours. `expected`: our model's state dict (names and shapes).
@@ -221,11 +230,7 @@ def map_state_dict(state: dict[str, torch.Tensor],
             else:
                 out[ours] = v
     missing = sorted(set(expected) - set(out))
-    if missing or unexpected or bad:
-        raise AdapterError(
-            "the file is not the released EMC-Click model it claims to be: "
-            f"missing {missing or 'none'}; unexpected {sorted(set(unexpected)) or 'none'}; "
-            f"shape/consistency {bad or 'none'}")
+    _check_keys("EMC-Click model", missing, sorted(set(unexpected)), bad, "shape/consistency")
     return out
 
 
@@ -258,10 +263,7 @@ def _load_acc99net(state: dict[str, torch.Tensor]) -> tuple[torch.nn.Module, str
     unexpected = sorted(set(state) - set(expected))
     bad = [f"{k}: {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
            for k, v in state.items() if k in expected and v.shape != expected[k].shape]
-    if missing or unexpected or bad:
-        raise AdapterError("the file is not the released 99% network it claims to be: "
-                           f"missing {missing or 'none'}; unexpected {unexpected or 'none'}; "
-                           f"shape {bad or 'none'}")
+    _check_keys("99% network", missing, unexpected, bad, "shape")
     model.load_state_dict(state, strict=True)
     return model, "acc99net", {"preset": "released"}
 
