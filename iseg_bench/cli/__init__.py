@@ -2,7 +2,8 @@
 
 This module holds the command group ``main`` (the console script) and its error handling;
 each command lives in a module of this package: ``run`` (run), ``results`` (report, plot,
-compare), ``data`` (datasets, datasets build) and ``models`` (train, models).
+compare), ``pictures`` (show, gallery), ``data`` (datasets, datasets build) and ``models``
+(train, models).
 
 Exit status: 0 done, 1 some samples failed (``run``) or a figure got worse (``compare``),
 2 a usage error (bad option, unknown name, missing data) shown as one line, 130 a run
@@ -18,6 +19,7 @@ import click
 
 from iseg_bench.cli import data as data_commands
 from iseg_bench.cli import models as model_commands
+from iseg_bench.cli import pictures as picture_commands
 from iseg_bench.cli import results as result_commands
 from iseg_bench.cli import run as run_command
 from iseg_bench.cli.run import INTERRUPTED_EXIT
@@ -62,4 +64,6 @@ def main() -> None:
 for _command in (run_command.run, result_commands.report, result_commands.plot,
                  result_commands.compare, data_commands.datasets, model_commands.train,
                  model_commands.models):
+    main.add_command(_command)
+for _command in (picture_commands.show, picture_commands.gallery):
     main.add_command(_command)

@@ -12,8 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from iseg_bench.reports.plots import finish_axes, nan_array, new_axes, save_figure
-from iseg_bench.reports.rows import Row, Summary, run_label
+import numpy as np
+
+from iseg_bench.reports.plots import (
+    finish_axes,
+    integer_ticks,
+    nan_array,
+    new_axes,
+    save_figure,
+    threshold_lines,
+)
+from iseg_bench.reports.rows import Row, Summary, count_heading, run_label
 from iseg_bench.thresholds import parse_thresholds, percent_label
 
 MIOU_AT = (1, 5, 20)
@@ -54,18 +63,33 @@ def single_object_row(summary: Summary, label: str, noc_name: str) -> Row:
     return row
 
 
-def miou_curves(summaries: Sequence[Summary], labels: Sequence[str], path: Path) -> Path:
-    """mIoU@k against k = 1..K of several runs on one figure (PNG at `path`).
+def interaction_unit(summary: Summary) -> str:
+    """"clicks", or "interactions" for a scribble run (the x axis and k of its plots)."""
+    return "interactions" if summary.get("interaction") == "scribble" else "clicks"
 
-    The x axis counts clicks, or interactions ("NoI") when the first run is a scribble run.
-    Returns `path`.
+
+def miou_curves(summaries: Sequence[Summary], labels: Sequence[str], path: Path,
+                title: str | None = None) -> Path:
+    """mIoU@k against k = 1..K of several runs on one figure (`path`: .png, .pdf or .svg).
+
+    Integer k ticks, y fixed to [0, 1], dashed NoC reference lines at the first run's IoU
+    thresholds, the legend below the axes. The x axis counts clicks, or interactions
+    ("NoI") when the first run is a scribble run. Title: `title`, else "mIoU per click on
+    <datasets>". Returns `path`.
     """
     fig, ax = new_axes()
     for s, label in zip(summaries, labels):
         miou = s.get("miou", [])
-        ax.plot(range(1, len(miou) + 1), miou, marker="o", ms=3, label=label)
-    unit = "NoI" if summaries and summaries[0].get("interaction") == "scribble" else "clicks"
-    finish_axes(ax, f"number of {unit}", "mIoU")
+        ax.plot(range(1, len(miou) + 1), miou, marker="o", ms=3, label=label, zorder=3)
+    first = summaries[0] if summaries else {}
+    threshold_lines(ax, parse_thresholds(list(first.get("noc", {}))), count_heading(first))
+    ax.set_ylim(0, 1)
+    integer_ticks(ax)
+    unit = interaction_unit(first)
+    datasets = ", ".join(dict.fromkeys(str(s.get("dataset")) for s in summaries))
+    ax.set_title(title or f"mIoU per {unit[:-1]} on {datasets}", fontsize=10)
+    finish_axes(ax, f"number of {unit}" + (" (NoI)" if unit == "interactions" else ""),
+                "mIoU")
     return save_figure(fig, path)
 
 
@@ -76,22 +100,38 @@ def runs_plot(summaries: Sequence[Summary], path: Path) -> Path:
 
 
 def proportion_plot(summary: Summary, path: Path) -> Path:
-    """Share of samples above IoU threshold t (x, in %) at k interactions, one line per k."""
+    """Share of samples above IoU threshold t (x, in %) after k interactions, one line per
+    k ("k = 5 clicks"); y fixed to [0, 1]; title names the run and what k is."""
     fig, ax = new_axes()
+    unit = interaction_unit(summary)
     for k, shares in summary.get("proportion_above", {}).items():
         percent = [t * 100 for t in parse_thresholds(list(shares))]
-        ax.plot(percent, list(shares.values()), marker="o", ms=3, label=f"k = {k}")
+        ax.plot(percent, list(shares.values()), marker="o", ms=3,
+                label=f"k = {k} {unit if int(k) > 1 else unit[:-1]}")
     ax.set_ylim(0, 1)
-    finish_axes(ax, "IoU threshold (%)", "proportion of samples above")
+    ax.set_title(f"{run_label(summary)}: share of samples with IoU > t\n"
+                 f"after k {unit} (k = {unit} given so far)", fontsize=10)
+    finish_axes(ax, "IoU threshold t (%)", "proportion of samples above t")
     return save_figure(fig, path)
 
 
 def corrective_plot(summary: Summary, path: Path) -> Path:
-    """Mean corrective accuracy per interaction index (no figure: a gap)."""
-    accuracy = summary.get("corrective_accuracy", [])
+    """Mean corrective accuracy per interaction index (no figure: a gap), y fixed to
+    [0, 1.08]; each point is labelled with its number of samples n (the rows defining
+    it, ``corrective_accuracy_n``)."""
+    accuracy = nan_array(summary.get("corrective_accuracy", []))
+    counts = summary.get("corrective_accuracy_n", [])
     fig, ax = new_axes()
-    ax.plot(range(1, len(accuracy) + 1), nan_array(accuracy), marker="o", ms=3)
-    ax.set_ylim(0, 1)
+    ks = np.arange(1, len(accuracy) + 1)
+    ax.plot(ks, accuracy, marker="o", ms=3)
+    for k, value, n in zip(ks, accuracy, counts):
+        if not np.isnan(value):
+            ax.annotate(str(n), (k, value), xytext=(0, 4), textcoords="offset points",
+                        ha="center", fontsize=6, color="0.3")
+    ax.set_ylim(0, 1.08)
+    integer_ticks(ax)
+    ax.set_title(f"{run_label(summary)}: corrective accuracy "
+                 "(numbers: samples per point)", fontsize=10)
     finish_axes(ax, "interaction", "corrective accuracy", legend_size=None)
     return save_figure(fig, path)
 
