@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ TIMINGS_CSV = "timings.csv"
 FAILURES_CSV = "failures.csv"
 #: the protocol's standard plots
 PLOTS = "plots"
+#: in the parent folder of a multi-dataset run: its datasets and child run folders
+RUNS_JSON = "runs.json"
 #: the lock file a run holds while it writes the folder (its pid inside; removed at the end)
 LOCK = "run.lock"
 
@@ -130,3 +133,38 @@ def load_records(run_dir: Path, text_ids: bool = False) -> pd.DataFrame:
             if is_timing_column(c) and len(timings) == len(records):
                 records[c] = timings[c].to_numpy()
     return records
+
+
+def read_runs_listing(parent: Path) -> dict[str, Any] | None:
+    """The runs.json object of a multi-dataset parent folder (``datasets``: the names in
+    run order; ``runs``: {dataset: child folder relative to the parent}), or None when
+    `parent` has none.
+
+    Raises:
+        RunFolderError: runs.json is damaged.
+    """
+    path = Path(parent) / RUNS_JSON
+    return _read_json_object(path) if path.is_file() else None
+
+
+def child_runs(parent: Path) -> list[Path] | None:
+    """The child run folders listed in the runs.json of a multi-dataset parent folder
+    (those that exist, in its order), or None when `parent` is no such folder.
+
+    Raises:
+        RunFolderError: runs.json is damaged.
+    """
+    listing = read_runs_listing(parent)
+    if listing is None:
+        return None
+    subs = [Path(parent) / str(sub) for sub in dict(listing.get("runs", {})).values()]
+    return [sub for sub in subs if sub.is_dir()]
+
+
+def expand_runs(paths: Iterable[str | Path]) -> list[Path]:
+    """`paths` with every multi-dataset parent folder replaced by its child runs."""
+    out: list[Path] = []
+    for p in paths:
+        children = child_runs(Path(p))
+        out.extend([Path(p)] if children is None else children)
+    return out

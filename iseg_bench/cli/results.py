@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from iseg_bench.run_folder import load_run
+from iseg_bench.run_folder import expand_runs, load_run
 
 
 def _check_output_folder(output: str | None) -> None:
@@ -26,10 +26,11 @@ def _check_output_folder(output: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv"]), default="table",
               show_default=True)
 def report(runs: tuple[str, ...], fmt: str) -> None:
-    """One table of figures across RUNS (run folders or summary.json files)."""
+    """One table of figures across RUNS (run folders, summary.json files, or the parent
+    folder of a multi-dataset run, which stands for its child runs)."""
     from iseg_bench.reports import summary_frame, to_markdown
 
-    frame = summary_frame([load_run(Path(r))[1] for r in runs])
+    frame = summary_frame([load_run(r)[1] for r in expand_runs(runs)])
     if fmt == "md":
         click.echo(to_markdown(frame))
     elif fmt == "csv":
@@ -50,7 +51,7 @@ def plot(runs: tuple[str, ...], output: str) -> None:
     from iseg_bench.reports import plot_runs
 
     _check_output_folder(output)
-    click.echo(plot_runs([load_run(Path(r))[1] for r in runs], Path(output)))
+    click.echo(plot_runs([load_run(r)[1] for r in expand_runs(runs)], Path(output)))
 
 
 @click.command()

@@ -14,6 +14,7 @@ import click
 
 from iseg_bench.api import choose_robot, default_run_folder, model_defaults
 from iseg_bench.config import RunConfig
+from iseg_bench.datasets.registry import is_multi_dataset
 from iseg_bench.errors import UsageError
 from iseg_bench.execution import execute
 from iseg_bench.options import options_help
@@ -175,7 +176,9 @@ class _RunCommand(click.Command):
 @click.command(cls=_RunCommand)
 @click.option("--model", required=True, help="Registered model name (see `iseg-bench models`) "
               "or an importable 'package.module:Factory'.")
-@click.option("--dataset", required=True, help="Dataset name (see `iseg-bench datasets`).")
+@click.option("--dataset", required=True, help="Dataset name (see `iseg-bench datasets`); "
+              "several (grabcut,davis) or a suite (suite:clicks) run one after the other "
+              "into OUT/<dataset>/.")
 @click.option("--protocol", default="single-object", show_default=True,
               help="single-object (clicks or scribbles on one object at a time), full-image "
                    "(all regions of an image at once), sequential (category streams).")
@@ -231,9 +234,16 @@ def run(out: str | None, resume: str | None, fail_fast: bool, sample_timeout: fl
       iseg-bench run --model random-walker --dataset davis --data-root ../shared/datasets \\
           --workers 2 --out runs/rw-davis
     """
-    config = run_config(settings)
-    _execute(config, _run_folder(config, out, resume), resume is not None, fail_fast,
-             sample_timeout, progress)
+    if is_multi_dataset(settings["dataset"]):
+        from iseg_bench.cli.multi import run_datasets
+
+        status = run_datasets(settings, out, resume, fail_fast, sample_timeout, progress)
+    else:
+        config = run_config(settings)
+        status = _execute(config, _run_folder(config, out, resume), resume is not None,
+                          fail_fast, sample_timeout, progress)
+    if status:
+        sys.exit(status)
 
 
 def _run_folder(config: RunConfig, out: str | None, resume: str | None) -> Path:
@@ -251,8 +261,9 @@ def _run_folder(config: RunConfig, out: str | None, resume: str | None) -> Path:
 
 
 def _execute(config: RunConfig, out_dir: Path, resume: bool, fail_fast: bool,
-             sample_timeout: float | None, progress: bool) -> None:
-    """Run `config`, print its table and folder; exit 130 when interrupted, 1 on failures."""
+             sample_timeout: float | None, progress: bool) -> int:
+    """Run `config`, print its table and folder; the exit status: 130 when interrupted,
+    1 on failures, else 0."""
     from iseg_bench.reports.tables import summary_frame
 
     outcome = execute(config, out_dir, progress=progress, resume=resume, fail_fast=fail_fast,
@@ -265,6 +276,5 @@ def _execute(config: RunConfig, out_dir: Path, resume: bool, fail_fast: bool,
         click.echo(f"incomplete run ({'interrupted' if outcome.interrupted else 'stopped'}):"
                    f" figures cover the samples done; continue with --resume {outcome.out_dir}")
     if outcome.interrupted:
-        sys.exit(INTERRUPTED_EXIT)
-    if outcome.n_failed:
-        sys.exit(1)
+        return INTERRUPTED_EXIT
+    return 1 if outcome.n_failed else 0

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from iseg_bench.datasets.base import Dataset
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, UnknownNameError
 from iseg_bench.registry import Registry
 
 DATA_ENV = "ISEG_BENCH_DATA"
@@ -40,6 +40,43 @@ DATASETS = Registry("dataset", {
     "leeds-butterfly": "iseg_bench.datasets.category_sets:LeedsButterflyDataset",
     "fashionpedia": "iseg_bench.datasets.category_sets:FashionpediaDataset",
 }, load_error=DatasetError)
+
+
+#: named suites of ``--dataset suite:NAME`` (docs/datasets.md, "Suites"): "clicks" is the
+#: evaluation set of the click papers (RITM Tab. 1, SimpleClick Tab. 1: GrabCut, Berkeley,
+#: SBD, DAVIS, PascalVOC, COCO-MVal); "clicks-small" its three smallest, quick members
+SUITES: dict[str, tuple[str, ...]] = {
+    "clicks": ("grabcut", "berkeley", "sbd", "davis", "pascalvoc", "coco-mval"),
+    "clicks-small": ("grabcut", "davis", "coco-mval"),
+}
+#: prefix of a suite name in ``--dataset``
+SUITE_PREFIX = "suite:"
+
+
+def is_multi_dataset(text: str) -> bool:
+    """Whether a ``--dataset`` value names several datasets ("a,b" or "suite:NAME")."""
+    return "," in text or text.startswith(SUITE_PREFIX)
+
+
+def expand_datasets(text: str) -> list[str]:
+    """The dataset names of a ``--dataset`` value: "a,b,c" (spaces ignored), "suite:NAME"
+    (its members, see ``SUITES``) or one name; each suite and name appears once, in order.
+
+    Raises:
+        UnknownNameError: an unknown suite or dataset name (listing the known ones).
+    """
+    names: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if part.startswith(SUITE_PREFIX):
+            suite = part[len(SUITE_PREFIX):]
+            if suite not in SUITES:
+                raise UnknownNameError(f"unknown dataset suite {suite!r}; known suites: "
+                                       f"{', '.join(sorted(SUITES))}")
+            names.extend(SUITES[suite])
+        elif part:
+            DATASETS.spec(part)
+            names.append(part)
+    return list(dict.fromkeys(names))
 
 
 def resolve_data_root(data_root: str | os.PathLike[str] | None) -> Path | None:
