@@ -9,15 +9,33 @@ started and starts the others, so an interrupted multi-dataset run resumes per d
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from iseg_bench.cli.run import INTERRUPTED_EXIT, _execute, _run_folder, run_config
+from iseg_bench.config import RunConfig
 from iseg_bench.datasets.registry import expand_datasets
 from iseg_bench.errors import ConfigMismatchError
 from iseg_bench.run_folder import CONFIG, RUNS_JSON, read_runs_listing, write_json
+
+
+@dataclass(frozen=True)
+class RunSteps:
+    """How `run` makes one run, handed over by ``cli.run`` (which imports this module).
+
+    Attributes:
+        config: `run`'s settings -> RunConfig (names and options checked).
+        folder: (config, --out, --resume) -> the run folder.
+        execute: (config, folder, resume?) -> exit status (0 done, 1 failed samples, 130
+            interrupted), the run's table printed.
+    """
+
+    config: Callable[[dict[str, Any]], RunConfig]
+    folder: Callable[[RunConfig, str | None, str | None], Path]
+    execute: Callable[[RunConfig, Path, bool], int]
 
 
 def parent_listing(datasets: list[str]) -> dict[str, Any]:
@@ -48,25 +66,25 @@ def prepare_parent(parent: Path, datasets: list[str], resume: bool) -> None:
 
 
 def run_datasets(settings: dict[str, Any], out: str | None, resume: str | None,
-                 fail_fast: bool, sample_timeout: float | None, progress: bool) -> int:
+                 fail_fast: bool, steps: RunSteps) -> int:
     """Run the settings on every dataset of ``settings["dataset"]``; the exit status:
-    130 at an interruption (the later datasets are not started), else 1 when any sample
-    failed (``fail_fast``: stop at the first such dataset), else 0.
+    that of an interrupted run (above 1; the later datasets are not started), else 1 when
+    any sample failed (``fail_fast``: stop at the first such dataset), else 0.
 
     Every dataset's settings are checked (names, options) before the first run starts.
     """
     datasets = expand_datasets(settings["dataset"])
-    configs = [run_config({**settings, "dataset": d}) for d in datasets]
+    configs = [steps.config({**settings, "dataset": d}) for d in datasets]
     named = dataclasses.replace(configs[0], dataset="+".join(datasets))
-    parent = _run_folder(named, out, resume)
+    parent = steps.folder(named, out, resume)
     prepare_parent(parent, datasets, resume is not None)
     worst = 0
     for dataset, config in zip(datasets, configs):
         child = parent / dataset
         click.echo(f"\n== {dataset} -> {child}")
-        status = _execute(config, child, resume is not None and (child / CONFIG).exists(),
-                          fail_fast, sample_timeout, progress)
-        if status == INTERRUPTED_EXIT:
+        status = steps.execute(config, child,
+                               resume is not None and (child / CONFIG).exists())
+        if status > 1:   # interrupted (130): the later datasets are not started
             click.echo(f"continue all datasets with --resume {parent}")
             return status
         worst = max(worst, status)

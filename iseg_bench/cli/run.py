@@ -235,9 +235,13 @@ def run(out: str | None, resume: str | None, fail_fast: bool, sample_timeout: fl
           --workers 2 --out runs/rw-davis
     """
     if is_multi_dataset(settings["dataset"]):
-        from iseg_bench.cli.multi import run_datasets
+        from iseg_bench.cli.multi import RunSteps, run_datasets
 
-        status = run_datasets(settings, out, resume, fail_fast, sample_timeout, progress)
+        def one(config: RunConfig, folder: Path, again: bool) -> int:
+            return _execute(config, folder, again, fail_fast, sample_timeout, progress)
+
+        status = run_datasets(settings, out, resume, fail_fast,
+                              RunSteps(run_config, _run_folder, one))
     else:
         config = run_config(settings)
         status = _execute(config, _run_folder(config, out, resume), resume is not None,
