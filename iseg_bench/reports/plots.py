@@ -51,14 +51,14 @@ def new_axes_row(n: int, width: float, height: float) -> tuple[Figure, list[Axes
 
 def finish_axes(ax: Axes, xlabel: str, ylabel: str, legend_size: int | None = 8) -> None:
     """Label the axes, draw the grid and, unless `legend_size` is None, the legend below
-    the axes (at most 3 entries a row)."""
+    the axes (at most 4 entries a row)."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=GRID_ALPHA)
     if legend_size is not None:
         n = len(ax.get_legend_handles_labels()[1])
         ax.legend(fontsize=legend_size, loc="upper center", bbox_to_anchor=LEGEND_BELOW,
-                  ncol=max(1, min(n, 3)), frameon=False)
+                  ncol=max(1, min(n, 4)), frameon=False)
 
 
 def integer_ticks(ax: Axes) -> None:
