@@ -42,7 +42,7 @@ def report(runs: tuple[str, ...], fmt: str) -> None:
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="PNG file to write.")
+              help="Figure to write: .png (300 dpi), .pdf or .svg.")
 def plot(runs: tuple[str, ...], output: str) -> None:
     """Per-interaction mIoU curves of several RUNS on one figure.
 
