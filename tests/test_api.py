@@ -10,12 +10,13 @@ from iseg_bench.cli import main
 
 
 def test_evaluate_writes_the_records_of_the_command_line(tmp_path):
-    outcome = iseg_bench.evaluate("random-walker", "synthetic", robot="scribbler", limit=2,
-                                  max_interactions=2, iou_thresholds="0.8,0.9",
-                                  model_options={"max_side": 48}, out_dir=tmp_path / "api")
-    assert isinstance(outcome, iseg_bench.RunOutcome)
+    run = iseg_bench.evaluate("random-walker", "synthetic", robot="scribbler", limit=2,
+                              max_interactions=2, iou_thresholds="0.8,0.9",
+                              model_options={"max_side": 48}, out_dir=tmp_path / "api")
+    assert isinstance(run, iseg_bench.Run) and run.folder == tmp_path / "api"
+    outcome = run.outcome
     assert (outcome.n_ok, outcome.n_failed, outcome.complete) == (2, 0, True)
-    assert outcome.summary["config"]["iou_thresholds"] == [0.8, 0.9]
+    assert run.summary_json["config"]["iou_thresholds"] == [0.8, 0.9]
     res = CliRunner().invoke(main, ["run", "--model", "random-walker", "--model-opt",
                                     "max_side=48", "--dataset", "synthetic", "--robot",
                                     "scribbler", "--limit", "2", "--max-clicks", "2",
