@@ -161,7 +161,7 @@ def test_usage_errors_of_the_model_or_robot_pass_through_unchanged(tmp_path, mon
                 progress=False)
     assert not (tmp_path / "w" / "config.json").exists()
 
-    def bad_option(self, dataset):
+    def bad_option(self, dataset, adapter=None):
         raise UsageError("robot clicker: unknown option(s) bogus; allowed: none")
 
     monkeypatch.setattr(SingleObjectProtocol, "build_context", bad_option)

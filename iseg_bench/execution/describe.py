@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,17 @@ DESCRIBE = "describe"
 
 
 def _describe(part: Any) -> dict[str, Any]:
-    """``part.describe()``, or {} for a part without one (a duck-typed user adapter)."""
+    """``part.describe()`` as plain JSON values (anything else as its ``str``); {} for a
+    part without one (a duck-typed user adapter); ``{"describe_error": ...}`` when it
+    raises: the description documents a run, it never stops one."""
     describe = getattr(part, "describe", None)
-    return dict(describe()) if callable(describe) else {}
+    if not callable(describe):
+        return {}
+    try:
+        plain: dict[str, Any] = json.loads(json.dumps(dict(describe()), default=str))
+    except Exception as exc:  # a faulty describe() of a user's model
+        return {"describe_error": f"{type(exc).__name__}: {exc}"}
+    return plain
 
 
 def describe_context(ctx: WorkerContext) -> dict[str, Any]:
