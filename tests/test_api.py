@@ -113,17 +113,6 @@ def test_a_named_run_is_labelled_by_its_name_in_reports(tmp_path):
     assert table.output.splitlines()[1].startswith("baseline A,")
 
 
-def test_worker_runs_record_the_first_workers_description(tmp_path):
-    res = CliRunner().invoke(main, ["run", "--model", "random-walker", "--model-opt",
-                                    "max_side=48", *CLI, "--workers", "2",
-                                    "--out", str(tmp_path / "w")])
-    assert res.exit_code == 0, res.output
-    described = json.loads((tmp_path / "w" / "config.json").read_text())["describe"]
-    assert described["model"]["class"] == "iseg_bench.adapters.classical:RandomWalkerAdapter"
-    assert described["model"]["max_side"] == 48 and "weight_files" not in described["model"]
-    assert described["robot"] == {"name": "clicker"}
-
-
 def test_instances_are_refused_with_workers_and_with_model_options(tmp_path):
     with pytest.raises(iseg_bench.errors.UsageError, match="in this process only"):
         iseg_bench.evaluate(RandomWalkerAdapter(), "synthetic", workers=2,
