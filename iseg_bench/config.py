@@ -16,8 +16,9 @@ from iseg_bench.thresholds import DEFAULT_IOU_THRESHOLDS
 
 #: a pixel is foreground when its probability is above this (RITM's evaluate_sample)
 DEFAULT_PROB_THRESHOLD = 0.49
-#: settings that do not change a run's records, left out of ``RunConfig.identity()``
-EXECUTION_FIELDS = ("data_root", "workers", "limit")
+#: settings that do not change a run's records, left out of ``RunConfig.identity()`` (the
+#: run's ``name`` labels it in tables and legends only)
+EXECUTION_FIELDS = ("data_root", "workers", "limit", "name")
 #: distributions whose versions are stored with a run (those installed)
 VERSIONED_PACKAGES = ("iseg-bench", "numpy", "opencv-python-headless", "scikit-image", "scipy",
                       "torch")
@@ -41,6 +42,7 @@ class RunConfig:
         data_root: folder holding the datasets (None: ``$ISEG_BENCH_DATA``).
         workers: worker processes (1 = evaluate in this process).
         *_options: keyword options of the model, robot, dataset and protocol.
+        name: the run's label in report tables and plot legends (None: "model / dataset").
     """
 
     model: str
@@ -60,6 +62,7 @@ class RunConfig:
     robot_options: dict[str, Any] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)
     protocol_options: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Every field as JSON-ready values (``iou_thresholds`` as a list)."""

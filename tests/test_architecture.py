@@ -27,7 +27,7 @@ LAYERS = {
     "protocols": 5, "training": 5,
     "reports": 6,
     "execution": 7,
-    "api": 8, "cli": 8, "": 8,
+    "api": 8, "interactive": 8, "cli": 8, "": 8,
 }
 SPEC = re.compile(r"^(iseg_bench(?:\.\w+)*):[\w.]+$")
 

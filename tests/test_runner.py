@@ -37,6 +37,12 @@ def test_serial_and_workers_give_identical_records(tmp_path):
     assert a.n_failed == b.n_failed > 0 and a.n_ok == b.n_ok > 0
     for name in ("records.csv", "failures.csv"):
         assert read(tmp_path / "a" / name) == read(tmp_path / "b" / name)
+    # config.json describes the model as built: in this process, or by the first worker
+    described = [json.loads((tmp_path / d / "config.json").read_text())["describe"]
+                 for d in "ab"]
+    assert described[0] == described[1]
+    assert described[0]["model"]["class"] == "iseg_bench.adapters.faulty:FaultyAdapter"
+    assert described[0]["robot"] == {"name": "clicker"}
     records = pd.read_csv(tmp_path / "a" / "records.csv")
     assert "model_seconds" not in records.columns          # timing lives in timings.csv
     timings = pd.read_csv(tmp_path / "a" / "timings.csv")
@@ -161,7 +167,7 @@ def test_usage_errors_of_the_model_or_robot_pass_through_unchanged(tmp_path, mon
                 progress=False)
     assert not (tmp_path / "w" / "config.json").exists()
 
-    def bad_option(self, dataset):
+    def bad_option(self, dataset, adapter=None):
         raise UsageError("robot clicker: unknown option(s) bogus; allowed: none")
 
     monkeypatch.setattr(SingleObjectProtocol, "build_context", bad_option)

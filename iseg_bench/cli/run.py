@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import click
 
-from iseg_bench.api import choose_robot, default_run_folder, model_defaults
+from iseg_bench.api import choose_robot, default_run_folder, model_defaults, robot_defaults
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.registry import is_multi_dataset
 from iseg_bench.errors import UsageError
@@ -139,6 +139,7 @@ def run_config(settings: dict[str, Any]) -> RunConfig:
     for kind in OPTION_KINDS:
         fields[f"{kind}_options"] = _options(fields.pop(f"{kind}_opt"), kind, aliases)
     fields["robot"] = choose_robot(fields["model"], fields["robot"], fields["protocol"])
+    fields["robot_options"] = robot_defaults(fields["robot"], fields["robot_options"])
     fields["model_options"], fields["prob_threshold"] = model_defaults(
         fields["model"], fields["dataset"], fields["model_options"], fields["prob_threshold"])
     return RunConfig(**fields)
@@ -208,6 +209,8 @@ class _RunCommand(click.Command):
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder to write (default: runs/<model>_<dataset>_<robot>_<time>).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N samples.")
+@click.option("--name", default=None, help="The run's label in report tables and plot "
+              "legends (default: model / dataset); stored in config.json and summary.json.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
               help="Worker processes; records are identical to a serial run.")
 @click.option("--model-opt", multiple=True, type=_KeyValue(), help="Model option (repeatable).")

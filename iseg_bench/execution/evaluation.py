@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from typing import Any
 
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.base import Dataset
@@ -26,8 +27,9 @@ def load_dataset(config: RunConfig) -> Dataset:
     return dataset
 
 
-def build_context(protocol: Protocol, dataset: Dataset) -> WorkerContext:
-    """The protocol's model and robot around `dataset`.
+def build_context(protocol: Protocol, dataset: Dataset, adapter: Any = None) -> WorkerContext:
+    """The protocol's model (`adapter` when given: a model already built) and robot around
+    `dataset`.
 
     Raises:
         IsegBenchError: raised by a registry or a factory (an unknown name or a bad option
@@ -36,7 +38,7 @@ def build_context(protocol: Protocol, dataset: Dataset) -> WorkerContext:
             included) of the model's or robot's construction, with its cause in the message.
     """
     try:
-        return protocol.build_context(dataset)
+        return protocol.build_context(dataset, adapter)
     except (IsegBenchError, KeyboardInterrupt):
         raise
     except BaseException as exc:  # a factory's sys.exit too: an error, never a quiet exit

@@ -113,6 +113,8 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
                    complete=bool(complete), protocol=config.protocol, model=config.model,
                    dataset=config.dataset, robot=config.robot, config=config.identity(),
                    units_sha1=units_digest(unit_order) if unit_order is not None else None)
+    if config.name:
+        summary["name"] = config.name   # the label of tables and legends, only when given
     write_json(out_dir / SUMMARY, summary)
     (out_dir / SUMMARY_MD).write_text(summary_markdown([summary]) + "\n", encoding="utf-8")
     if len(records):

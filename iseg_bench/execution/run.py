@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from functools import partial
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from tqdm import tqdm
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import IsegBenchError, UsageError
+from iseg_bench.execution.describe import describe_context, record_description
 from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
 from iseg_bench.execution.fingerprint import unit_fingerprints
 from iseg_bench.execution.journal import (
@@ -68,16 +70,20 @@ def in_process(config: RunConfig, sample_timeout: float | None, n_units: int) ->
 
 def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
                     units: list[Unit], sample_timeout: float | None = None,
-                    ctx: WorkerContext | None = None) -> Generator[UnitResult, None, None]:
+                    ctx: WorkerContext | None = None,
+                    on_ready: Callable[[dict[str, Any]], None] | None = None
+                    ) -> Generator[UnitResult, None, None]:
     """Unit results: from this process in unit order (see :func:`in_process`; `ctx` is
-    built when not given) or from worker processes in completion order.
+    built when not given) or from worker processes in completion order (`on_ready`: see
+    :func:`~iseg_bench.execution.workers.process_results`).
 
     Raises:
         IsegBenchError: the model or robot cannot be built, or a worker cannot start
             (see :func:`iseg_bench.execution.workers.process_results`).
     """
     if not in_process(config, sample_timeout, len(units)):
-        yield from process_results(config, units, max(1, config.workers), sample_timeout)
+        yield from process_results(config, units, max(1, config.workers), sample_timeout,
+                                   on_ready)
         return
     if not units:
         return
@@ -150,7 +156,8 @@ def _check_thresholds(config: RunConfig, sample_timeout: float | None) -> None:
 
 
 def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: bool = False,
-            fail_fast: bool = False, sample_timeout: float | None = None) -> RunOutcome:
+            fail_fast: bool = False, sample_timeout: float | None = None,
+            adapter: Any = None, dataset: Dataset | None = None) -> RunOutcome:
     """Run `config` into the folder `out_dir` (created) and write every output.
 
     Args:
@@ -161,13 +168,16 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
         fail_fast: stop at the first failed unit.
         sample_timeout: seconds one unit may take (None = no limit); units then run in
             worker processes.
+        adapter, dataset: a model and a dataset already built, used instead of building
+            ``config.model`` and ``config.dataset`` (in this process only).
 
     Returns:
         RunOutcome. Ctrl-C / SIGTERM do not raise: the outcome says ``interrupted``.
 
     Raises:
         UsageError: an unknown name or a bad option (before any work), a `sample_timeout`
-            that is not finite and > 0, a `prob_threshold` outside (0, 1).
+            that is not finite and > 0, a `prob_threshold` outside (0, 1), an `adapter`
+            or `dataset` with worker processes.
         DatasetError / AdapterError: before any work, when the dataset or model is wrong.
         ConfigMismatchError: a resume with different settings or data files.
         IsegBenchError: `out_dir` already holds a run and
@@ -175,31 +185,38 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
         RunFolderBusyError: another run holds `out_dir` (its lock, ``docs/execution.md``).
     """
     _check_thresholds(config, sample_timeout)
-    dataset = load_dataset(config)
+    if (adapter is not None or dataset is not None) and not in_process(config, sample_timeout,
+                                                                        2):
+        raise UsageError("a model or dataset given as an object is evaluated in this "
+                         "process only: use workers=1 and no sample timeout, or give names")
+    dataset = dataset if dataset is not None else load_dataset(config)
     protocol = build_protocol(config)
     units = protocol.units(dataset)
     with RunFolderLock(Path(out_dir)):
         return _execute_locked(config, protocol, dataset, units, Path(out_dir), progress,
                                resume=resume, fail_fast=fail_fast,
-                               sample_timeout=sample_timeout)
+                               sample_timeout=sample_timeout, adapter=adapter)
 
 
 def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, units: list[Unit],
                     out_dir: Path, progress: bool, *, resume: bool, fail_fast: bool,
-                    sample_timeout: float | None) -> RunOutcome:
+                    sample_timeout: float | None, adapter: Any) -> RunOutcome:
     """:func:`execute` once the run folder is locked and the units are known."""
     fingerprints = unit_fingerprints(dataset, units)
     done = _done_units(out_dir, config, units, resume, fingerprints)
     todo = [u for u in units if u.unit_id not in done]
     ctx = None
     if sample_timeout is None and config.workers <= 1 and todo:
-        ctx = build_context(protocol, dataset)   # a broken model fails before any work
+        ctx = build_context(protocol, dataset, adapter)  # a broken model fails before work
     if not resume:
         _start_folder(out_dir, config, units, fingerprints)
+        if ctx is not None:
+            record_description(out_dir, describe_context(ctx))
     writer = RecordWriter(out_dir / RECORDS)
     bar = tqdm(total=len(units), initial=len(units) - len(todo), unit=protocol.unit_name,
                desc=f"{config.model} on {config.dataset}", disable=not progress)
-    stream = iterate_results(config, protocol, dataset, todo, sample_timeout, ctx=ctx)
+    stream = iterate_results(config, protocol, dataset, todo, sample_timeout, ctx=ctx,
+                             on_ready=partial(record_description, out_dir))
     try:
         interrupted, stopped = _journal(stream, writer, bar, fail_fast)
     except IsegBenchError:

@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_any
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -24,6 +24,7 @@ from typing import Any
 from iseg_bench import errors
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import AdapterError, IsegBenchError
+from iseg_bench.execution.describe import describe_context
 from iseg_bench.execution.evaluation import (
     TRACEBACK_FRAMES,
     build_context,
@@ -82,7 +83,7 @@ def _worker_main(config_json: dict[str, Any], conn: Connection, parent_pid: int)
         conn.send(("init_error", (type(exc).__name__, str(exc),
                                   traceback.format_exc(limit=TRACEBACK_FRAMES))))
         return
-    conn.send(("ready", None))
+    conn.send(("ready", describe_context(ctx)))
     while True:
         try:
             unit = conn.recv()
@@ -179,7 +180,9 @@ class _Pool:
     """The workers of one run, the tasks not yet handed out and the results not yet given."""
 
     def __init__(self, config: RunConfig, units: list[Unit], n_workers: int,
-                 sample_timeout: float | None):
+                 sample_timeout: float | None,
+                 on_ready: Callable[[dict[str, Any]], None] | None = None):
+        self.on_ready = on_ready
         self.mpctx = mp.get_context("spawn")
         self.config_json = config.to_json()
         self.sample_timeout = sample_timeout
@@ -215,6 +218,9 @@ class _Pool:
         kind, payload = message
         if kind == "ready":
             w.ready = True
+            if self.on_ready is not None:   # the first worker's describe_context
+                self.on_ready(payload)
+                self.on_ready = None
         elif kind == "init_error":
             raise _start_error(*payload)
         else:
@@ -263,20 +269,23 @@ class _Pool:
 
 
 def process_results(config: RunConfig, units: list[Unit], n_workers: int,
-                    sample_timeout: float | None) -> Iterator[UnitResult]:
+                    sample_timeout: float | None,
+                    on_ready: Callable[[dict[str, Any]], None] | None = None
+                    ) -> Iterator[UnitResult]:
     """Unit results, in completion order, from `n_workers` worker processes.
 
     A unit still running after `sample_timeout` seconds (None: no limit) has its worker
     killed and is given as failed ("SampleTimeout: ..."); the unit of a worker that dies is
     re-tried once in a fresh worker, then given as failed ("WorkerDied: ..."). Closing the
-    generator kills the workers.
+    generator kills the workers. `on_ready` is called once, with the first ready worker's
+    ``describe_context`` of its model, robot and dataset.
 
     Raises:
         IsegBenchError: a worker could not build its dataset, model or robot (the error
             it reported, same class when it was an IsegBenchError, else AdapterError).
         AdapterError: a worker died before it was ready.
     """
-    pool = _Pool(config, units, n_workers, sample_timeout)
+    pool = _Pool(config, units, n_workers, sample_timeout, on_ready)
     try:
         while pool.outstanding:
             pool.hand_out()

@@ -71,14 +71,23 @@ class Protocol(ABC):
         self.options: Any = parse_options(self.options_class, config.protocol_options,
                                           f"protocol {self.name}")
 
-    def build_context(self, dataset: Dataset) -> WorkerContext:
-        """Build the model and robot of this run around `dataset` (once per worker)."""
+    def build_context(self, dataset: Dataset, adapter: Any = None) -> WorkerContext:
+        """Build the model and robot of this run around `dataset` (once per worker); the
+        robot checks the dataset's sample ids (``Robot.check_dataset``).
+
+        Args:
+            adapter: a model already built (``iseg_bench.evaluate`` with an adapter
+                instance) to use instead of building ``config.model``.
+        """
         from iseg_bench.adapters.registry import build_adapter
         from iseg_bench.robots.registry import build_robot
 
         cfg = self.config
-        return WorkerContext(cfg, dataset, build_adapter(cfg.model, **cfg.model_options),
-                             build_robot(cfg.robot, **cfg.robot_options))
+        robot = build_robot(cfg.robot, **cfg.robot_options)
+        robot.check_dataset(dataset.sample_ids())
+        if adapter is None:
+            adapter = build_adapter(cfg.model, **cfg.model_options)
+        return WorkerContext(cfg, dataset, adapter, robot)
 
     def units(self, dataset: Dataset) -> list[Unit]:
         """One unit per sample by default, honouring ``config.limit``."""

@@ -239,13 +239,14 @@ class FullImageProtocol(Protocol):
 
     options: FullImageOptions
 
-    def build_context(self, dataset: Dataset) -> WorkerContext:
-        """The multi-region model (a single-object model is composed, see
-        adapters.single_region) and the two robots; ``config.robot`` is not used."""
+    def build_context(self, dataset: Dataset, adapter: Any = None) -> WorkerContext:
+        """The multi-region model (`adapter` when given, a multi-region model already built;
+        a registered single-object model is composed, see adapters.single_region) and the
+        two robots; ``config.robot`` is not used."""
         cfg = self.config
-        return WorkerContext(cfg, dataset,
-                             build_multi_region_adapter(cfg.model, **dict(cfg.model_options)),
-                             self._robots())
+        if adapter is None:
+            adapter = build_multi_region_adapter(cfg.model, **dict(cfg.model_options))
+        return WorkerContext(cfg, dataset, adapter, self._robots())
 
     def _robots(self) -> FullImageRobots:
         o = self.options

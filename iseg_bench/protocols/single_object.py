@@ -30,6 +30,7 @@ def run_session(sample: Sample, ctx: WorkerContext) -> list[dict[str, Any]]:
     """
     cfg = ctx.config
     state = ObjectState.start(sample)
+    ctx.robot.start_sample(sample)
     ctx.adapter.set_image(sample.image)
     run(ObjectSession(ctx.adapter, ctx.robot, cfg.prob_threshold), state,
         cfg.max_interactions, cfg.stop_at_iou)

@@ -15,8 +15,9 @@ RowFormatter = Callable[[Summary, str, str], Row]
 
 
 def run_label(summary: Summary) -> str:
-    """The default label of a run: "model / dataset"."""
-    return f"{summary.get('model')} / {summary.get('dataset')}"
+    """The label of a run: its ``name`` (``--name``) when it has one, else
+    "model / dataset"."""
+    return summary.get("name") or f"{summary.get('model')} / {summary.get('dataset')}"
 
 
 def count_heading(summary: Summary) -> str:

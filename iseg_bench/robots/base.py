@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from iseg_bench.options import options_dict, parse_options
-from iseg_bench.types import Interaction
+from iseg_bench.types import Interaction, Sample
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class Robot(ABC):
 
     Class attributes:
         name: registry name.
-        kind: the interaction kind it produces ("click" or "scribble").
+        kind: the interaction kind it produces ("click" or "scribble"; None when only its
+            options say, as for the replay robot).
         options_class: the typed option set (a frozen dataclass, see ``iseg_bench.options``).
 
     Args:
@@ -39,7 +40,7 @@ class Robot(ABC):
     """
 
     name: ClassVar[str] = "robot"
-    kind: ClassVar[str] = "click"
+    kind: ClassVar[str | None] = "click"
     options_class: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, **options: Any):
@@ -56,6 +57,16 @@ class Robot(ABC):
             pred: (H, W) bool current prediction (all False before the first interaction).
             history: earlier interactions of this sample, oldest first.
         """
+
+    def check_dataset(self, sample_ids: Sequence[str]) -> None:
+        """Called once with the run's dataset's sample ids before any work; a robot that
+        cannot serve them raises UsageError (default: any dataset)."""
+        return None
+
+    def start_sample(self, sample: Sample) -> None:
+        """Called before a sample's first interaction (default: nothing; the replay robot
+        looks the sample's recorded interactions up)."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Settings that identify this robot in a run's configuration (JSON-serialisable)."""

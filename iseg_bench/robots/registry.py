@@ -12,6 +12,7 @@ ROBOTS = Registry("robot", {
     "dios-clicker": "iseg_bench.robots.clicker:LargestRegionCenterClicker",
     "scribbler": "iseg_bench.robots.scribbler:MedialAxisScribbler",
     "acc99-clicker": "iseg_bench.robots.acc99_clicker:Acc99Clicker",
+    "replay": "iseg_bench.robots.replay:ReplayRobot",
 })
 
 
