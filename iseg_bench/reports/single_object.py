@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iseg_bench.reports.plots import finish_axes, nan_array, new_axes, save_figure
-from iseg_bench.reports.rows import Row, Summary, run_label
+from iseg_bench.reports.rows import Row, Summary, run_label, run_marks
 from iseg_bench.thresholds import parse_thresholds, percent_label
 
 MIOU_AT = (1, 5, 20)
@@ -70,8 +70,9 @@ def miou_curves(summaries: Sequence[Summary], labels: Sequence[str], path: Path)
 
 
 def runs_plot(summaries: Sequence[Summary], path: Path) -> Path:
-    """:func:`miou_curves` of several runs labelled "model / dataset / robot"."""
-    labels = [f"{run_label(s)} / {s.get('robot')}" for s in summaries]
+    """:func:`miou_curves` of several runs labelled "model / dataset / robot", followed by
+    the run's marks (:func:`~iseg_bench.reports.rows.run_marks`: incomplete, failed)."""
+    labels = [f"{run_label(s)} / {s.get('robot')}{run_marks(s)}" for s in summaries]
     return miou_curves(summaries, labels, path)
 
 
