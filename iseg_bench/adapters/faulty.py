@@ -8,6 +8,7 @@ Constants: ``FAULTS``, the fault kinds.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import zlib
@@ -25,7 +26,7 @@ from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
 
 FAULTS = ("raise", "nan", "inf", "shape", "dtype", "range", "none", "sleep", "exit",
-          "sys_exit")
+          "sys_exit", "segv")
 
 
 def parse_faults(spec: str | dict[str, Any] | None) -> list[tuple[str, float]]:
@@ -159,6 +160,8 @@ class FaultyAdapter(Adapter):
             os._exit(3)
         if fault == "sys_exit":
             sys.exit(0)
+        if fault == "segv":
+            os.kill(os.getpid(), signal.SIGSEGV)
         return prob
 
     def describe(self) -> dict[str, Any]:

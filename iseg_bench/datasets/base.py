@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 import cv2
 import numpy as np
 
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, DatasetUsageError
 from iseg_bench.options import parse_options
 from iseg_bench.types import Sample
 
@@ -117,15 +117,15 @@ class GeneratedDataset(Dataset):
 
         Raises:
             UsageError: an unknown option or a value of the wrong type.
-            DatasetError: an option out of range.
+            DatasetUsageError: an option out of range (a DatasetError and a UsageError).
         """
         return cls(**options)
 
     @classmethod
     def require(cls, ok: bool, need: str, got: Sequence[Any]) -> None:
-        """Raise DatasetError "<name>: need <need>; got <got, ...>" unless `ok`."""
+        """Raise DatasetUsageError "<name>: need <need>; got <got, ...>" unless `ok`."""
         if not ok:
-            raise DatasetError(f"{cls.name}: need {need}; got {', '.join(map(str, got))}")
+            raise DatasetUsageError(f"{cls.name}: need {need}; got {', '.join(map(str, got))}")
 
 
 def read_image(path: Path) -> np.ndarray:
