@@ -50,6 +50,8 @@ class DatasetUsageError(UsageError, DatasetError):
     """A dataset setting given by the user is wrong (an option out of range, no data root):
     a usage error (exit status 2) that is also a DatasetError."""
 
+    exit_code = USAGE_EXIT
+
 
 class AdapterError(IsegBenchError):
     """A model adapter cannot be found, built, or returned an invalid prediction."""

@@ -35,7 +35,7 @@ def colour_channels(mask: np.ndarray) -> np.ndarray:
 TRIMAP_VALUES = (0, 128, 255)
 #: a mask with more distinct values than this is taken as JPEG-compressed or resampled
 #: (our choice: the benchmarks' binary masks hold 2 to 4 values)
-MAX_MASK_LEVELS = 16
+MAX_MASK_LEVELS = 8
 
 #: a 16-bit value v holds the 8-bit value v / EIGHT_TO_SIXTEEN_BITS (65535 / 255 = 257:
 #: the exact scaling of 8-bit data saved at 16 bits, as PIL, OpenCV and ImageMagick do)

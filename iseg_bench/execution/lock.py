@@ -91,8 +91,8 @@ class RunFolderLock:
 
     Entering creates the folder when missing and writes this process's pid into the lock
     file (:meth:`mark` adds the unit being evaluated); leaving removes the lock file, then
-    the folder when this lock created it and it is empty (a run that failed to start
-    leaves nothing behind).
+    the folder (and the parents made for it) when this lock created it and it is empty (a
+    run that failed to start leaves nothing behind).
 
     Raises (on entering):
         RunFolderBusyError: another process holds the lock; the message names its pid.
@@ -103,10 +103,10 @@ class RunFolderLock:
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / LOCK
         self._fd: int | None = None
-        self._created = False
+        self._created: list[Path] = []   # the folders this lock creates, deepest first
 
     def __enter__(self) -> RunFolderLock:
-        self._created = not self.out_dir.exists()
+        self._created = [d for d in (self.out_dir, *self.out_dir.parents) if not d.exists()]
         for _ in range(REOPEN_ATTEMPTS):
             fd = self._open()
             try:
@@ -158,12 +158,13 @@ class RunFolderLock:
             return False
 
     def _remove_created_folder(self) -> None:
-        """Remove the folder if this lock created it and nothing is in it."""
-        if self._created:
+        """Remove the folder, and the parents made for it, that this lock created and that
+        hold nothing."""
+        for folder in self._created:
             try:
-                self.out_dir.rmdir()
+                folder.rmdir()
             except OSError:   # not empty: another run uses it
-                pass
+                return
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> Literal[False]:
