@@ -264,7 +264,7 @@ def test_model_sleeping_past_the_time_limit_is_that_samples_failure(tmp_path):
     ("raise SystemExit(0)", "SystemExit"),
 ], ids=["returns-none", "raises", "sys-exit"])
 def test_a_factory_that_fails_is_one_error_before_the_run(tmp_path, monkeypatch, body, phrase):
-    module = f"hostile_factory_{abs(hash(body))}"    # one module per case: imports are cached
+    module = f"hostile_factory_{len(body)}"    # one module per case: imports are cached
     (tmp_path / f"{module}.py").write_text(f"def Factory(**options):\n    {body}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     out = tmp_path / "r"
@@ -409,6 +409,23 @@ def test_run_folder_misuse(tmp_path, runs, case, code, phrase):
     assert res.exit_code == code, res.output
     assert phrase in res.output and "Traceback" not in res.output
     assert (done / "records.jsonl").read_bytes() == journal
+
+
+def test_report_of_an_unfinished_run_gives_a_resume_command_that_works(tmp_path, runs):
+    failed = runs["failed"]
+    out = tmp_path / "odd name" / "ä b"       # a folder name the shell must quote
+    out.mkdir(parents=True)
+    (out / "config.json").write_bytes((failed / "config.json").read_bytes())
+    lines = (failed / "records.jsonl").read_bytes().splitlines(keepends=True)
+    (out / "records.jsonl").write_bytes(b"".join(lines[:2]))   # two units, then a stop
+    res = invoke("report", out)
+    assert res.exit_code == 2 and "stopped before writing its summary" in res.output
+    command = shlex.split(res.output.split("continue it with: ")[1])
+    assert command[:2] == ["iseg-bench", "run"] and command[-2:] == ["--resume", str(out)]
+    resumed = invoke(*command[1:], "--no-progress")
+    assert resumed.exit_code == 1, resumed.output        # the same failed samples
+    assert (out / "records.jsonl").read_bytes().startswith(b"".join(lines[:2]))
+    assert (out / "records.csv").read_bytes() == (failed / "records.csv").read_bytes()
 
 
 def test_torn_journal_line_is_dropped_and_resume_completes(tmp_path, runs):
