@@ -31,8 +31,6 @@ def colour_channels(mask: np.ndarray) -> np.ndarray:
     return mask[:, :, None] if mask.ndim == 2 else mask[:, :, :3]
 
 
-#: the values of a trimap: background, ignore band, object (8-bit)
-TRIMAP_VALUES = (0, 128, 255)
 #: a mask with more distinct values than this is taken as JPEG-compressed or resampled
 #: (our choice: the benchmarks' binary masks hold 2 to 4 values)
 MAX_MASK_LEVELS = 8
@@ -87,16 +85,11 @@ def decode_band_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Raises:
         ValueError: a mask whose 8-bit values cannot be told (:func:`eight_bit_values`), or
-            that holds values other than ``TRIMAP_VALUES`` (a JPEG-compressed or resampled
-            trimap: values near 128 would be scored as object or background by chance).
+            a JPEG-compressed or resampled one (:func:`check_mask_levels`: values near 128
+            would be scored as object or background by chance).
     """
     grey = eight_bit_values(colour_channels(mask).max(axis=2))
-    stray = np.setdiff1d(np.unique(grey), TRIMAP_VALUES)
-    if stray.size:
-        shown = ", ".join(str(v) for v in stray[:5]) + (", ..." if stray.size > 5 else "")
-        raise ValueError(f"trimap with values other than 0, 128 and 255 ({shown}): JPEG "
-                         "compression or resampling? The band and the object cannot be told "
-                         "exactly; use the lossless original mask")
+    check_mask_levels(grey)
     return np.asarray(grey > 128), np.asarray(grey == 128)
 
 
