@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from iseg_bench.errors import RunFolderError
+from iseg_bench.errors import NotARunError, RunFolderError
 
 #: the run's settings, library versions and ordered unit ids (written once)
 CONFIG = "config.json"
@@ -38,6 +38,8 @@ PLOTS = "plots"
 RUNS_JSON = "runs.json"
 #: the lock file a run holds while it writes the folder (its pid inside; removed at the end)
 LOCK = "run.lock"
+#: where a crash of the run's process (a segfault, an abort) leaves its Python traceback
+CRASH_LOG = "crash.log"
 
 
 def json_default(obj: Any) -> Any:
@@ -97,11 +99,12 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     The config is the summary's ``config`` (the settings identity).
 
     Raises:
-        RunFolderError: the folder has no summary.json, or the summary is damaged.
+        NotARunError: the folder has no summary.json.
+        RunFolderError: the summary is damaged.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_file() and not (run_dir / SUMMARY).exists():
-        raise RunFolderError(f"{run_dir} is not a finished run folder (no {SUMMARY}); "
+        raise NotARunError(f"{run_dir} is not a finished run folder (no {SUMMARY}); "
                              "run `iseg-bench run ... --out DIR` first")
     summary = _read_json_object(run_dir if run_dir.is_file() else run_dir / SUMMARY)
     return summary.get("config", {}), summary

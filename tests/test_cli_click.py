@@ -55,7 +55,7 @@ def test_unknown_model_and_missing_dataset_are_clear_errors(tmp_path):
     assert res.exit_code == 2 and "unknown model 'nope'" in res.output
     res = CliRunner().invoke(main, ["run", "--model", "grabcut", "--dataset", "davis",
                                     "--data-root", str(tmp_path), "--out", str(tmp_path / "b")])
-    assert res.exit_code == 2 and "DAVIS" in res.output
+    assert res.exit_code == 3 and "DAVIS" in res.output
 
 
 def test_existing_run_folder_is_not_overwritten(data_root, tmp_path):

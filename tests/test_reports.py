@@ -89,7 +89,7 @@ def test_mixed_table_says_noi_and_interaction_per_row():
     frame = summary_frame([CLICK, scribble, FULL], labels=["a", "b", "c"])
     assert list(frame.columns[:3]) == ["run", "robot", "interaction"]
     assert list(frame["interaction"]) == ["click", "scribble", "scribble", "scribble"]
-    assert list(frame["run"]) == ["a", "b", "b [thing]", "c"]
+    assert list(frame["run"]) == ["a (1 failed)", "b (1 failed)", "b (1 failed) [thing]", "c"]
     assert "NoI@85" in frame.columns and "NoC@85" not in frame.columns
     assert math.isnan(frame.loc[2, "failed"]) and frame.loc[3, "S@90"] == 2.35
     assert "interaction" not in summary_frame([CLICK]).columns

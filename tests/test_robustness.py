@@ -114,33 +114,51 @@ def assert_folder_is_the_run(out: Path, max_clicks: int, n: int) -> None:
 
 
 def test_a_second_run_or_resume_into_a_busy_folder_is_refused_naming_the_holder(tmp_path):
-    out = tmp_path / "r"
-    first = subprocess.Popen(run_args(out, "--limit", "6", "--model-opt", "delay=1"),
+    out, gate = tmp_path / "r", tmp_path / "gate"
+    # the first run waits inside its first sample, holding the lock, until the gate opens
+    first = subprocess.Popen(run_args(out, "--limit", "6", "--model-opt", f"wait_for={gate}"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_first_unit(first, out)
-    for extra in (["--max-clicks", "3"], ["--resume", str(out)]):
-        second = subprocess.run(run_args(out, "--limit", "6", "--model-opt", "delay=1",
-                                         *extra), capture_output=True, text=True, timeout=120)
-        assert second.returncode == 2, (second.stdout, second.stderr)
-        lines = second.stderr.strip().splitlines()
-        assert len(lines) == 1 and f"in use by another iseg-bench run (pid {first.pid})" \
-            in lines[0], second.stderr
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "config.json").exists():   # written under the lock
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.05)
+        for extra in (["--max-clicks", "3"], ["--resume", str(out)]):
+            second = subprocess.run(run_args(out, "--limit", "6", *extra), capture_output=True,
+                                    text=True, timeout=120)
+            assert second.returncode == 2, (second.stdout, second.stderr)
+            lines = second.stderr.strip().splitlines()
+            assert len(lines) == 1 and f"in use by another iseg-bench run (pid {first.pid})" \
+                in lines[0], second.stderr
+        assert first.poll() is None    # still waiting: the refusals came while it held the lock
+    finally:
+        gate.touch()
     assert first.wait(120) == 0, first.communicate()
     assert_folder_is_the_run(out, 2, 6)
 
 
 def test_two_runs_started_at_once_never_mix(tmp_path):
-    out = tmp_path / "r"
+    out, gate = tmp_path / "r", tmp_path / "gate"
+    # whichever run takes the lock waits inside its first sample until the gate opens, so
+    # the other surely tries the folder while it is held
     procs = {clicks: subprocess.Popen(run_args(out, "--limit", "4", "--max-clicks",
-                                               str(clicks), "--model-opt", "delay=0.1"),
+                                               str(clicks), "--model-opt", f"wait_for={gate}"),
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for clicks in (2, 3)}
-    codes = {clicks: p.wait(120) for clicks, p in procs.items()}
-    assert sorted(codes.values()) == [0, 2], codes
-    winner = next(clicks for clicks, code in codes.items() if code == 0)
-    loser = procs[5 - winner]
-    message = loser.communicate()[1]
+    try:
+        deadline = time.monotonic() + 120
+        while all(p.poll() is None for p in procs.values()):
+            assert time.monotonic() < deadline, "neither run was refused"
+            time.sleep(0.05)
+    finally:
+        gate.touch()
+    loser = next(clicks for clicks, p in procs.items() if p.poll() is not None)
+    winner = 5 - loser
+    assert procs[loser].returncode == 2
+    message = procs[loser].communicate()[1]
     assert message.startswith("error: ") and len(message.strip().splitlines()) == 1
+    assert "in use by another iseg-bench run" in message
+    assert procs[winner].wait(120) == 0, procs[winner].communicate()
     assert_folder_is_the_run(out, winner, 4)
 
 
@@ -217,8 +235,9 @@ def cli(*args: object) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
-def assert_one_line_error(res: subprocess.CompletedProcess[str], *parts: str) -> None:
-    assert res.returncode == 2, (res.stdout, res.stderr)
+def assert_one_line_error(res: subprocess.CompletedProcess[str], *parts: str,
+                          code: int = 2) -> None:
+    assert res.returncode == code, (res.stdout, res.stderr)
     assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1, res.stderr
     assert all(part in res.stderr for part in parts), res.stderr
 
@@ -228,8 +247,8 @@ def test_damaged_or_missing_run_files_and_output_folders_are_one_line_errors(
     damaged = tmp_path / "damaged"
     shutil.copytree(finished_run, damaged)
     (damaged / "summary.json").write_text('{"n_sam')
-    assert_one_line_error(cli("report", damaged), "cannot read", "summary.json")
-    assert_one_line_error(cli("compare", finished_run, damaged), "summary.json")
+    assert_one_line_error(cli("report", damaged), "cannot read", "summary.json", code=3)
+    assert_one_line_error(cli("compare", finished_run, damaged), "summary.json", code=3)
     assert_one_line_error(cli("report", tmp_path), "is not a finished run folder")
     assert_one_line_error(cli("plot", "-o", tmp_path / "missing" / "x.png", finished_run),
                           "folder", "missing", "does not exist")
@@ -237,14 +256,14 @@ def test_damaged_or_missing_run_files_and_output_folders_are_one_line_errors(
                               tmp_path / "missing" / "x.md"), "does not exist")
     (damaged / "config.json").write_text("[1, 2]")
     assert_one_line_error(cli(*run_args(damaged, "--limit", "2", "--resume", damaged)[3:]),
-                          "config.json does not hold a JSON object")
+                          "config.json does not hold a JSON object", code=3)
     assert cli("report", finished_run).returncode == 0
 
 
 def test_an_unwritable_out_folder_is_a_one_line_error(tmp_path):
     (tmp_path / "file").write_text("in the way")
     assert_one_line_error(cli(*run_args(tmp_path / "file" / "r", "--limit", "2")[3:]),
-                          "cannot write the run folder")
+                          "cannot write the run folder", code=3)
 
 
 def test_a_factory_returning_none_is_one_error_before_the_run(tmp_path, monkeypatch):

@@ -2,12 +2,14 @@
 whole runs through failures, crashes and timeouts in tests. The toy model, the per-sample
 fault choice and every fault: ``docs/models/baselines.md``.
 
-Constants: ``FAULTS``, the fault kinds.
+Constants: ``FAULTS``, the fault kinds; ``GATE_POLL_SECONDS`` (0.02), how often a
+prediction waiting for its ``wait_for`` file looks.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import zlib
@@ -24,8 +26,10 @@ from iseg_bench.masks import disk
 from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
 
+#: how often a prediction waiting for the `wait_for` file looks for it
+GATE_POLL_SECONDS = 0.02
 FAULTS = ("raise", "nan", "inf", "shape", "dtype", "range", "none", "sleep", "exit",
-          "sys_exit")
+          "sys_exit", "segv")
 
 
 def parse_faults(spec: str | dict[str, Any] | None) -> list[tuple[str, float]]:
@@ -68,6 +72,8 @@ class FaultyOptions:
     sleep_seconds: float = option(3600.0, 'how long the "sleep" fault sleeps')
     once_dir: str | None = option(None, 'folder of marker files making the "exit" fault '
                                         'fire once per sample')
+    wait_for: str | None = option(None, "a file path: every prediction waits until this file "
+                                        "exists (holds a run at a known point in tests)")
 
 
 class FaultyAdapter(Adapter):
@@ -92,6 +98,7 @@ class FaultyAdapter(Adapter):
         self.delay = opts.delay
         self.sleep_seconds = opts.sleep_seconds
         self.once_dir = opts.once_dir
+        self.wait_for = opts.wait_for
         self._shape: tuple[int, int] = (0, 0)
         self._key = 0
         self._fault: str | None = None
@@ -126,6 +133,8 @@ class FaultyAdapter(Adapter):
     def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> Any:
         if self.delay:
             time.sleep(self.delay)
+        while self.wait_for is not None and not Path(self.wait_for).exists():
+            time.sleep(GATE_POLL_SECONDS)
         prob = self._toy(interactions)
         if self._fault is None or len(interactions) != self.at:
             return prob
@@ -159,6 +168,8 @@ class FaultyAdapter(Adapter):
             os._exit(3)
         if fault == "sys_exit":
             sys.exit(0)
+        if fault == "segv":
+            os.kill(os.getpid(), signal.SIGSEGV)
         return prob
 
     def describe(self) -> dict[str, Any]:

@@ -5,9 +5,9 @@ each command lives in a module of this package: ``run`` (run), ``results`` (repo
 compare), ``pictures`` (show, gallery), ``data`` (datasets, datasets build) and ``models``
 (train, models).
 
-Exit status: 0 done, 1 some samples failed (``run``) or a figure got worse (``compare``),
-2 a usage error (bad option, unknown name, missing data) shown as one line, 130 a run
-stopped by Ctrl-C or SIGTERM.
+Exit status (``docs/cli.md``): 0 done, 1 some samples failed (``run``) or a figure got
+worse (``compare``), 2 a usage error or a refusal, 3 an I/O or environment error, 130
+stopped by Ctrl-C or SIGTERM; every error but a run's failed samples is one line on stderr.
 """
 
 from __future__ import annotations
@@ -22,30 +22,39 @@ from iseg_bench.cli import models as model_commands
 from iseg_bench.cli import pictures as picture_commands
 from iseg_bench.cli import results as result_commands
 from iseg_bench.cli import run as run_command
-from iseg_bench.cli.run import INTERRUPTED_EXIT
-from iseg_bench.errors import IsegBenchError
+from iseg_bench.cli.hints import os_error_message
+from iseg_bench.errors import (
+    ENVIRONMENT_EXIT,
+    FAILED_EXIT,
+    INTERRUPTED_EXIT,
+    USAGE_EXIT,
+    IsegBenchError,
+)
 
-__all__ = ["INTERRUPTED_EXIT", "USAGE_EXIT", "main"]
-
-#: exit status of a usage error (click's own convention)
-USAGE_EXIT = 2
+__all__ = ["ENVIRONMENT_EXIT", "FAILED_EXIT", "INTERRUPTED_EXIT", "USAGE_EXIT", "main"]
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, status: int) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(USAGE_EXIT)
+    sys.exit(status)
 
 
 class _Group(click.Group):
-    """Reports IsegBenchError and click's usage errors as one line, exit status 2."""
+    """Reports every error as one line: click's usage errors with exit status 2, an
+    IsegBenchError with its class's ``exit_code``, an OSError (a full disk, a read-only
+    folder) with 3, Ctrl-C with 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            _fail(exc.format_message())
+            _fail(exc.format_message(), USAGE_EXIT)
         except IsegBenchError as exc:
-            _fail(str(exc))
+            _fail(str(exc), exc.exit_code)
+        except OSError as exc:
+            _fail(os_error_message(exc), ENVIRONMENT_EXIT)
+        except KeyboardInterrupt:
+            _fail("interrupted", INTERRUPTED_EXIT)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from iseg_bench.cli.hints import check_finished
+from iseg_bench.errors import FAILED_EXIT
 from iseg_bench.run_folder import expand_runs, load_run
 
 
@@ -21,6 +24,20 @@ def _check_output_folder(output: str | None) -> None:
                                "does not exist")
 
 
+def _summaries(runs: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The summaries of `runs` (run folders, summary.json files, or multi-dataset parent
+    folders, each standing for its child runs).
+
+    Raises:
+        NotARunError: a path holds no run, or an unfinished one (saying how to continue it).
+        RunFolderError: a summary.json is damaged.
+    """
+    folders = expand_runs(runs)
+    for run in folders:
+        check_finished(run)
+    return [load_run(r)[1] for r in folders]
+
+
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv"]), default="table",
@@ -30,7 +47,7 @@ def report(runs: tuple[str, ...], fmt: str) -> None:
     folder of a multi-dataset run, which stands for its child runs)."""
     from iseg_bench.reports import summary_frame, to_markdown
 
-    frame = summary_frame([load_run(r)[1] for r in expand_runs(runs)])
+    frame = summary_frame(_summaries(runs))
     if fmt == "md":
         click.echo(to_markdown(frame))
     elif fmt == "csv":
@@ -51,7 +68,7 @@ def plot(runs: tuple[str, ...], output: str) -> None:
     from iseg_bench.reports import plot_runs
 
     _check_output_folder(output)
-    click.echo(plot_runs([load_run(r)[1] for r in expand_runs(runs)], Path(output)))
+    click.echo(plot_runs(_summaries(runs), Path(output)))
 
 
 @click.command()
@@ -76,10 +93,12 @@ def compare(baseline: str, candidate: str, tolerance: str, output: str | None) -
     from iseg_bench.reports.compare import compare_paths
 
     _check_output_folder(output)
+    for path in (baseline, candidate):
+        check_finished(Path(path))
     result = compare_paths(Path(baseline), Path(candidate), tolerance)
     text = result.markdown()
     click.echo(text)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
     if result.regressions:
-        sys.exit(1)
+        sys.exit(FAILED_EXIT)

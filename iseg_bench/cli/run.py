@@ -13,18 +13,18 @@ from typing import Any, Literal
 import click
 
 from iseg_bench.api import choose_robot, default_run_folder, model_defaults, robot_defaults
+from iseg_bench.cli.hints import os_error_message, unfinished_run_note
 from iseg_bench.config import RunConfig
 from iseg_bench.datasets.registry import is_multi_dataset
-from iseg_bench.errors import UsageError
+from iseg_bench.errors import FAILED_EXIT, INTERRUPTED_EXIT, RunFolderError, UsageError
 from iseg_bench.execution import execute
 from iseg_bench.options import options_help
 from iseg_bench.protocols.registry import PROTOCOLS, protocol_class
 from iseg_bench.registry import Registry
 from iseg_bench.robots.registry import ROBOTS
+from iseg_bench.run_folder import CONFIG
 from iseg_bench.thresholds import parse_thresholds
 
-#: exit status of a run interrupted by Ctrl-C / SIGTERM (128 + SIGINT)
-INTERRUPTED_EXIT = 130
 #: the option kinds of ``--<kind>-opt KEY=VALUE``, each becoming ``RunConfig.<kind>_options``
 OPTION_KINDS = ("model", "robot", "dataset", "protocol")
 
@@ -270,11 +270,24 @@ def _run_folder(config: RunConfig, out: str | None, resume: str | None) -> Path:
 def _execute(config: RunConfig, out_dir: Path, resume: bool, fail_fast: bool,
              sample_timeout: float | None, progress: bool) -> int:
     """Run `config`, print its table and folder; the exit status: 130 when interrupted,
-    1 on failures, else 0."""
+    1 on failures, else 0.
+
+    Raises:
+        RunFolderError: an OSError during the run (exit status 3), saying whether the
+            finished samples are kept.
+    """
     from iseg_bench.reports.tables import summary_frame
 
-    outcome = execute(config, out_dir, progress=progress, resume=resume, fail_fast=fail_fast,
-                      sample_timeout=sample_timeout)
+    note = unfinished_run_note(out_dir) if resume else None
+    if note:
+        click.echo(f"note: {note}", err=True)
+    try:
+        outcome = execute(config, out_dir, progress=progress, resume=resume,
+                          fail_fast=fail_fast, sample_timeout=sample_timeout)
+    except OSError as err:   # a full disk, a folder made read-only during the run
+        kept = (f"; the samples finished so far are kept: fix it and continue with --resume "
+                f"{out_dir}" if (out_dir / CONFIG).exists() else "")
+        raise RunFolderError(os_error_message(err) + kept) from err
     click.echo(summary_frame([outcome.summary]).to_string(index=False))
     unit = protocol_class(config.protocol).unit_name
     click.echo(f"\nrun folder: {outcome.out_dir}  ({outcome.n_ok} {unit}s done, "
@@ -284,4 +297,4 @@ def _execute(config: RunConfig, out_dir: Path, resume: bool, fail_fast: bool,
                    f" figures cover the samples done; continue with --resume {outcome.out_dir}")
     if outcome.interrupted:
         return INTERRUPTED_EXIT
-    return 1 if outcome.n_failed else 0
+    return FAILED_EXIT if outcome.n_failed else 0

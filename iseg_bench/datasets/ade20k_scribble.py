@@ -27,7 +27,7 @@ from iseg_bench.datasets.panoptic import (
     load_panoptic_json,
     load_segment_sample,
 )
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, DatasetUsageError
 from iseg_bench.options import option
 from iseg_bench.types import Sample
 
@@ -194,7 +194,7 @@ class Ade20kScribbleDataset(Dataset):
         """
         manifest = cls.parse_options(options).manifest
         if data_root is None:
-            raise DatasetError(f"{cls.name}: no data root given; pass --data-root or set "
+            raise DatasetUsageError(f"{cls.name}: no data root given; pass --data-root or set "
                                "ISEG_BENCH_DATA")
         try:
             folder = _ade_folder(Path(data_root))[0]

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 import cv2
 import numpy as np
 
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, DatasetUsageError
 from iseg_bench.options import parse_options
 from iseg_bench.types import Sample
 
@@ -117,25 +117,54 @@ class GeneratedDataset(Dataset):
 
         Raises:
             UsageError: an unknown option or a value of the wrong type.
-            DatasetError: an option out of range.
+            DatasetUsageError: an option out of range (a DatasetError and a UsageError).
         """
         return cls(**options)
 
     @classmethod
     def require(cls, ok: bool, need: str, got: Sequence[Any]) -> None:
-        """Raise DatasetError "<name>: need <need>; got <got, ...>" unless `ok`."""
+        """Raise DatasetUsageError "<name>: need <need>; got <got, ...>" unless `ok`."""
         if not ok:
-            raise DatasetError(f"{cls.name}: need {need}; got {', '.join(map(str, got))}")
+            raise DatasetUsageError(f"{cls.name}: need {need}; got {', '.join(map(str, got))}")
+
+
+#: a 16-bit image whose maximum is at most this holds 12-bit (or narrower) data in a 16-bit
+#: container: its true range is unknown, so it is refused (docs/datasets.md; our choice)
+TWELVE_BIT_MAX = 4095
+
+
+def eight_bit_image(img: np.ndarray, path: Path) -> np.ndarray:
+    """`img` (as decoded, any channel count) at 8 bits: uint8 as is; uint16 narrowed as
+    image tools do, round(v / 257).
+
+    Raises:
+        DatasetError: naming `path`: a 16-bit image whose maximum is <= ``TWELVE_BIT_MAX``
+            (12-bit data: narrowing would make it almost black), or another dtype.
+    """
+    if img.dtype == np.uint8:
+        return img
+    if img.dtype == np.uint16 and int(img.max(initial=0)) > TWELVE_BIT_MAX:
+        return np.rint(img / 257.0).astype(np.uint8)
+    what = ("a 16-bit image whose values are all <= 4095 (12-bit data?)"
+            if img.dtype == np.uint16 else f"an image of dtype {img.dtype}")
+    raise DatasetError(f"cannot read image {path}: {what}; convert it to 8-bit RGB with its "
+                       "own value range")
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Read an image file as (H, W, 3) uint8 RGB; raises DatasetError naming the file."""
+    """Read an image file as (H, W, 3) uint8 RGB: grey and palette images become RGB, an
+    alpha channel is dropped, 16-bit data is narrowed (:func:`eight_bit_image`).
+
+    Raises:
+        DatasetError: naming the file: unreadable, or of a bit depth that cannot be narrowed.
+    """
     data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    img = (cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
+           if data is not None and data.size else None)
     if img is None:
         raise DatasetError(f"cannot read image {path}: the file is missing, truncated or not "
                            "an image; re-extract it from the official archive")
-    rgb: np.ndarray = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    rgb: np.ndarray = cv2.cvtColor(eight_bit_image(img, path), cv2.COLOR_BGR2RGB)
     return rgb
 
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from iseg_bench.datasets.base import Dataset, SampleRef
-from iseg_bench.errors import DatasetError
+from iseg_bench.errors import DatasetError, DatasetUsageError
 from iseg_bench.types import Sample
 
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
@@ -57,11 +57,11 @@ def dataset_dir(cls: type[ClickBenchmark], data_root: Path | None) -> Path:
     """The dataset's folder ``data_root / cls.folder``.
 
     Raises:
-        DatasetError: when data_root is None (asks for --data-root / $ISEG_BENCH_DATA) or
-            the folder does not exist (names the expected layout and source).
+        DatasetUsageError: data_root is None (asks for --data-root / $ISEG_BENCH_DATA).
+        DatasetError: the folder does not exist (names the expected layout and source).
     """
     if data_root is None:
-        raise DatasetError(f"{cls.name}: no data root given; pass --data-root or set "
+        raise DatasetUsageError(f"{cls.name}: no data root given; pass --data-root or set "
                            f"ISEG_BENCH_DATA to the folder that holds {cls.folder}/")
     root = Path(data_root) / cls.folder
     if not root.is_dir():

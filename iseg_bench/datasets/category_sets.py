@@ -19,7 +19,7 @@ import numpy as np
 
 from iseg_bench.datasets.base import SampleRef, read_image, read_mask
 from iseg_bench.datasets.benchmark_base import IMAGE_EXTS, MASK_EXTS, ClickBenchmark, dataset_dir
-from iseg_bench.datasets.decoders import colour_channels, decode_nonzero_mask
+from iseg_bench.datasets.decoders import colour_channels, decode_nonzero_mask, eight_bit_values
 from iseg_bench.errors import DatasetError
 from iseg_bench.options import option
 from iseg_bench.types import Sample
@@ -53,10 +53,12 @@ class FashionpediaOptions:
 
 
 def decode_object_mask(mask: np.ndarray) -> np.ndarray:
-    """(H, W) bool object mask: any colour channel >= OBJECT_THRESHOLD (alpha ignored).
+    """(H, W) bool object mask: any colour channel >= OBJECT_THRESHOLD (alpha ignored), on
+    the mask's 8-bit values (:func:`~iseg_bench.datasets.decoders.eight_bit_values`).
 
-    mask: (H, W) or (H, W, C) integer array."""
-    return np.asarray((colour_channels(mask) >= OBJECT_THRESHOLD).any(axis=2))
+    mask: (H, W) or (H, W, C) uint8 or uint16 array. Raises ValueError for a 16-bit mask of
+    other than 8-bit values (12-bit data)."""
+    return np.asarray((colour_channels(eight_bit_values(mask)) >= OBJECT_THRESHOLD).any(axis=2))
 
 
 def instance_ids(mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -156,7 +158,10 @@ class CategoryFolderDataset(ClickBenchmark):
         if "instance_id" in ref.meta:
             target = instance_ids(raw)[0] == ref.meta["instance_id"]
         else:
-            target = decode_object_mask(raw)
+            try:
+                target = decode_object_mask(raw)
+            except ValueError as err:
+                raise DatasetError(f"cannot decode mask {mask_path}: {err}") from err
         return self._sample(ref, image, target, np.zeros(target.shape, bool), mask_path)
 
 

@@ -31,6 +31,10 @@ def colour_channels(mask: np.ndarray) -> np.ndarray:
     return mask[:, :, None] if mask.ndim == 2 else mask[:, :, :3]
 
 
+#: a mask with more distinct values than this is taken as JPEG-compressed or resampled
+#: (our choice: the benchmarks' binary masks hold 2 to 4 values)
+MAX_MASK_LEVELS = 8
+
 #: a 16-bit value v holds the 8-bit value v / EIGHT_TO_SIXTEEN_BITS (65535 / 255 = 257:
 #: the exact scaling of 8-bit data saved at 16 bits, as PIL, OpenCV and ImageMagick do)
 EIGHT_TO_SIXTEEN_BITS = 257
@@ -80,10 +84,30 @@ def decode_band_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         (target, ignore): two disjoint (H, W) bool arrays.
 
     Raises:
-        ValueError: a mask whose 8-bit values cannot be told (:func:`eight_bit_values`).
+        ValueError: a mask whose 8-bit values cannot be told (:func:`eight_bit_values`), or
+            a JPEG-compressed or resampled one (:func:`check_mask_levels`: values near 128
+            would be scored as object or background by chance).
     """
     grey = eight_bit_values(colour_channels(mask).max(axis=2))
+    check_mask_levels(grey)
     return np.asarray(grey > 128), np.asarray(grey == 128)
+
+
+def check_mask_levels(mask: np.ndarray) -> None:
+    """Refuse a mask with more than ``MAX_MASK_LEVELS`` distinct values, the mark of lossy
+    compression (JPEG) or resampling, whose faint stray values would count as object.
+
+    Args:
+        mask: integer array of any shape.
+
+    Raises:
+        ValueError: saying how many distinct values the mask holds.
+    """
+    levels = np.unique(mask).size
+    if levels > MAX_MASK_LEVELS:
+        raise ValueError(f"mask with {levels} distinct values (a binary or label mask has a "
+                         f"few): JPEG compression or resampling? Faint stray values would be "
+                         "scored as object; use the lossless original mask")
 
 
 def decode_nonzero_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

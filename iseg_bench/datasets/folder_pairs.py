@@ -21,7 +21,11 @@ from iseg_bench.datasets.benchmark_base import (
     dataset_dir,
     files_by_stem,
 )
-from iseg_bench.datasets.decoders import decode_band_mask, decode_nonzero_mask
+from iseg_bench.datasets.decoders import (
+    check_mask_levels,
+    decode_band_mask,
+    decode_nonzero_mask,
+)
 from iseg_bench.errors import DatasetError
 from iseg_bench.types import Sample
 
@@ -83,8 +87,9 @@ class FolderPairDataset(ClickBenchmark):
 
         Raises:
             DatasetError: naming the file when it is unreadable or cannot be decoded (a
-                16-bit trimap of other than 8-bit values), when the mask size differs from
-                the image's, or when the target is empty.
+                16-bit trimap of other than 8-bit values, a JPEG-compressed or resampled
+                mask, a 12-bit image), when the mask size differs from the image's, or when
+                the target is empty.
         """
         ref = self.refs[index]
         image_path, mask_path = ref.paths
@@ -143,6 +148,7 @@ class DavisDataset(FolderPairDataset):
 
     @staticmethod
     def decode(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        check_mask_levels(mask)
         return decode_nonzero_mask(mask)
 
 

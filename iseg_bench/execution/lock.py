@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -19,27 +20,79 @@ from iseg_bench.run_folder import LOCK
 
 #: times an acquirer re-opens the lock file that its holder removed meanwhile
 REOPEN_ATTEMPTS = 5
+#: start of the lock file's line naming the unit its holder is evaluating in this process
+UNIT_PREFIX = "unit "
 
 
 class RunFolderBusyError(IsegBenchError):
     """Another process holds the run folder's lock."""
 
 
+def _lock_lines(path: Path) -> list[str]:
+    """The lines of the lock file `path` ([] when missing or unreadable)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
 def _holder(path: Path) -> str:
     """The pid written in the lock file `path`, as text ("unknown" when unreadable)."""
+    lines = _lock_lines(path)
+    return lines[0] if lines and lines[0].isdigit() else "unknown"
+
+
+def _unit_in_progress(lines: list[str]) -> str | None:
+    """The unit id of a lock file's "unit <id>" line (None when there is none)."""
+    for line in lines[1:]:
+        if line.startswith(UNIT_PREFIX):
+            return line[len(UNIT_PREFIX):]
+    return None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The process named in a run folder's lock file.
+
+    Attributes:
+        pid: its pid as text ("unknown" when unreadable).
+        unit: the unit it was evaluating in its own process (None: none, or units ran in
+            worker processes).
+        alive: whether it still holds the lock (False: it died without releasing it,
+            killed or crashed).
+    """
+
+    pid: str
+    unit: str | None
+    alive: bool
+
+
+def lock_holder(out_dir: Path) -> Holder | None:
+    """The process named in `out_dir`'s lock file, None when there is no lock file.
+
+    Only looks: takes the lock for an instant when it is free, never creates the file."""
+    path = Path(out_dir) / LOCK
     try:
-        text = path.read_text().strip()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
-        return "unknown"
-    return text if text.isdigit() else "unknown"
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        alive = False
+    except BlockingIOError:
+        alive = True
+    finally:
+        os.close(fd)   # closing drops the lock
+    return Holder(_holder(path), _unit_in_progress(_lock_lines(path)), alive)
 
 
 class RunFolderLock:
     """Hold the lock of run folder `out_dir` within a ``with`` block.
 
     Entering creates the folder when missing and writes this process's pid into the lock
-    file; leaving removes the lock file, then the folder when this lock created it and it
-    is empty (a run that failed to start leaves nothing behind).
+    file (:meth:`mark` adds the unit being evaluated); leaving removes the lock file, then
+    the folder (and the parents made for it) when this lock created it and it is empty (a
+    run that failed to start leaves nothing behind).
 
     Raises (on entering):
         RunFolderBusyError: another process holds the lock; the message names its pid.
@@ -50,10 +103,10 @@ class RunFolderLock:
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / LOCK
         self._fd: int | None = None
-        self._created = False
+        self._created: list[Path] = []   # the folders this lock creates, deepest first
 
     def __enter__(self) -> RunFolderLock:
-        self._created = not self.out_dir.exists()
+        self._created = [d for d in (self.out_dir, *self.out_dir.parents) if not d.exists()]
         for _ in range(REOPEN_ATTEMPTS):
             fd = self._open()
             try:
@@ -66,13 +119,22 @@ class RunFolderLock:
                     f"{_holder(self.path)}); wait for it to end or choose another --out"
                 ) from None
             if self._same_file(fd):   # else its holder removed it between open and flock
-                os.ftruncate(fd, 0)
-                os.write(fd, f"{os.getpid()}\n".encode())
                 self._fd = fd
+                self.mark(None)
                 return self
             os.close(fd)
         raise RunFolderBusyError(f"{self.out_dir}: its lock file keeps being replaced; is "
                                  "another iseg-bench run starting there?")
+
+    def mark(self, unit_id: str | None) -> None:
+        """Write this process's pid into the held lock file, and the unit it now evaluates
+        (a "unit <id>" line) unless `unit_id` is None, so that a crash leaves it named
+        (:func:`lock_holder`). Not synced: it survives the process, not a power loss."""
+        if self._fd is None:
+            return
+        text = f"{os.getpid()}\n" + ("" if unit_id is None else f"{UNIT_PREFIX}{unit_id}\n")
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, text.encode("utf-8"), 0)
 
     def _open(self) -> int:
         """The lock file's descriptor (folder and file created when missing).
@@ -96,12 +158,13 @@ class RunFolderLock:
             return False
 
     def _remove_created_folder(self) -> None:
-        """Remove the folder if this lock created it and nothing is in it."""
-        if self._created:
+        """Remove the folder, and the parents made for it, that this lock created and that
+        hold nothing."""
+        for folder in self._created:
             try:
-                self.out_dir.rmdir()
+                folder.rmdir()
             except OSError:   # not empty: another run uses it
-                pass
+                return
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> Literal[False]:

@@ -23,6 +23,7 @@ from iseg_bench.config import RunConfig, versions
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import IsegBenchError, UsageError
 from iseg_bench.execution.describe import describe_context, record_description
+from iseg_bench.execution.crash import crash_log
 from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
 from iseg_bench.execution.fingerprint import unit_fingerprints
 from iseg_bench.execution.journal import (
@@ -71,11 +72,13 @@ def in_process(config: RunConfig, sample_timeout: float | None, n_units: int) ->
 def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
                     units: list[Unit], sample_timeout: float | None = None,
                     ctx: WorkerContext | None = None,
-                    on_ready: Callable[[dict[str, Any]], None] | None = None
+                    on_ready: Callable[[dict[str, Any]], None] | None = None,
+                    on_unit: Callable[[str | None], None] | None = None
                     ) -> Generator[UnitResult, None, None]:
     """Unit results: from this process in unit order (see :func:`in_process`; `ctx` is
     built when not given) or from worker processes in completion order (`on_ready`: see
-    :func:`~iseg_bench.execution.workers.process_results`).
+    :func:`~iseg_bench.execution.workers.process_results`). In this process, `on_unit`
+    (when given) is told each unit id before its evaluation, and None after the last one.
 
     Raises:
         IsegBenchError: the model or robot cannot be built, or a worker cannot start
@@ -89,7 +92,11 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
         return
     ctx = ctx if ctx is not None else build_context(protocol, dataset)
     for unit in units:
+        if on_unit is not None:
+            on_unit(unit.unit_id)
         yield evaluate_unit(protocol, ctx, unit)
+    if on_unit is not None:
+        on_unit(None)
 
 
 def _done_units(out_dir: Path, config: RunConfig, units: list[Unit], resume: bool,
@@ -192,16 +199,19 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
     dataset = dataset if dataset is not None else load_dataset(config)
     protocol = build_protocol(config)
     units = protocol.units(dataset)
-    with RunFolderLock(Path(out_dir)):
+    with RunFolderLock(Path(out_dir)) as lock, crash_log(Path(out_dir)):
         return _execute_locked(config, protocol, dataset, units, Path(out_dir), progress,
                                resume=resume, fail_fast=fail_fast,
-                               sample_timeout=sample_timeout, adapter=adapter)
+                               sample_timeout=sample_timeout, adapter=adapter,
+                               on_unit=lock.mark)
 
 
 def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, units: list[Unit],
                     out_dir: Path, progress: bool, *, resume: bool, fail_fast: bool,
-                    sample_timeout: float | None, adapter: Any) -> RunOutcome:
-    """:func:`execute` once the run folder is locked and the units are known."""
+                    sample_timeout: float | None, adapter: Any,
+                    on_unit: Callable[[str | None], None] | None = None) -> RunOutcome:
+    """:func:`execute` once the run folder is locked and the units are known (`on_unit`:
+    see :func:`iterate_results`)."""
     fingerprints = unit_fingerprints(dataset, units)
     done = _done_units(out_dir, config, units, resume, fingerprints)
     todo = [u for u in units if u.unit_id not in done]
@@ -216,7 +226,7 @@ def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, uni
     bar = tqdm(total=len(units), initial=len(units) - len(todo), unit=protocol.unit_name,
                desc=f"{config.model} on {config.dataset}", disable=not progress)
     stream = iterate_results(config, protocol, dataset, todo, sample_timeout, ctx=ctx,
-                             on_ready=partial(record_description, out_dir))
+                             on_ready=partial(record_description, out_dir), on_unit=on_unit)
     try:
         interrupted, stopped = _journal(stream, writer, bar, fail_fast)
     except IsegBenchError:

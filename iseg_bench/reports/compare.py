@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iseg_bench.errors import ConfigMismatchError, IsegBenchError
+from iseg_bench.errors import ConfigMismatchError, UsageError
 from iseg_bench.reports.comparability import RunView, load_view, setting_differences
 from iseg_bench.reports.rows import Summary, count_heading
 from iseg_bench.reports.tolerances import parse_tolerances, tolerance_for, verdict
@@ -180,12 +180,12 @@ def compare_paths(baseline: Path, candidate: Path, tolerance: str | None = None)
     (see :func:`~iseg_bench.reports.tolerances.parse_tolerances`).
 
     Raises:
-        IsegBenchError: a bad tolerance string.
+        UsageError: a bad tolerance string.
         ConfigMismatchError: the runs cannot be compared (see :func:`compare`).
         RunFolderError: a path holds no summary, or a damaged one.
     """
     try:
         tolerances = parse_tolerances(tolerance)
     except ValueError as exc:
-        raise IsegBenchError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     return compare(load_view(Path(baseline)), load_view(Path(candidate)), tolerances)

@@ -18,7 +18,14 @@ import pandas as pd
 
 from iseg_bench.reports.markdown import to_markdown
 from iseg_bench.reports.plots import finish_axes, new_axes, save_figure
-from iseg_bench.reports.rows import Row, Summary, count_heading, run_label, summary_rows
+from iseg_bench.reports.rows import (
+    Row,
+    Summary,
+    count_heading,
+    run_label,
+    run_marks,
+    summary_rows,
+)
 from iseg_bench.thresholds import percent_label
 
 ROUNDS_AT = (1, 2, 4, 10)
@@ -104,8 +111,9 @@ def fig5_plot(summaries: Sequence[Summary], labels: Sequence[str], path: Path,
 
 
 def runs_plot(summaries: Sequence[Summary], path: Path) -> Path:
-    """:func:`fig5_plot` of several runs labelled "model / dataset / allocation"."""
-    labels = [f"{run_label(s)} / {s.get('allocation')}" for s in summaries]
+    """:func:`fig5_plot` of several runs labelled "model / dataset / allocation" and their
+    marks (:func:`~iseg_bench.reports.rows.run_marks`)."""
+    labels = [f"{run_label(s)} / {s.get('allocation')}{run_marks(s)}" for s in summaries]
     return fig5_plot(summaries, labels, path)
 
 

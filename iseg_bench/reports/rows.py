@@ -20,6 +20,27 @@ def run_label(summary: Summary) -> str:
     return summary.get("name") or f"{summary.get('model')} / {summary.get('dataset')}"
 
 
+#: protocols whose unit is one sample (single-object) or one image (full-image), so that
+#: completed + failed samples count the units done
+_SAMPLE_UNITS = ("single-object", "full-image", None)
+
+
+def run_marks(summary: Summary) -> str:
+    """What a run's label must say besides its name: " (incomplete 12/50)" for a run that
+    did not attempt every unit (done/all units, where a unit is a sample or an image; plain
+    "incomplete" otherwise), " (3 failed)" for failed units, both as " (incomplete 12/50,
+    3 failed)"; "" for a complete run without failures."""
+    marks = []
+    if summary.get("complete") is False:
+        n_units = summary.get("n_units")
+        done = summary.get("n_samples", 0) + summary.get("n_failed", 0)
+        counted = n_units is not None and summary.get("protocol") in _SAMPLE_UNITS
+        marks.append(f"incomplete {done}/{n_units}" if counted else "incomplete")
+    if summary.get("n_failed"):
+        marks.append(f"{summary['n_failed']} failed")
+    return f" ({', '.join(marks)})" if marks else ""
+
+
 def count_heading(summary: Summary) -> str:
     """"NoI" (number of interactions) for scribble runs, else "NoC" (number of clicks)."""
     return "NoI" if summary.get("interaction") == "scribble" else "NoC"

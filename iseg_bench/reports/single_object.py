@@ -22,7 +22,7 @@ from iseg_bench.reports.plots import (
     save_figure,
     threshold_lines,
 )
-from iseg_bench.reports.rows import Row, Summary, count_heading, run_label
+from iseg_bench.reports.rows import Row, Summary, count_heading, run_label, run_marks
 from iseg_bench.thresholds import parse_thresholds, percent_label
 
 MIOU_AT = (1, 5, 20)
@@ -94,8 +94,9 @@ def miou_curves(summaries: Sequence[Summary], labels: Sequence[str], path: Path,
 
 
 def runs_plot(summaries: Sequence[Summary], path: Path) -> Path:
-    """:func:`miou_curves` of several runs labelled "model / dataset / robot"."""
-    labels = [f"{run_label(s)} / {s.get('robot')}" for s in summaries]
+    """:func:`miou_curves` of several runs labelled "model / dataset / robot", followed by
+    the run's marks (:func:`~iseg_bench.reports.rows.run_marks`: incomplete, failed)."""
+    labels = [f"{run_label(s)} / {s.get('robot')}{run_marks(s)}" for s in summaries]
     return miou_curves(summaries, labels, path)
 
 

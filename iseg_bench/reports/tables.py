@@ -13,7 +13,7 @@ import pandas as pd
 
 from iseg_bench.reports.markdown import to_markdown
 from iseg_bench.reports.presenters import presenter
-from iseg_bench.reports.rows import Row, Summary, run_label, summary_rows
+from iseg_bench.reports.rows import Row, Summary, run_label, run_marks, summary_rows
 
 
 def summary_frame(summaries: Sequence[Summary], labels: Sequence[str] | None = None
@@ -22,7 +22,9 @@ def summary_frame(summaries: Sequence[Summary], labels: Sequence[str] | None = N
 
     Args:
         summaries: summaries as in summary.json, of any protocols.
-        labels: one ``run`` label per summary (default "model / dataset").
+        labels: one ``run`` label per summary (default "model / dataset"); each is
+            followed by the run's :func:`~iseg_bench.reports.rows.run_marks` (incomplete,
+            failed).
 
     Returns:
         The table; columns in order of first appearance, empty cells where a row lacks one.
@@ -32,7 +34,7 @@ def summary_frame(summaries: Sequence[Summary], labels: Sequence[str] | None = N
     rows: list[Row] = []
     interactions = []
     for i, s in enumerate(summaries):
-        label = (labels[i] if labels else None) or run_label(s)
+        label = ((labels[i] if labels else None) or run_label(s)) + run_marks(s)
         own = summary_rows(s, presenter(s).row, label, noc_name)
         rows += own
         interactions += [s.get("interaction")] * len(own)
