@@ -22,8 +22,8 @@ from tqdm import tqdm
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import IsegBenchError, UsageError
-from iseg_bench.execution.describe import describe_context, record_description
 from iseg_bench.execution.crash import crash_log
+from iseg_bench.execution.describe import describe_context, record_description
 from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
 from iseg_bench.execution.fingerprint import unit_fingerprints
 from iseg_bench.execution.journal import (
