@@ -23,19 +23,32 @@ def _check_output_folder(output: str | None) -> None:
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv"]), default="table",
-              show_default=True)
-def report(runs: tuple[str, ...], fmt: str) -> None:
-    """One table of figures across RUNS (run folders or summary.json files)."""
-    from iseg_bench.reports import summary_frame, to_markdown
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "latex", "html"]),
+              default="table", show_default=True,
+              help="latex: the --pivot table (booktabs); html: one static page with the "
+                   "tables and plots.")
+@click.option("--pivot", "pivoted", is_flag=True,
+              help="The papers' layout: one row per model, a column group per dataset, the "
+                   "best value per column in bold.")
+@click.option("--ci", is_flag=True,
+              help="Show the 95% bootstrap intervals of NoC, mIoU@k and AuC as [lo, hi].")
+@click.option("--figures", default="noc,nof,auc", show_default=True,
+              help="Figures of the --pivot table: noc, nof, auc, miou@k (k: 1, 5, 10, 20).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the report to this file instead of printing it.")
+def report(runs: tuple[str, ...], fmt: str, pivoted: bool, ci: bool, figures: str,
+           output: str | None) -> None:
+    """One table of figures across RUNS (run folders, summary.json files, or the parent
+    folder of a multi-dataset run)."""
+    from iseg_bench.reports.formats import render_report
 
-    frame = summary_frame([load_run(Path(r))[1] for r in runs])
-    if fmt == "md":
-        click.echo(to_markdown(frame))
-    elif fmt == "csv":
-        click.echo(frame.to_csv(index=False).rstrip("\n"))
+    _check_output_folder(output)
+    text = render_report([Path(r) for r in runs], fmt, pivoted, ci, figures)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        click.echo(output)
     else:
-        click.echo(frame.to_string(index=False))
+        click.echo(text)
 
 
 @click.command()
