@@ -73,13 +73,22 @@ def plot(runs: tuple[str, ...], output: str) -> None:
               help="Allowed worsening per figure family (noc, nof, miou, auc, failed, "
                    "seconds) or figure (noc@90, miou@5), e.g. noc=0.05,miou=0.005. "
                    "Default 0; seconds are not checked unless given.")
+@click.option("--significant-only", is_flag=True,
+              help="Count a worsening beyond tolerance as a regression only when the paired "
+                   "bootstrap test over samples finds it significant (p < --alpha); needs "
+                   "run folders with records.csv.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+              show_default=True, help="Significance level of --significant-only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write the Markdown table to this file.")
-def compare(baseline: str, candidate: str, tolerance: str, output: str | None) -> None:
+def compare(baseline: str, candidate: str, tolerance: str, significant_only: bool,
+            alpha: float, output: str | None) -> None:
     """Compare CANDIDATE against BASELINE (run folders or summary.json files).
 
-    Prints a Markdown table of every figure with its delta; exits 1 when any figure got
-    worse beyond its tolerance, 2 when the runs' protocol settings differ.
+    Prints a Markdown table of every figure with its delta and, for run folders of
+    single-object runs, the paired bootstrap p value of NoC, mIoU@k and AuC; exits 1 when
+    any figure got worse beyond its tolerance (and, with --significant-only, significantly),
+    2 when the runs' protocol settings differ.
 
     \b
     Example (CI):
@@ -88,7 +97,8 @@ def compare(baseline: str, candidate: str, tolerance: str, output: str | None) -
     from iseg_bench.reports.compare import compare_paths
 
     _check_output_folder(output)
-    result = compare_paths(Path(baseline), Path(candidate), tolerance)
+    result = compare_paths(Path(baseline), Path(candidate), tolerance,
+                           alpha if significant_only else None)
     text = result.markdown()
     click.echo(text)
     if output:
