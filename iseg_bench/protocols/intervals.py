@@ -9,8 +9,8 @@ Method: the nonparametric bootstrap with the percentile interval (Efron & Tibshi
 "An Introduction to the Bootstrap", Ch. 13); the paired test resamples the per-session
 differences (ibid. Ch. 15/16) and its p value is the smallest two-sided level at which the
 percentile interval of the mean difference excludes 0. Forte et al. 2020 ("Getting to 99%",
-Sec. 4) report AuC with a confidence interval; they do not state their method, so these
-choices are ours.
+Sec. 4, Tab. 7) report AuC with a confidence interval; they do not state its method, so
+these choices are ours.
 
 Constants: ``RESAMPLES`` (1000 bootstrap resamples), ``SEED`` (0, the seed of numpy's
 ``default_rng`` that draws them), ``LEVEL`` (0.95, the interval's coverage).

@@ -29,6 +29,8 @@ body { font-family: sans-serif; margin: 2em; color: #222; max-width: 80em; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
 th { background: #eee; } td:first-child, th:first-child { text-align: left; }
+td { white-space: nowrap; } th[colspan] { text-align: center; }
+.scroll { overflow-x: auto; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0.5em 0 0; }
 .images { display: flex; flex-wrap: wrap; } .note { color: #555; font-size: 0.9em; }
 """
@@ -44,7 +46,8 @@ def frame_html(frame: pd.DataFrame, table_id: str) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def pivot_html(table: Pivot, ci: bool) -> str:
@@ -60,8 +63,8 @@ def pivot_html(table: Pivot, ci: bool) -> str:
         f"<tr><td>{html.escape(run)}</td>"
         + "".join(f"<td>{cell_text(table, run, c, ci, ('<strong>', '</strong>'), (' ', ''))}"
                   "</td>" for c in table.columns) + "</tr>" for run in table.runs)
-    return (f'<table id="pivot"><thead><tr>{top}</tr><tr>{names}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return (f'<div class="scroll"><table id="pivot"><thead><tr>{top}</tr><tr>{names}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div>")
 
 
 def _image(path: Path, alt: str) -> str:

@@ -2,10 +2,11 @@
 value of each column marked; as a DataFrame (CSV), Markdown or LaTeX (booktabs) (layout:
 docs/reports.md).
 
-The layout follows the result tables of the interactive segmentation papers (e.g. RITM
-Tab. 2, EMC-Click Tab. 1): datasets as column groups, NoC@85 / NoC@90 per dataset, the best
-value in bold. Best means lowest for NoC and NoF, highest for mIoU and AuC; every tie for
-best is marked, on the values as shown (rounded).
+The layout follows the result tables of the interactive segmentation papers (EMC-Click,
+Du et al. 2023, Tab. 3; Forte et al. 2020 "Getting to 99%", Tab. 6): datasets as column
+groups, NoC@85 / NoC@90 per dataset, the best value in bold (Forte et al. Tab. 6). Best
+means lowest for NoC and NoF, highest for mIoU and AuC; every tie for best is marked, on
+the values as shown (rounded).
 
 Constants: ``DEFAULT_FIGURES`` ("noc,nof,auc"), ``DECIMALS`` (figures as shown).
 """
