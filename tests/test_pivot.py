@@ -80,8 +80,9 @@ def test_figure_spec_and_errors() -> None:
                                    "grabcut mIoU@5 hi", "davis mIoU@5", "davis mIoU@5 lo",
                                    "davis mIoU@5 hi"]
     assert frame.loc[0, "grabcut mIoU@5 lo"] == _runs()[0]["ci"]["miou"][4][0]
-    with pytest.raises(IsegBenchError, match="unknown figure 'noc@90'"):
-        pivot(_runs(), "noc@90")
+    for bad in ("noc@90", "miou", "miou@x", "iou"):
+        with pytest.raises(IsegBenchError, match=f"unknown figure '{bad}'"):
+            pivot(_runs(), bad)
     with pytest.raises(IsegBenchError, match="two runs of 'a' on grabcut"):
         pivot(_runs()[:1] * 2)
 

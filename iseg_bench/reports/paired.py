@@ -41,11 +41,11 @@ def _part_p_values(a: pd.DataFrame, b: pd.DataFrame, view: RunView, suffix: str
     summary, config = view.summary, view.identity
     k, stop = int(summary["max_interactions"]), config.get("stop_at_iou")
     ca, cb = click_curves(a, k, stop), click_curves(b, k, stop)
-    shared = [key for key in ca.keys if key in set(cb.keys)]
-    if not shared:
+    row_b = {key: i for i, key in enumerate(cb.keys)}
+    rows_a = [i for i, key in enumerate(ca.keys) if key in row_b]
+    rows_b = [row_b[ca.keys[i]] for i in rows_a]
+    if not rows_a:
         return {}
-    rows_a = [ca.keys.index(key) for key in shared]
-    rows_b = [cb.keys.index(key) for key in shared]
     thresholds = [float(t) for t in config.get("iou_thresholds") or summary.get("noc", {})]
     noc_name = count_heading(summary)
     names, columns = [], []

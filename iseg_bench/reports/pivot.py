@@ -68,7 +68,7 @@ def _wanted(spec: str) -> list[str]:
     parts = [p.strip().lower() for p in spec.split(",") if p.strip()]
     for p in parts:
         family, _, k = p.partition("@")
-        if family not in DECIMALS or (k and (family != "miou" or not k.isdigit())):
+        if family not in DECIMALS or (family == "miou") != k.isdigit() or (k and family != "miou"):
             raise IsegBenchError(f"--figures: unknown figure {p!r}; use noc, nof, auc or "
                                  "miou@k (k in 1, 5, 10, 20 or the run's last), e.g. "
                                  f"{DEFAULT_FIGURES}")
