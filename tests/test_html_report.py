@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,14 @@ def test_html_report_in_chromium(tmp_path: Path) -> None:
     assert len(images) == 1 + 3 * 2 + 1
     assert all(complete and width > 0 for complete, width in images)
     assert len(shot) > 20_000
+
+
+def test_html_report_without_pivot_for_duplicate_runs() -> None:
+    from iseg_bench.reports.html import html_report
+
+    path = GOLDEN / "clicker-grabcut" / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    page = html_report([path, path], [summary, summary])
+    assert 'id="summary"' in page and 'id="pivot"' not in page
+    assert "No pivot table: two runs of &#x27;random-walker&#x27; on grabcut" in page
+    assert re.findall(r'(?:src|href)="(?!data:)', page) == []  # nothing to fetch

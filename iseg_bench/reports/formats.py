@@ -1,7 +1,5 @@
 """``iseg-bench report`` as text: the run folders given (parents of a multi-dataset run
 included), their table or pivot table in a format (docs/reports.md, docs/cli.md).
-
-Constants: ``FORMATS`` (table, md, csv, latex, html).
 """
 
 from __future__ import annotations
@@ -23,12 +21,11 @@ from iseg_bench.reports.pivot import (
 from iseg_bench.reports.tables import summary_frame
 from iseg_bench.run_folder import load_run
 
-FORMATS = ("table", "md", "csv", "latex", "html")
-
 
 def render_report(paths: Sequence[Path], fmt: str, pivoted: bool = False, ci: bool = False,
                   figures: str = DEFAULT_FIGURES) -> str:
-    """The report of the runs at `paths` in format `fmt` (one of ``FORMATS``).
+    """The report of the runs at `paths` in format `fmt`: table (pandas' text), md, csv, latex
+    (pivot only) or html.
 
     Args:
         paths: run folders, summary.json files, or parent folders of run folders.

@@ -17,8 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from iseg_bench.errors import IsegBenchError
-from iseg_bench.reports.pivot import DEFAULT_FIGURES, Pivot, cell_text, pivot
+from iseg_bench.reports.pivot import (
+    DEFAULT_FIGURES,
+    DuplicateRunError,
+    Pivot,
+    cell_text,
+    pivot,
+)
 from iseg_bench.reports.presenters import plot_runs, write_plots
 from iseg_bench.reports.rows import Summary, run_label
 from iseg_bench.reports.tables import summary_frame
@@ -96,9 +101,7 @@ def html_report(folders: Sequence[Path], summaries: Sequence[Summary], ci: bool 
                      "resamples, seed 0; docs/figures.md).</p>")
     try:
         parts += ["<h2>Pivot</h2>", pivot_html(pivot(summaries, figures), ci)]
-    except IsegBenchError as err:
-        if "two runs of" not in str(err):
-            raise
+    except DuplicateRunError as err:
         parts += [f'<p class="note">No pivot table: {html.escape(str(err))}.</p>']
     with tempfile.TemporaryDirectory() as tmp:
         if len(summaries) > 1:

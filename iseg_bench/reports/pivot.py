@@ -28,6 +28,11 @@ from iseg_bench.reports.tolerances import HIGHER_IS_WORSE
 from iseg_bench.run_folder import SUMMARY
 
 DEFAULT_FIGURES = "noc,nof,auc"
+
+
+class DuplicateRunError(IsegBenchError):
+    """Two runs of one name on one dataset: a pivot table has one cell for them."""
+
 DECIMALS = {"noc": 2, "nof": 0, "miou": 4, "auc": 4}
 
 
@@ -112,7 +117,8 @@ def pivot(summaries: Sequence[Summary], spec: str = DEFAULT_FIGURES) -> Pivot:
     column groups: datasets, first-appearance order; figures: `spec`).
 
     Raises:
-        IsegBenchError: a bad `spec`, or two runs with the same name and dataset.
+        IsegBenchError: a bad `spec`.
+        DuplicateRunError: two runs with the same name and dataset.
     """
     wanted = _wanted(spec)
     table = Pivot()
@@ -125,7 +131,7 @@ def pivot(summaries: Sequence[Summary], spec: str = DEFAULT_FIGURES) -> Pivot:
             if (dataset, figure, family) not in table.columns:
                 table.columns.append((dataset, figure, family))
             if (name, dataset, figure) in table.cells:
-                raise IsegBenchError(f"two runs of {name!r} on {dataset}: a pivot table has "
+                raise DuplicateRunError(f"two runs of {name!r} on {dataset}: a pivot table has "
                                      "one row per model; name the runs apart (run --name) or "
                                      "report them separately")
             if value is not None:
