@@ -80,7 +80,10 @@ def test_figure_spec_and_errors() -> None:
                                    "grabcut mIoU@5 hi", "davis mIoU@5", "davis mIoU@5 lo",
                                    "davis mIoU@5 hi"]
     assert frame.loc[0, "grabcut mIoU@5 lo"] == _runs()[0]["ci"]["miou"][4][0]
-    for bad in ("noc@90", "miou", "miou@x", "iou"):
+    frame = pivot_frame(pivot(_runs(), "noc@85,noc@90"))
+    assert list(frame.columns) == ["run", "grabcut NoC@85", "grabcut NoC@90", "davis NoC@85",
+                                   "davis NoC@90"]
+    for bad in ("noc@x", "auc@5", "miou", "miou@x", "iou"):
         with pytest.raises(IsegBenchError, match=f"unknown figure '{bad}'"):
             pivot(_runs(), bad)
     with pytest.raises(IsegBenchError, match="two runs of 'a' on grabcut"):

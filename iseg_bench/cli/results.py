@@ -33,7 +33,8 @@ def _check_output_folder(output: str | None) -> None:
 @click.option("--ci", is_flag=True,
               help="Show the 95% bootstrap intervals of NoC, mIoU@k and AuC as [lo, hi].")
 @click.option("--figures", default="noc,nof,auc", show_default=True,
-              help="Figures of the --pivot table: noc, nof, auc, miou@k (k: 1, 5, 10, 20).")
+              help="Figures of the --pivot table: noc, nof, auc, noc@t or nof@t (t in "
+                   "percent, e.g. noc@90), miou@k (k: 1, 5, 10, 20 or the last).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file instead of printing it.")
 def report(runs: tuple[str, ...], fmt: str, pivoted: bool, ci: bool, figures: str,

@@ -64,29 +64,34 @@ def run_name(summary: Summary) -> str:
     return str(config.get("name") or summary.get("name") or summary.get("model"))
 
 
-def _wanted(spec: str) -> list[str]:
-    """Figure families / figures of "noc,nof,miou@5,auc".
+def _wanted(spec: str) -> list[tuple[str, str]]:
+    """(family, suffix) of each figure of "noc,nof@90,miou@5,auc": a family alone, or
+    noc / nof with a threshold in percent (as headed), miou with k (required).
 
     Raises:
         IsegBenchError: an unknown one.
     """
-    parts = [p.strip().lower() for p in spec.split(",") if p.strip()]
-    for p in parts:
-        family, _, k = p.partition("@")
-        if family not in DECIMALS or (family == "miou") != k.isdigit() or (k and family != "miou"):
-            raise IsegBenchError(f"--figures: unknown figure {p!r}; use noc, nof, auc or "
-                                 "miou@k (k in 1, 5, 10, 20 or the run's last), e.g. "
-                                 f"{DEFAULT_FIGURES}")
-    return parts
+    out = []
+    for part in (p.strip().lower() for p in spec.split(",") if p.strip()):
+        family, _, suffix = part.partition("@")
+        number = suffix.replace(".", "", 1).isdigit()
+        if family not in DECIMALS or (family == "miou" and not suffix.isdigit()) \
+                or (family == "auc" and suffix) or (suffix and not number):
+            raise IsegBenchError(f"--figures: unknown figure {part!r}; use noc, nof, auc, "
+                                 "noc@t / nof@t (t in percent, e.g. noc@90) or miou@k (k in 1, "
+                                 f"5, 10, 20 or the run's last), e.g. {DEFAULT_FIGURES}")
+        out.append((family, suffix))
+    return out
 
 
-def _selected(summary: Summary, wanted: list[str]) -> list[tuple[str, str, float | None]]:
-    """(figure, family, value) of `summary` for the wanted families, in their order."""
+def _selected(summary: Summary, wanted: list[tuple[str, str]]
+              ) -> list[tuple[str, str, float | None]]:
+    """(figure, family, value) of `summary` for the wanted figures, in their order."""
     found = figures(summary, top=False)
     out = []
-    for w in wanted:
+    for want, suffix in wanted:
         for name, (family, value) in found.items():
-            if name.lower() == w or (family == w and w != "miou"):
+            if family == want and suffix in ("", name.partition("@")[2]):
                 out.append((name, family, value))
     return out
 
