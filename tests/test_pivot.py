@@ -113,4 +113,4 @@ def test_cli_pivot_of_parent_folders(tmp_path: Path) -> None:
     assert "\\multicolumn{7}{c}{davis} & \\multicolumn{7}{c}{grabcut}" in result.output
     assert sum(line.startswith(("a &", "b &")) for line in result.output.splitlines()) == 2
     bad = CliRunner().invoke(main, ["report", str(tmp_path), "--format", "latex"])
-    assert bad.exit_code != 0 and "not a run folder" in bad.output
+    assert bad.exit_code != 0 and "not a finished run folder" in bad.output

@@ -52,8 +52,9 @@ def run_folders(paths: Sequence[Path]) -> list[Path]:
         found = sorted(p for p in path.iterdir() if (p / SUMMARY).exists()) \
             if path.is_dir() else []
         if not found:
-            raise IsegBenchError(f"{path} is not a run folder and holds none (no {SUMMARY} in "
-                                 "it or one level down); run `iseg-bench run ... --out DIR`")
+            raise IsegBenchError(f"{path} is not a finished run folder and holds none (no "
+                                 f"{SUMMARY} in it or one level down); run `iseg-bench run "
+                                 "... --out DIR` first")
         out += found
     return out
 
