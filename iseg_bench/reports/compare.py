@@ -188,6 +188,7 @@ def compare(baseline: RunView, candidate: RunView, tolerances: dict[str, float] 
     Raises:
         ConfigMismatchError: protocol settings or sample lists differ, or a run is
             incomplete; the message lists every reason.
+        IsegBenchError: `alpha` is given but a run has no records.csv.
     """
     tolerances = tolerances or {}
     problems = setting_differences(baseline, candidate)
