@@ -151,17 +151,24 @@ def read_runs_listing(parent: Path) -> dict[str, Any] | None:
 
 
 def child_runs(parent: Path) -> list[Path] | None:
-    """The child run folders listed in the runs.json of a multi-dataset parent folder
-    (those that exist, in its order), or None when `parent` is no such folder.
+    """The child run folders of a multi-dataset parent folder, or None when `parent` is no
+    such folder: those listed in its runs.json (that exist, in its order); without one, a
+    folder that is no run itself stands for its sub-folders holding a config.json or
+    summary.json (runs made one by one into one parent), in name order.
 
     Raises:
         RunFolderError: runs.json is damaged.
     """
+    parent = Path(parent)
     listing = read_runs_listing(parent)
-    if listing is None:
+    if listing is not None:
+        subs = [parent / str(sub) for sub in dict(listing.get("runs", {})).values()]
+        return [sub for sub in subs if sub.is_dir()]
+    if not parent.is_dir() or (parent / CONFIG).exists() or (parent / SUMMARY).exists():
         return None
-    subs = [Path(parent) / str(sub) for sub in dict(listing.get("runs", {})).values()]
-    return [sub for sub in subs if sub.is_dir()]
+    found = sorted(p for p in parent.iterdir()
+                   if (p / CONFIG).exists() or (p / SUMMARY).exists())
+    return found or None
 
 
 def expand_runs(paths: Iterable[str | Path]) -> list[Path]:

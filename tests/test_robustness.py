@@ -249,7 +249,8 @@ def test_damaged_or_missing_run_files_and_output_folders_are_one_line_errors(
     (damaged / "summary.json").write_text('{"n_sam')
     assert_one_line_error(cli("report", damaged), "cannot read", "summary.json", code=3)
     assert_one_line_error(cli("compare", finished_run, damaged), "summary.json", code=3)
-    assert_one_line_error(cli("report", tmp_path), "is not a finished run folder")
+    (tmp_path / "empty").mkdir()  # a folder holding run folders is a multi-dataset run
+    assert_one_line_error(cli("report", tmp_path / "empty"), "is not a finished run folder")
     assert_one_line_error(cli("plot", "-o", tmp_path / "missing" / "x.png", finished_run),
                           "folder", "missing", "does not exist")
     assert_one_line_error(cli("compare", finished_run, finished_run, "-o",

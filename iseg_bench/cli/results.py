@@ -24,36 +24,58 @@ def _check_output_folder(output: str | None) -> None:
                                "does not exist")
 
 
-def _summaries(runs: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The summaries of `runs` (run folders, summary.json files, or multi-dataset parent
+def _run_paths(runs: tuple[str, ...]) -> list[Path]:
+    """The finished runs of `runs` (run folders, summary.json files, or multi-dataset parent
     folders, each standing for its child runs).
 
     Raises:
         NotARunError: a path holds no run, or an unfinished one (saying how to continue it).
-        RunFolderError: a summary.json is damaged.
     """
     folders = expand_runs(runs)
     for run in folders:
         check_finished(run)
-    return [load_run(r)[1] for r in folders]
+    return folders
+
+
+def _summaries(runs: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The summaries of :func:`_run_paths`.
+
+    Raises:
+        NotARunError: see :func:`_run_paths`.
+        RunFolderError: a summary.json is damaged.
+    """
+    return [load_run(r)[1] for r in _run_paths(runs)]
 
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv"]), default="table",
-              show_default=True)
-def report(runs: tuple[str, ...], fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "latex", "html"]),
+              default="table", show_default=True,
+              help="latex: the --pivot table (booktabs); html: one static page with the "
+                   "tables and plots.")
+@click.option("--pivot", "pivoted", is_flag=True,
+              help="The papers' layout: one row per model, a column group per dataset, the "
+                   "best value per column in bold.")
+@click.option("--ci", is_flag=True,
+              help="Show the 95% bootstrap intervals of NoC, mIoU@k and AuC as [lo, hi].")
+@click.option("--figures", default="noc,nof,auc", show_default=True,
+              help="Figures of the --pivot table: noc, nof, auc, noc@t or nof@t (t in "
+                   "percent, e.g. noc@90), miou@k (k: 1, 5, 10, 20 or the last).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the report to this file instead of printing it.")
+def report(runs: tuple[str, ...], fmt: str, pivoted: bool, ci: bool, figures: str,
+           output: str | None) -> None:
     """One table of figures across RUNS (run folders, summary.json files, or the parent
-    folder of a multi-dataset run, which stands for its child runs)."""
-    from iseg_bench.reports import summary_frame, to_markdown
+    folder of a multi-dataset run)."""
+    from iseg_bench.reports.formats import render_report
 
-    frame = summary_frame(_summaries(runs))
-    if fmt == "md":
-        click.echo(to_markdown(frame))
-    elif fmt == "csv":
-        click.echo(frame.to_csv(index=False).rstrip("\n"))
+    _check_output_folder(output)
+    text = render_report(_run_paths(runs), fmt, pivoted, ci, figures)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        click.echo(output)
     else:
-        click.echo(frame.to_string(index=False))
+        click.echo(text)
 
 
 @click.command()
@@ -78,13 +100,22 @@ def plot(runs: tuple[str, ...], output: str) -> None:
               help="Allowed worsening per figure family (noc, nof, miou, auc, failed, "
                    "seconds) or figure (noc@90, miou@5), e.g. noc=0.05,miou=0.005. "
                    "Default 0; seconds are not checked unless given.")
+@click.option("--significant-only", is_flag=True,
+              help="Count a worsening beyond tolerance as a regression only when the paired "
+                   "bootstrap test over samples finds it significant (p < --alpha); needs "
+                   "run folders with records.csv.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+              show_default=True, help="Significance level of --significant-only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write the Markdown table to this file.")
-def compare(baseline: str, candidate: str, tolerance: str, output: str | None) -> None:
+def compare(baseline: str, candidate: str, tolerance: str, significant_only: bool,
+            alpha: float, output: str | None) -> None:
     """Compare CANDIDATE against BASELINE (run folders or summary.json files).
 
-    Prints a Markdown table of every figure with its delta; exits 1 when any figure got
-    worse beyond its tolerance, 2 when the runs' protocol settings differ.
+    Prints a Markdown table of every figure with its delta and, for run folders of
+    single-object runs, the paired bootstrap p value of NoC, mIoU@k and AuC; exits 1 when
+    any figure got worse beyond its tolerance (and, with --significant-only, significantly),
+    2 when the runs' protocol settings differ.
 
     \b
     Example (CI):
@@ -95,7 +126,8 @@ def compare(baseline: str, candidate: str, tolerance: str, output: str | None) -
     _check_output_folder(output)
     for path in (baseline, candidate):
         check_finished(Path(path))
-    result = compare_paths(Path(baseline), Path(candidate), tolerance)
+    result = compare_paths(Path(baseline), Path(candidate), tolerance,
+                           alpha if significant_only else None)
     text = result.markdown()
     click.echo(text)
     if output:

@@ -4,7 +4,7 @@ timing; ``docs/figures.md``).
 
 Sources: Xu et al. 2016 (NoC), RITM ``compute_noc_metric`` (NoC, NoF), Forte et al. 2020
 "Getting to 99%" Sec. 4 (AuC, proportion above), EMC-Click (Du et al. 2023) Tab. 2 (time
-to reach a threshold).
+to reach a threshold); the confidence intervals: :mod:`iseg_bench.protocols.intervals`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from iseg_bench.protocols.figures import (
     seconds_per_click,
     split_by_thing,
 )
+from iseg_bench.protocols.intervals import ClickIntervals, click_intervals
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ClickFigures:
             undefined everywhere); corrective_accuracy_n: how many rows define it.
         seconds_per_click: mean model seconds of the first and later interactions.
         seconds_to_reach: {t: mean model seconds up to and including the NoC@t click}.
+        intervals: bootstrap 95 % intervals of NoC@t, mIoU@k and AuC (None: no session).
     """
 
     n_samples: int
@@ -55,6 +57,7 @@ class ClickFigures:
     corrective_accuracy_n: list[int]
     seconds_per_click: SecondsPerClick
     seconds_to_reach: dict[float, float]
+    intervals: ClickIntervals | None
 
     def to_json(self) -> dict[str, Any]:
         """The summary.json dict (threshold keys labelled by ``threshold_label``)."""
@@ -66,7 +69,8 @@ class ClickFigures:
                 "corrective_accuracy": list(self.corrective_accuracy),
                 "corrective_accuracy_n": list(self.corrective_accuracy_n),
                 "seconds_per_click": self.seconds_per_click.to_json(),
-                "seconds_to_reach": labelled(self.seconds_to_reach)}
+                "seconds_to_reach": labelled(self.seconds_to_reach),
+                **({"ci": self.intervals.to_json()} if self.intervals else {})}
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ def click_figures(records: pd.DataFrame, k: int, thresholds: Sequence[float],
         corrective_accuracy_n=acc.count().astype(int).tolist(),
         seconds_per_click=seconds_per_click(records),
         seconds_to_reach={t: metrics.seconds_to_reach(curves.seconds, v)
-                          for t, v in nocs.items()})
+                          for t, v in nocs.items()},
+        intervals=click_intervals(curves.iou, thresholds, compat))
 
 
 def single_object_summary(records: pd.DataFrame, k: int, thresholds: Sequence[float],

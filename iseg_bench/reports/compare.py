@@ -12,6 +12,7 @@ from pathlib import Path
 
 from iseg_bench.errors import ConfigMismatchError, UsageError
 from iseg_bench.reports.comparability import RunView, load_view, setting_differences
+from iseg_bench.reports.paired import p_text, paired_p_values
 from iseg_bench.reports.rows import Summary, count_heading
 from iseg_bench.reports.tolerances import parse_tolerances, tolerance_for, verdict
 from iseg_bench.thresholds import percent_label
@@ -31,7 +32,10 @@ class ComparedFigure:
         family: its tolerance family (noc, nof, miou, auc, failed, seconds).
         baseline, candidate: its values (None when the run lacks it).
         tolerance: the allowed worsening, in the figure's unit (None: not checked).
-        status: "ok", "better", "REGRESSION", "info" (not checked) or "n/a" (a run lacks it).
+        status: "ok", "better", "REGRESSION", "info" (not checked), "n/a" (a run lacks it)
+            or "worse, n.s." (beyond tolerance but not significant at the comparison's alpha).
+        p_value: the paired bootstrap p value of the difference (reports/paired.py; None:
+            not tested).
     """
 
     figure: str
@@ -40,6 +44,7 @@ class ComparedFigure:
     candidate: float | None
     tolerance: float | None
     status: str
+    p_value: float | None = None
 
     @property
     def delta(self) -> float | None:
@@ -83,14 +88,16 @@ class Comparison:
         return head
 
     def _table(self) -> list[str]:
-        lines = ["| figure | baseline | candidate | delta | tolerance | status |",
-                 "|---|---:|---:|---:|---:|---|"]
+        tested = any(r.p_value is not None for r in self.rows)
+        lines = ["| figure | baseline | candidate | delta | tolerance | status |"
+                 + (" p |" if tested else ""), "|---|---:|---:|---:|---:|---|"
+                 + ("---:|" if tested else "")]
         for r in self.rows:
             tol = "" if r.tolerance is None else _fmt(r.tolerance)
             delta = "" if r.delta is None else _fmt(r.delta, signed=True)
             status = f"**{r.status}**" if r.status == "REGRESSION" else r.status
             lines.append(f"| {r.figure} | {_fmt(r.baseline)} | {_fmt(r.candidate)} | {delta} "
-                         f"| {tol} | {status} |")
+                         f"| {tol} | {status} |" + (f" {p_text(r.p_value)} |" if tested else ""))
         return lines
 
     def _verdict(self) -> str:
@@ -152,13 +159,36 @@ def _compared(suffix: str, fa: Figures, fb: Figures, tolerances: dict[str, float
     return rows
 
 
-def compare(baseline: RunView, candidate: RunView, tolerances: dict[str, float] | None = None
-            ) -> Comparison:
+def apply_paired_test(result: Comparison, p_values: dict[str, float], alpha: float | None
+                      ) -> None:
+    """Set each row's p value from `p_values` (by figure name); with `alpha`, turn a
+    regression with p >= `alpha` into "worse, n.s.".
+
+    Raises:
+        UsageError: `alpha` is given but there are no p values (no records.csv).
+    """
+    if alpha is not None and not p_values:
+        raise UsageError("--significant-only needs the paired test: give run folders "
+                             "of single-object runs holding records.csv, not summary.json "
+                             "files")
+    for row in result.rows:
+        row.p_value = p_values.get(row.figure)
+        if alpha is not None and row.status == "REGRESSION" and row.p_value is not None \
+                and row.p_value >= alpha:
+            row.status = "worse, n.s."
+
+
+def compare(baseline: RunView, candidate: RunView, tolerances: dict[str, float] | None = None,
+            alpha: float | None = None) -> Comparison:
     """Compare `candidate` against `baseline`: the whole runs, then each split by name.
+
+    Figures with a paired test (reports/paired.py) get its p value; with `alpha`, a
+    regression whose p value is >= `alpha` is "worse, n.s." and no longer a regression.
 
     Raises:
         ConfigMismatchError: protocol settings or sample lists differ, or a run is
             incomplete; the message lists every reason.
+        UsageError: `alpha` is given but a run has no records.csv.
     """
     tolerances = tolerances or {}
     problems = setting_differences(baseline, candidate)
@@ -172,10 +202,12 @@ def compare(baseline: RunView, candidate: RunView, tolerances: dict[str, float] 
     for split in sorted(set(a.get("splits") or {}) | set(b.get("splits") or {})):
         result.rows += _compared(f" [{split}]", figures(_split(a, split), False),
                                  figures(_split(b, split), False), tolerances)
+    apply_paired_test(result, paired_p_values(baseline, candidate), alpha)
     return result
 
 
-def compare_paths(baseline: Path, candidate: Path, tolerance: str | None = None) -> Comparison:
+def compare_paths(baseline: Path, candidate: Path, tolerance: str | None = None,
+                  alpha: float | None = None) -> Comparison:
     """:func:`compare` of two run folders or summary.json files, with tolerances as text
     (see :func:`~iseg_bench.reports.tolerances.parse_tolerances`).
 
@@ -188,4 +220,4 @@ def compare_paths(baseline: Path, candidate: Path, tolerance: str | None = None)
         tolerances = parse_tolerances(tolerance)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    return compare(load_view(Path(baseline)), load_view(Path(candidate)), tolerances)
+    return compare(load_view(Path(baseline)), load_view(Path(candidate)), tolerances, alpha)

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from iseg_bench.reports.ci import with_intervals
 from iseg_bench.reports.markdown import to_markdown
 from iseg_bench.reports.presenters import presenter
 from iseg_bench.reports.rows import Row, Summary, run_label, run_marks, summary_rows
 
 
-def summary_frame(summaries: Sequence[Summary], labels: Sequence[str] | None = None
-                  ) -> pd.DataFrame:
+def summary_frame(summaries: Sequence[Summary], labels: Sequence[str] | None = None,
+                  ci: bool = False) -> pd.DataFrame:
     """One row per summary, then one per split of it (columns: see docs/reports.md).
 
     Args:
@@ -25,6 +26,7 @@ def summary_frame(summaries: Sequence[Summary], labels: Sequence[str] | None = N
         labels: one ``run`` label per summary (default "model / dataset"); each is
             followed by the run's :func:`~iseg_bench.reports.rows.run_marks` (incomplete,
             failed).
+        ci: add a "95% CI" cell after each figure with a bootstrap interval (reports/ci.py).
 
     Returns:
         The table; columns in order of first appearance, empty cells where a row lacks one.
@@ -35,7 +37,8 @@ def summary_frame(summaries: Sequence[Summary], labels: Sequence[str] | None = N
     interactions = []
     for i, s in enumerate(summaries):
         label = ((labels[i] if labels else None) or run_label(s)) + run_marks(s)
-        own = summary_rows(s, presenter(s).row, label, noc_name)
+        row = with_intervals(presenter(s).row) if ci else presenter(s).row
+        own = summary_rows(s, row, label, noc_name)
         rows += own
         interactions += [s.get("interaction")] * len(own)
     frame = pd.DataFrame(rows)
