@@ -1,6 +1,8 @@
-"""Training batches: augmentation, object-centred crops and batch assembly, common to every
-recipe (``docs/models/emc-click.md`` and ``docs/models/acc99net.md`` give each recipe's
-augmentation).
+"""Training batches: augmentation, object-centred or uniform random crops and batch
+assembly, common to every recipe (``docs/models/emc-click.md`` and
+``docs/models/acc99net.md`` give each recipe's augmentation).
+
+Constants: ``CROP_TRIES`` = 20 (uniform crops drawn at most, ours).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import numpy as np
 from iseg_bench.training.recipe import Recipe, TrainingError
 from iseg_bench.types import Sample
 
+CROP_TRIES = 20
+
 
 def augment_and_crop(sample: Sample, crop: tuple[int, int], recipe: Recipe,
                      rng: np.random.Generator,
@@ -24,7 +28,10 @@ def augment_and_crop(sample: Sample, crop: tuple[int, int], recipe: Recipe,
     horizontal flip with probability 0.5, the recipe's photometric jitter, clipping to
     [0, 1]; the crop is centred on a random object pixel (without `augment`: the middle one
     in row-major order; the image centre when there is none), shifted to stay inside the
-    image, and padded with zeros that are marked ignore.
+    image, and padded with zeros that are marked ignore. A recipe with `uniform_crop`
+    instead places the window uniformly at random over the positions that keep it inside
+    the image (each side padded up to the crop first), re-drawn until it holds an object
+    pixel, ``CROP_TRIES`` times at most (the last draw is kept).
 
     Returns:
         (image (h, w, 3) float32 in [0, 1], target (h, w) bool, ignore (h, w) bool) with
@@ -55,11 +62,18 @@ def augment_and_crop(sample: Sample, crop: tuple[int, int], recipe: Recipe,
         img = np.clip(recipe.photometric(img, rng), 0.0, 1.0).astype(np.float32)
     ch, cw = crop
     h, w = target.shape
-    ys, xs = np.nonzero(target)
-    k = int(rng.integers(len(ys))) if augment else len(ys) // 2
-    cy, cx = (int(ys[k]), int(xs[k])) if len(ys) else (h // 2, w // 2)
-    y0 = int(np.clip(cy - ch // 2, 0, max(0, h - ch)))
-    x0 = int(np.clip(cx - cw // 2, 0, max(0, w - cw)))
+    if augment and recipe.uniform_crop:
+        for _ in range(CROP_TRIES):
+            y0 = int(rng.integers(max(0, h - ch) + 1))
+            x0 = int(rng.integers(max(0, w - cw) + 1))
+            if target[y0:y0 + ch, x0:x0 + cw].any():
+                break
+    else:
+        ys, xs = np.nonzero(target)
+        k = int(rng.integers(len(ys))) if augment else len(ys) // 2
+        cy, cx = (int(ys[k]), int(xs[k])) if len(ys) else (h // 2, w // 2)
+        y0 = int(np.clip(cy - ch // 2, 0, max(0, h - ch)))
+        x0 = int(np.clip(cx - cw // 2, 0, max(0, w - cw)))
     out_img = np.zeros((ch, cw, 3), np.float32)
     out_t = np.zeros((ch, cw), bool)
     out_ig = np.ones((ch, cw), bool)
