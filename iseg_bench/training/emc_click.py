@@ -16,7 +16,8 @@ line, and what is ours: ``docs/models/emc-click.md`` ("Training recipe").
 Constants: ``EMC_RECIPE``, ``EMC_LR`` (per variant), ``EMC_MAX_CLICKS`` = 24,
 ``EMC_ROUND_GAMMA`` = 0.8, ``EMC_BACKBONE_LR_MULT`` = 0.1, ``EMC_RESIZE`` = (0.75, 1.40),
 ``EMC_BRIGHTNESS`` = (-0.25, 0.25), ``EMC_CONTRAST`` = (-0.15, 0.4), ``EMC_RGB_SHIFT`` = 10
-grey levels, ``EMC_JITTER_PROB`` = 0.75, ``EMC_EPOCH_SAMPLES`` = 30000, ``EMC_BATCH`` = 64.
+grey levels, ``EMC_JITTER_PROB`` = 0.75, ``EMC_EPOCH_SAMPLES`` = 30000, ``EMC_BATCH`` = 64,
+``EMC_XAVIER_MAGNITUDE`` = 2 (HRNet variants' initialisation).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ EMC_RGB_SHIFT = 10.0
 EMC_JITTER_PROB = 0.75
 EMC_EPOCH_SAMPLES = 30000
 EMC_BATCH = 64
+EMC_XAVIER_MAGNITUDE = 2.0
 #: optimizer_params lr of models/emcclick/*_att_cclvis.py; the tiny test variants take b0's
 EMC_LR = {"emc-click": 1e-3, "emc-click-b3": 2e-3, "emc-click-hr18s": 1e-3,
           "emc-click-hr18": 1e-3, "emc-click-hr32": 8e-4}
@@ -104,6 +106,33 @@ def emc_optimizer(model: Any, lr: float) -> Any:
     return torch.optim.Adam([{"params": groups[0], "lr": lr},
                              {"params": groups[1], "lr": lr * EMC_BACKBONE_LR_MULT}],
                             lr=lr, betas=(0.9, 0.999), eps=1e-8)
+
+
+def xavier_gluon_init(model: Any) -> None:
+    """The HRNet variants' initialisation (hrnet*_att_cclvis.py: model.apply(XavierGluon(
+    rnd_type='gaussian', magnitude=2.0)), isegm/model/initializer.py), in place: BatchNorm
+    weight 1 and bias 0; every other module's ``weight`` drawn from N(0, s^2) with
+    s = sqrt(EMC_XAVIER_MAGNITUDE / ((fan_in + fan_out) / 2)) (fan = channels x kernel
+    area) and its ``bias`` 0. Parameters not named weight/bias (the attention's fused input
+    projection, the click ScaleLayer) keep their values. The MiT variants are left as
+    built: the released SegFormer configs apply no such initialisation."""
+    import torch
+
+    if not model.config.hrnet:
+        return
+    with torch.no_grad():
+        for m in model.modules():
+            weight, bias = getattr(m, "weight", None), getattr(m, "bias", None)
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+                continue
+            if isinstance(weight, torch.Tensor):
+                area = int(weight[0, 0].numel()) if weight.dim() > 2 else 1
+                fans = (weight.shape[1] * area + weight.shape[0] * area) / 2
+                weight.normal_(0.0, (EMC_XAVIER_MAGNITUDE / fans) ** 0.5)
+            if isinstance(bias, torch.Tensor):
+                bias.zero_()
 
 
 def clicks_tensor(clicks: list[list[Any]]) -> Any:
@@ -214,4 +243,5 @@ EMC_RECIPE = Recipe(model_type="emc-click", lr=EMC_LR["emc-click"], batch_size=E
                     photometric=emc_photometric, optimizer=emc_optimizer, step=emc_step,
                     load_pretrained=emc_load_pretrained, variant_lr=EMC_LR,
                     epoch_samples=EMC_EPOCH_SAMPLES, uniform_crop=True,
-                    micro_step=lambda m: partial(emc_step, micro_batch=m))
+                    micro_step=lambda m: partial(emc_step, micro_batch=m),
+                    initialize=xavier_gluon_init)

@@ -150,6 +150,8 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
                             "--resume")
     else:
         model = build_model(model_name, seed=seed, **(model_overrides or {}))
+        if recipe.initialize is not None:
+            recipe.initialize(model)
         if pretrained_backbone:
             recipe.load_pretrained(model, pretrained_backbone)
     model.to(dev)

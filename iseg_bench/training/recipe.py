@@ -48,11 +48,15 @@ class Recipe:
             ``epoch_len``; the last incomplete batch is dropped); None: an epoch is one
             pass over the dataset in a random order.
         uniform_crop: with augmentation, the crop window is placed uniformly at random
-            (re-drawn until it holds an object pixel, ``CROP_TRIES`` times at most) instead
-            of around a random object pixel.
+            among the positions whose window holds an object pixel (the law of the
+            authors' random crop re-drawn until it holds the object) instead of around a
+            random object pixel.
         micro_step: (micro-batch size) -> a step that accumulates the gradients of the
             batch over micro-batches of that size before its one optimiser step; None when
             the recipe cannot split a batch.
+        initialize: new runs only: re-initialises the freshly built (seeded) model in place
+            before any ImageNet weights are loaded; None keeps the modules' own
+            initialisation.
     """
 
     model_type: str
@@ -70,6 +74,7 @@ class Recipe:
     epoch_samples: int | None = None
     uniform_crop: bool = False
     micro_step: Callable[[int], StepFn] | None = None
+    initialize: Callable[[Any], None] | None = None
 
 
 def no_photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
