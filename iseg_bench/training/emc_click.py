@@ -1,6 +1,7 @@
 """The EMC-Click training recipe as the authors' released code trains it: Adam with the
 backbone at a tenth of the learning rate, up to 24 clicks per sample simulated on the
-model's own predictions, normalised focal loss on the coarse and the corrected mask.
+model's own predictions, normalised focal loss on the coarse and the corrected mask (and a
+binary cross-entropy on the OCR auxiliary head of the HRNet variants).
 
 Sources: Du et al., "Efficient Mask Correction for Click-Based Interactive Image
 Segmentation", CVPR 2023, Sec. 4.1; the authors' released code (github feiaxyt/EMC-Click,
@@ -17,7 +18,8 @@ Constants: ``EMC_RECIPE``, ``EMC_LR`` (per variant), ``EMC_MAX_CLICKS`` = 24,
 ``EMC_ROUND_GAMMA`` = 0.8, ``EMC_BACKBONE_LR_MULT`` = 0.1, ``EMC_RESIZE`` = (0.75, 1.40),
 ``EMC_BRIGHTNESS`` = (-0.25, 0.25), ``EMC_CONTRAST`` = (-0.15, 0.4), ``EMC_RGB_SHIFT`` = 10
 grey levels, ``EMC_JITTER_PROB`` = 0.75, ``EMC_EPOCH_SAMPLES`` = 30000, ``EMC_BATCH`` = 64,
-``EMC_XAVIER_MAGNITUDE`` = 2 (HRNet variants' initialisation).
+``EMC_XAVIER_MAGNITUDE`` = 2 (HRNet variants' initialisation), ``EMC_AUX_WEIGHT`` = 0.4
+(their auxiliary BCE loss).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ EMC_JITTER_PROB = 0.75
 EMC_EPOCH_SAMPLES = 30000
 EMC_BATCH = 64
 EMC_XAVIER_MAGNITUDE = 2.0
+EMC_AUX_WEIGHT = 0.4
 #: optimizer_params lr of models/emcclick/*_att_cclvis.py; the tiny test variants take b0's
 EMC_LR = {"emc-click": 1e-3, "emc-click-b3": 2e-3, "emc-click-hr18s": 1e-3,
           "emc-click-hr18": 1e-3, "emc-click-hr32": 8e-4}
@@ -164,14 +167,15 @@ def emc_loss(model: Any, image: Any, tgt: np.ndarray, ign: np.ndarray, rounds: i
         image: (B, 3, h, w) float tensor in [0, 1]; tgt, ign: (B, h, w) bool.
 
     Returns:
-        0-d tensor: NFL(coarse) + NFL(corrected), both upsampled to the crop.
+        0-d tensor: NFL(coarse) + NFL(corrected) (+ EMC_AUX_WEIGHT x BCE of the OCR
+        auxiliary logits for the HRNet variants), all upsampled to the crop.
     """
     import torch
 
     from iseg_bench.models.click_encodings import disk_maps
     from iseg_bench.models.click_simulation import emc_first_click, emc_next_click
     from iseg_bench.models.emc_click import upsample
-    from iseg_bench.models.losses import normalized_focal_loss
+    from iseg_bench.models.losses import normalized_focal_loss, sigmoid_bce
     from iseg_bench.models.runtime import autocast
 
     bsz, _, h, w = image.shape
@@ -199,11 +203,18 @@ def emc_loss(model: Any, image: Any, tgt: np.ndarray, ign: np.ndarray, rounds: i
                         clicks[b].append(c)
     model.train()
     with autocast(device, bf16):
-        feats, coarse = model.encode(image, first)
+        aux = None
+        if model.config.hrnet:
+            feats, coarse, aux = model.base.forward_with_aux(model.normalize(image), first)
+        else:
+            feats, coarse = model.encode(image, first)
         logits = model.correct(image, disks_of(clicks), coarse.detach() if prev is None else prev,
                                feats, clicks_tensor(clicks).to(device))
-    return (normalized_focal_loss(upsample(coarse.float(), (h, w)), target, ignore)
+    loss = (normalized_focal_loss(upsample(coarse.float(), (h, w)), target, ignore)
             + normalized_focal_loss(upsample(logits.float(), (h, w)), target, ignore))
+    if aux is not None:
+        loss = loss + EMC_AUX_WEIGHT * sigmoid_bce(upsample(aux.float(), (h, w)), target, ignore)
+    return loss
 
 
 def emc_step(model: Any, optimizer: Any, batch: tuple[Any, np.ndarray, np.ndarray],

@@ -224,6 +224,33 @@ def test_accumulated_gradients_equal_the_full_batch(micro):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
+def test_sigmoid_bce_by_hand():
+    from iseg_bench.models.losses import sigmoid_bce
+
+    logits = torch.tensor([0.0, 2.0, -1.0, 5.0]).view(1, 1, 2, 2)
+    target = torch.tensor([1.0, 0.0, 0.0, 1.0]).view(1, 1, 2, 2)
+    ignore = torch.tensor([False, False, False, True]).view(1, 1, 2, 2)
+    by_hand = (np.log(2) + np.log(1 + np.exp(2)) + np.log(1 + np.exp(-1))) / 3
+    assert float(sigmoid_bce(logits, target, ignore)) == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_hrnet_loss_adds_the_weighted_auxiliary_bce(monkeypatch):
+    model = build_model("emc-click-hr-tiny")
+    image = torch.rand(2, 3, 32, 32)
+    tgt = np.stack([_square((32, 32), 8, 8, 14), _square((32, 32), 2, 12, 18)])
+    ign = np.zeros_like(tgt)
+
+    def loss(weight):
+        monkeypatch.setattr(emc, "EMC_AUX_WEIGHT", weight)
+        torch.manual_seed(0)
+        return float(emc.emc_loss(model, image, tgt, ign, 0, "cpu", np.random.default_rng(0),
+                                  False).detach())
+
+    without, full, released = loss(0.0), loss(1.0), loss(0.4)
+    assert full > without
+    assert (released - without) / (full - without) == pytest.approx(0.4, rel=1e-4)
+
+
 # -- initialisation ----------------------------------------------------------------------------
 
 def test_xavier_gluon_init_on_hrnet_only():
