@@ -77,6 +77,13 @@ class Recipe:
     initialize: Callable[[Any], None] | None = None
 
 
+def adam_optimizer(model: Any, lr: float) -> Any:
+    """Adam (beta1 0.9, beta2 0.999) over every parameter at `lr` (ScribbleSeg Sec. 4.1)."""
+    import torch
+
+    return torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
+
+
 def no_photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The image unchanged: the photometric step of a recipe whose paper names no colour
     augmentation (ScribbleSeg Sec. 4.1: flip and resize only; SIIS Sec. 4.1)."""
