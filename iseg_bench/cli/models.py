@@ -47,9 +47,10 @@ FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--bf16", is_flag=True, help="bfloat16 autocast on CUDA.")
 @click.option("--pretrained-backbone", default=None,
-              help="ImageNet backbone weights. EMC-Click: a folder (or hub name, when "
-                   "online) of MiT weights; its HRNet variants: the official HRNet ImageNet "
-                   ".pth (e.g. hrnetv2_w18_imagenet_pretrained.pth); acc99net: a "
+              help="ImageNet backbone weights. EMC-Click: mit_b0.pth / mit_b3.pth, or a "
+                   "folder (or hub name, when online) of MiT weights; its HRNet variants: "
+                   "the official HRNet ImageNet .pth (e.g. "
+                   "hrnetv2_w18_imagenet_pretrained.pth); acc99net: a "
                    ".safetensors ResNet-50 GN+WS state dict.")
 @click.option("--stage", type=click.Choice(["extreme_points", "scribbles"]),
               default="extreme_points", show_default=True,

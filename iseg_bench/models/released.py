@@ -9,7 +9,9 @@ unpickler plus ``ALLOWED_GLOBALS`` are accepted). Key names follow the authors' 
 (github feiaxyt/EMC-Click, isegm/model/is_refine_segformer_model.py,
 modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py; the HRNet
 files (hr18s/hr18/hr32): is_refine_model.py HRNetRefineModel, modeling/hrnet_ocr.py, whose
-names our ``models/hrnet.py`` keeps under ``base.``). The 99%
+names our ``models/hrnet.py`` keeps under ``base.``); the ImageNet MiT files the SegFormer
+configs start from (``mit_b0.pth``, ``mit_b3.pth`` of github NVlabs/SegFormer: the released
+backbone's names without ``feature_extractor.backbone.``) by ``load_mit_imagenet``. The 99%
 network's file (MarcoForte/DeepInteractiveSegmentation, networks/models.py: a plain state
 dict loaded with strict=True) carries our names unchanged (keys ``encoder.*``,
 ``decoder.*``).
@@ -357,3 +359,27 @@ def load_hrnet_imagenet(net: torch.nn.Module, path: str | os.PathLike) -> list[s
         for k in loaded:
             expected[k].copy_(state[k])
     return loaded
+
+
+def load_mit_imagenet(model: EMCClick, path: str | os.PathLike) -> list[str]:
+    """Load an ImageNet-pretrained MiT file (``mit_b0.pth`` / ``mit_b3.pth``: a plain state
+    dict in the released backbone's names, plus the ImageNet classifier ``head.*``, which is
+    skipped) into `model`'s MiT encoder, in place; read with weights_only=True and mapped
+    as the released checkpoints are (``map_state_dict``). The click patch embedding, the
+    decoder and the correction network keep their values.
+
+    Returns:
+        Our tensor names that were loaded, sorted.
+
+    Raises:
+        AdapterError: unsafe/unreadable file, or listing every missing, unexpected and
+            wrongly shaped key (another MiT size, or not a MiT file).
+    """
+    state, _ = read_released(path)
+    state = {_BACKBONE + k: v for k, v in state.items() if not k.startswith("head.")}
+    expected = {k: v for k, v in model.state_dict().items() if k.startswith("base.encoder.")}
+    mapped = map_state_dict(state, expected)
+    with torch.no_grad():
+        for k, v in mapped.items():
+            expected[k].copy_(v)
+    return sorted(mapped)

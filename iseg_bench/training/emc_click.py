@@ -236,13 +236,18 @@ def emc_step(model: Any, optimizer: Any, batch: tuple[Any, np.ndarray, np.ndarra
 
 
 def emc_load_pretrained(model: Any, source: str) -> None:
-    """ImageNet weights into the base network: for the MiT variants a folder (or hub name)
-    of SegFormer MiT weights into the encoder; for the HRNet variants an official HRNet
-    ImageNet .pth file (HRNet-Image-Classification key names) into the HRNet backbone."""
-    if model.config.hrnet:
-        from iseg_bench.models.released import load_hrnet_imagenet
+    """ImageNet weights into the base network: for the MiT variants the authors' MiT file
+    (``mit_b0.pth`` / ``mit_b3.pth``, any ``.pth``) or a folder (or hub name) of
+    transformers SegFormer weights into the encoder; for the HRNet variants an official
+    HRNet ImageNet .pth file (HRNet-Image-Classification key names) into the HRNet
+    backbone."""
+    from iseg_bench.models import released
 
-        load_hrnet_imagenet(model.base.feature_extractor, source)
+    if model.config.hrnet:
+        released.load_hrnet_imagenet(model.base.feature_extractor, source)
+        return
+    if source.endswith(".pth"):
+        released.load_mit_imagenet(model, source)
         return
     from iseg_bench.models.hf_backbones import load_pretrained_segformer
 

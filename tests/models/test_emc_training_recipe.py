@@ -351,6 +351,32 @@ def test_cli_reports_a_wrong_backbone_file_on_one_line(tmp_path):
     assert res.output.count("\n") == 1 and "expected" in res.output
 
 
+def test_imagenet_mit_file_loads_into_the_encoder(tmp_path):
+    from pathlib import Path
+
+    keys = json.loads((Path(__file__).parent / "data" / "emc_click_segb0_keys.json").read_text())
+    prefix = "feature_extractor.backbone."
+    torch.manual_seed(3)
+    state = {k[len(prefix):]: torch.randn(shape) for k, shape in keys["keys"].items()
+             if k.startswith(prefix) and "side1" not in k and "norm_add" not in k}
+    state.update({"head.weight": torch.zeros(1000, 256), "head.bias": torch.zeros(1000)})
+    torch.save(state, tmp_path / "mit_b0.pth")
+    model = build_model("emc-click")
+    side = model.base.side_embed.proj.weight.clone()
+    emc.emc_load_pretrained(model, str(tmp_path / "mit_b0.pth"))
+    ours = model.state_dict()
+    q = "base.encoder.stages.1.blocks.0.attention."
+    assert torch.equal(ours[q + "q_proj.weight"], state["block2.0.attn.q.weight"])
+    kv = state["block2.0.attn.kv.weight"]  # fused (2C, C): key rows first, then value
+    assert torch.equal(ours[q + "k_proj.weight"], kv[:64])
+    assert torch.equal(ours[q + "v_proj.weight"], kv[64:])
+    assert torch.equal(model.base.side_embed.proj.weight, side)
+    del state["norm4.weight"]
+    torch.save(state, tmp_path / "bad.pth")
+    with pytest.raises(AdapterError, match="missing.*stages.3.layer_norm.weight"):
+        emc.emc_load_pretrained(model, str(tmp_path / "bad.pth"))
+
+
 # -- a tiny run --------------------------------------------------------------------------------
 
 def test_tiny_run_with_micro_batches(tmp_path):
