@@ -75,7 +75,7 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
         model_name: a zoo variant: emc-click, emc-click-b3, acc99net, emc-click-tiny,
             acc99net-tiny, scribbleseg, scribbleseg-b3, scribbleseg-tiny, siis, siis-tiny.
         dataset: a Dataset object or a registry name (then `data_root` or $ISEG_BENCH_DATA).
-        epochs: passes over the dataset.
+        epochs: passes over the dataset, or epochs of `samples_per_epoch` draws.
         batch_size: samples per step (default: 64 for EMC-Click, 8 for SIIS, 1 for acc99net).
         lr: learning rate (default: the recipe's for the variant, the paper's or the
             authors' configuration's).
@@ -90,8 +90,9 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
         progress: show a tqdm progress bar.
         bf16: bfloat16 autocast on CUDA.
         pretrained_backbone: ImageNet weights for the backbone: EMC-Click a folder (or hub
-            name) of MiT weights, for the HRNet variants an official HRNet ImageNet .pth
-            file; acc99net a .safetensors ResNet-50 GN+WS state dict.
+            name) of MiT weights or the authors' mit_b0.pth / mit_b3.pth, for the HRNet
+            variants an official HRNet ImageNet .pth file; acc99net a .safetensors
+            ResNet-50 GN+WS state dict.
         save_every: also checkpoint every this many steps (default: end of each epoch).
         model_overrides: config fields to override on the variant (new runs only).
         micro_batch: split each batch into micro-batches of this size and accumulate their
@@ -120,13 +121,13 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
     step_fn = recipe.step
     if micro_batch:
         if recipe.micro_step is None:
-            raise TrainingError(f"micro-batches: the {model_type} recipe cannot split a batch; "
-                                "leave the micro-batch size unset")
+            raise TrainingError(f"--micro-batch: the {model_type} recipe cannot split a batch; "
+                                "leave it unset")
         step_fn = recipe.micro_step(int(micro_batch))
     epoch_samples = samples_per_epoch or recipe.epoch_samples
     if epoch_samples is not None and epoch_samples < batch_size:
-        raise TrainingError(f"{epoch_samples} samples per epoch is less than one batch of "
-                            f"{batch_size}; raise the samples per epoch or lower the batch size")
+        raise TrainingError(f"--samples-per-epoch {epoch_samples} is less than one batch of "
+                            f"{batch_size}; raise it or lower --batch-size")
     crop: tuple[int, int] = (int(crop_size[0]), int(crop_size[1])) if crop_size else recipe.crop
     dev = resolve_device(device)
     ds = _resolve_dataset(dataset, data_root)
