@@ -25,9 +25,17 @@ FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
               help="Folder holding the datasets (default: $ISEG_BENCH_DATA).")
 @click.option("--epochs", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--batch-size", type=click.IntRange(1), default=None,
-              help="Default: the paper's (8 for EMC-Click and SIIS, 1 for acc99net; 8 for "
+              help="Default: the paper's (64 for EMC-Click, 8 for SIIS, 1 for acc99net; 8 for "
                    "ScribbleSeg, ours).")
-@click.option("--lr", type=float, default=None, help="Default: the paper's learning rate.")
+@click.option("--micro-batch", type=click.IntRange(1), default=None,
+              help="EMC-Click: accumulate the gradients of each batch over micro-batches of "
+                   "this size (batch 64 on a small machine).")
+@click.option("--samples-per-epoch", type=click.IntRange(1), default=None,
+              help="Samples drawn per epoch (default: EMC-Click 30000 as the authors; the "
+                   "others one pass over the dataset).")
+@click.option("--lr", type=float, default=None,
+              help="Default: the paper's / authors' configuration's learning rate (EMC-Click "
+                   "b0 1e-3, b3 2e-3, hr18s/hr18 1e-3, hr32 8e-4).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:i.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: runs/train/<model>).")
@@ -39,9 +47,11 @@ FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--bf16", is_flag=True, help="bfloat16 autocast on CUDA.")
 @click.option("--pretrained-backbone", default=None,
-              help="ImageNet backbone weights. EMC-Click: a folder (or hub name, when "
-                   "online) of MiT weights; acc99net: a .safetensors ResNet-50 GN+WS state "
-                   "dict.")
+              help="ImageNet backbone weights. EMC-Click: mit_b0.pth / mit_b3.pth, or a "
+                   "folder (or hub name, when online) of MiT weights; its HRNet variants: "
+                   "the official HRNet ImageNet .pth (e.g. "
+                   "hrnetv2_w18_imagenet_pretrained.pth); acc99net: a "
+                   ".safetensors ResNet-50 GN+WS state dict.")
 @click.option("--stage", type=click.Choice(["extreme_points", "scribbles"]),
               default="extreme_points", show_default=True,
               help="ifis only: train the extreme-point model or the scribble model.")
@@ -52,7 +62,8 @@ FULL_IMAGE_MODELS = ("ifis", "ifis-tiny")
                    "sbd, ...), refused without this flag.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train(model: str, dataset: str, data_root: str | None, epochs: int,
-          batch_size: int | None, lr: float | None, device: str, out: str | None,
+          batch_size: int | None, micro_batch: int | None, samples_per_epoch: int | None,
+          lr: float | None, device: str, out: str | None,
           resume: bool, max_steps: int | None, crop: str | None, no_augment: bool, seed: int,
           bf16: bool, pretrained_backbone: str | None, stage: str,
           extreme_points_model: str | None, allow_eval_set: bool, progress: bool) -> None:
@@ -71,7 +82,9 @@ def train(model: str, dataset: str, data_root: str | None, epochs: int,
     if model in FULL_IMAGE_MODELS:
         _reject_recipe_training_flags(batch_size=batch_size, resume=resume, crop=crop,
                                      no_augment=no_augment,
-                                     pretrained_backbone=pretrained_backbone)
+                                     pretrained_backbone=pretrained_backbone,
+                                     micro_batch=micro_batch,
+                                     samples_per_epoch=samples_per_epoch)
         from iseg_bench.training.ifis import IFIS_LR, train_ifis
 
         result = train_ifis(model, dataset, out_dir, stage=stage,
@@ -85,7 +98,8 @@ def train(model: str, dataset: str, data_root: str | None, epochs: int,
         result = run_training(model, dataset, epochs, batch_size, lr, device, out_dir, resume,
                               max_steps, crop_size=crop_size, augment=not no_augment,
                               seed=seed, progress=progress, bf16=bf16, data_root=data_root,
-                              pretrained_backbone=pretrained_backbone)
+                              pretrained_backbone=pretrained_backbone,
+                              micro_batch=micro_batch, samples_per_epoch=samples_per_epoch)
     click.echo(f"{result.steps} steps, {result.epochs_done} epochs, last loss "
                f"{result.last_loss:.4f}, {result.seconds:.1f} s; checkpoint: {result.checkpoint}")
 

@@ -290,5 +290,12 @@ class HRNetBaseNet(nn.Module):
 
     def forward(self, image_n: torch.Tensor,
                 first_disk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits, _, feats = self.feature_extractor(image_n, self.maps_transform(first_disk))
+        feats, logits, _ = self.forward_with_aux(image_n, first_disk)
         return feats, logits
+
+    def forward_with_aux(self, image_n: torch.Tensor, first_disk: torch.Tensor
+                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """forward plus the OCR auxiliary head's logits (B, 1, H/4, W/4), which only the
+        released training loss reads: (F_t, M_c logits, auxiliary logits)."""
+        logits, aux, feats = self.feature_extractor(image_n, self.maps_transform(first_disk))
+        return feats, logits, aux

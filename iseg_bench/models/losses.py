@@ -43,6 +43,27 @@ def normalized_focal_loss(logits: torch.Tensor, target: torch.Tensor,
     return per_sample.mean()
 
 
+def sigmoid_bce(logits: torch.Tensor, target: torch.Tensor,
+                ignore: torch.Tensor | None = None) -> torch.Tensor:
+    """Binary cross-entropy on logits, averaged over the valid pixels of each sample, then
+    over the batch (the EMC-Click HRNet variants' auxiliary loss, released
+    isegm/model/losses.py SigmoidBinaryCrossEntropyLoss, whose labels carry no ignore there).
+
+    Args:
+        logits: (B, 1, H, W) float raw scores.
+        target: (B, 1, H, W) float/bool ground truth in {0, 1}.
+        ignore: optional (B, 1, H, W) bool, True where pixels do not count.
+
+    Returns:
+        0-d float tensor.
+    """
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), target.float(), reduction="none")
+    valid = torch.ones_like(loss) if ignore is None else (~ignore.bool()).float()
+    per_sample = (loss * valid).flatten(1).sum(1) / valid.flatten(1).sum(1).clamp_min(1.0)
+    return per_sample.mean()
+
+
 def soft_iou_click_loss(prob: torch.Tensor, target: torch.Tensor, click_mask: torch.Tensor,
                         ignore: torch.Tensor | None = None, eps: float = EPS) -> torch.Tensor:
     """Forte et al. Eq. 1: soft-IoU loss plus squared error at the click pixels.

@@ -9,12 +9,21 @@ unpickler plus ``ALLOWED_GLOBALS`` are accepted). Key names follow the authors' 
 (github feiaxyt/EMC-Click, isegm/model/is_refine_segformer_model.py,
 modeling/segformer/mix_transformer.py, segformer_head.py, is_refine_model.py; the HRNet
 files (hr18s/hr18/hr32): is_refine_model.py HRNetRefineModel, modeling/hrnet_ocr.py, whose
-names our ``models/hrnet.py`` keeps under ``base.``). The 99%
+names our ``models/hrnet.py`` keeps under ``base.``); the ImageNet MiT files the SegFormer
+configs start from (``mit_b0.pth``, ``mit_b3.pth`` of github NVlabs/SegFormer: the released
+backbone's names without ``feature_extractor.backbone.``) by ``load_mit_imagenet``. The 99%
 network's file (MarcoForte/DeepInteractiveSegmentation, networks/models.py: a plain state
 dict loaded with strict=True) carries our names unchanged (keys ``encoder.*``,
 ``decoder.*``).
 
+The ImageNet-pretrained HRNet files the authors' HRNet configs start from
+(``hrnet_w18_small_model_v2.pth``, ``hrnetv2_w18_imagenet_pretrained.pth``,
+``hrnetv2_w32_imagenet_pretrained.pth`` of github HRNet/HRNet-Image-Classification, key
+names of its lib/models/cls_hrnet.py, which the released hrnet_ocr.py keeps) are read the
+same safe way by ``load_hrnet_imagenet``.
+
 Constants: ``ALLOWED_GLOBALS`` (empty: configs are plain dicts, strings and numbers),
+``IMAGENET_HEAD_PREFIXES`` (the ImageNet classification head, not loaded),
 ``RELEASED_FILES`` (in ``models.release_files``), ``IGNORED_KEYS`` (released parameters their
 forward pass never uses), ``EVAL_PRESET`` (the authors' evaluation settings).
 """
@@ -45,6 +54,12 @@ SHARED_ALIASES = ("refiner.corr_conv_pos.", "refiner.corr_conv_neg.")
 # scripts/evaluate_model.py + inference/predictors/clickatt.py of the released code.
 EVAL_PRESET: dict[str, Any] = {"short_side": 384, "short_side_davis": 576, "flip": True,
                                "prob_threshold": 0.5, "zoom_in": False}
+
+#: cls_hrnet.py's classification head (incre_modules, downsamp_modules, final_layer,
+#: classifier): present in the ImageNet files, no counterpart in the segmentation network
+IMAGENET_HEAD_PREFIXES = ("incre_modules.", "downsamp_modules.", "final_layer.", "classifier.")
+# our HighResolutionNet's segmentation heads, which an ImageNet file does not hold
+_SEGMENTATION_HEADS = ("conv3x3_ocr.", "ocr_distri_head.", "cls_head.", "aux_head.")
 
 _BACKBONE = "feature_extractor.backbone."
 _BLOCK_RULES = [("norm1.", "layernorm_before."), ("norm2.", "layernorm_after."),
@@ -307,3 +322,64 @@ def convert(path: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return save_checkpoint(model, Path(out_dir), variant=info["variant"],
                            meta={k: info[k] for k in ("source", "sha256", "eval_preset")})
+
+
+def load_hrnet_imagenet(net: torch.nn.Module, path: str | os.PathLike) -> list[str]:
+    """Load an ImageNet-pretrained HRNet file into `net` (our ``models.hrnet``
+    HighResolutionNet, in place): stem, layer1, transitions and stages 2-4.
+
+    The file (a plain state dict, or one under ``state_dict``) is read with
+    ``torch.load(weights_only=True)``; a leading ``model.`` is stripped from its keys (the
+    released hrnet_ocr.py load_pretrained_weights does the same); the classification head
+    (``IMAGENET_HEAD_PREFIXES``) is skipped; the OCR, class and auxiliary heads keep their
+    values. Every other key must match one of ours with the same shape, and every one of
+    our backbone tensors must be in the file (BatchNorm ``num_batches_tracked`` counters
+    excepted: older files lack them).
+
+    Returns:
+        Our tensor names that were loaded, sorted.
+
+    Raises:
+        AdapterError: unsafe/unreadable file, or listing every missing, unexpected and
+            wrongly shaped key (another width, or not an HRNet file).
+    """
+    state, _ = read_released(path)
+    state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in state.items()}
+    expected = {k: v for k, v in net.state_dict().items() if not k.startswith(_SEGMENTATION_HEADS)}
+    missing = sorted(k for k in expected
+                     if k not in state and not k.endswith("num_batches_tracked"))
+    unexpected = sorted(k for k in state
+                        if k not in expected and not k.startswith(IMAGENET_HEAD_PREFIXES))
+    bad = [f"{k}: {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
+           for k, v in state.items() if k in expected and v.shape != expected[k].shape]
+    _check_keys(f"HRNet ImageNet backbone for this width ({Path(path).name})", missing,
+                unexpected, bad, "shape")
+    loaded = sorted(k for k in expected if k in state)
+    with torch.no_grad():
+        for k in loaded:
+            expected[k].copy_(state[k])
+    return loaded
+
+
+def load_mit_imagenet(model: EMCClick, path: str | os.PathLike) -> list[str]:
+    """Load an ImageNet-pretrained MiT file (``mit_b0.pth`` / ``mit_b3.pth``: a plain state
+    dict in the released backbone's names, plus the ImageNet classifier ``head.*``, which is
+    skipped) into `model`'s MiT encoder, in place; read with weights_only=True and mapped
+    as the released checkpoints are (``map_state_dict``). The click patch embedding, the
+    decoder and the correction network keep their values.
+
+    Returns:
+        Our tensor names that were loaded, sorted.
+
+    Raises:
+        AdapterError: unsafe/unreadable file, or listing every missing, unexpected and
+            wrongly shaped key (another MiT size, or not a MiT file).
+    """
+    state, _ = read_released(path)
+    state = {_BACKBONE + k: v for k, v in state.items() if not k.startswith("head.")}
+    expected = {k: v for k, v in model.state_dict().items() if k.startswith("base.encoder.")}
+    mapped = map_state_dict(state, expected)
+    with torch.no_grad():
+        for k, v in mapped.items():
+            expected[k].copy_(v)
+    return sorted(mapped)

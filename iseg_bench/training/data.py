@@ -1,6 +1,6 @@
-"""Training batches: augmentation, object-centred crops and batch assembly, common to every
-recipe (``docs/models/emc-click.md`` and ``docs/models/acc99net.md`` give each recipe's
-augmentation).
+"""Training batches: augmentation, object-centred or uniform random crops and batch
+assembly, common to every recipe (``docs/models/emc-click.md`` and
+``docs/models/acc99net.md`` give each recipe's augmentation).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def augment_and_crop(sample: Sample, crop: tuple[int, int], recipe: Recipe,
     horizontal flip with probability 0.5, the recipe's photometric jitter, clipping to
     [0, 1]; the crop is centred on a random object pixel (without `augment`: the middle one
     in row-major order; the image centre when there is none), shifted to stay inside the
-    image, and padded with zeros that are marked ignore.
+    image, and padded with zeros that are marked ignore. A recipe with `uniform_crop`
+    instead places the window uniformly at random (`_uniform_window`).
 
     Returns:
         (image (h, w, 3) float32 in [0, 1], target (h, w) bool, ignore (h, w) bool) with
@@ -55,11 +56,14 @@ def augment_and_crop(sample: Sample, crop: tuple[int, int], recipe: Recipe,
         img = np.clip(recipe.photometric(img, rng), 0.0, 1.0).astype(np.float32)
     ch, cw = crop
     h, w = target.shape
-    ys, xs = np.nonzero(target)
-    k = int(rng.integers(len(ys))) if augment else len(ys) // 2
-    cy, cx = (int(ys[k]), int(xs[k])) if len(ys) else (h // 2, w // 2)
-    y0 = int(np.clip(cy - ch // 2, 0, max(0, h - ch)))
-    x0 = int(np.clip(cx - cw // 2, 0, max(0, w - cw)))
+    if augment and recipe.uniform_crop:
+        y0, x0 = _uniform_window(target & ~ignore, crop, rng)
+    else:
+        ys, xs = np.nonzero(target)
+        k = int(rng.integers(len(ys))) if augment else len(ys) // 2
+        cy, cx = (int(ys[k]), int(xs[k])) if len(ys) else (h // 2, w // 2)
+        y0 = int(np.clip(cy - ch // 2, 0, max(0, h - ch)))
+        x0 = int(np.clip(cx - cw // 2, 0, max(0, w - cw)))
     out_img = np.zeros((ch, cw, 3), np.float32)
     out_t = np.zeros((ch, cw), bool)
     out_ig = np.ones((ch, cw), bool)
@@ -69,6 +73,24 @@ def augment_and_crop(sample: Sample, crop: tuple[int, int], recipe: Recipe,
     out_t[:ph, :pw] = target[sub]
     out_ig[:ph, :pw] = ignore[sub]
     return out_img, out_t, out_ig
+
+
+def _uniform_window(obj: np.ndarray, crop: tuple[int, int],
+                   rng: np.random.Generator) -> tuple[int, int]:
+    """Top-left (y0, x0) of a `crop` window drawn uniformly among the positions inside the
+    image (a side shorter than the crop has the one position 0) whose window holds a pixel
+    of bool (h, w) `obj`: the law of a uniform random crop re-drawn until it holds the
+    object. Uniform over all positions when `obj` is empty."""
+    (h, w), (ch, cw) = obj.shape, crop
+    ny, nx = max(0, h - ch) + 1, max(0, w - cw) + 1
+    eh, ew = min(ch, h), min(cw, w)
+    ii = cv2.integral(obj.astype(np.uint8))  # (h + 1, w + 1): sums of obj[:a, :b]
+    sums = ii[eh:eh + ny, ew:ew + nx] - ii[:ny, ew:ew + nx] - ii[eh:eh + ny, :nx] + ii[:ny, :nx]
+    ys, xs = np.nonzero(sums)
+    if not len(ys):
+        return int(rng.integers(ny)), int(rng.integers(nx))
+    k = int(rng.integers(len(ys)))
+    return int(ys[k]), int(xs[k])
 
 
 def load_batch(dataset: Any, indices: Sequence[int] | np.ndarray, crop: tuple[int, int],

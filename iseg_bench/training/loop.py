@@ -67,16 +67,18 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
           crop_size: tuple[int, int] | None = None, augment: bool = True, seed: int = 0,
           progress: bool = True, bf16: bool = False, data_root: str | None = None,
           pretrained_backbone: str | None = None, save_every: int | None = None,
-          model_overrides: dict[str, Any] | None = None) -> TrainResult:
+          model_overrides: dict[str, Any] | None = None, micro_batch: int | None = None,
+          samples_per_epoch: int | None = None) -> TrainResult:
     """Train `model_name` on `dataset` and write checkpoints under `out_dir`.
 
     Args:
         model_name: a zoo variant: emc-click, emc-click-b3, acc99net, emc-click-tiny,
             acc99net-tiny, scribbleseg, scribbleseg-b3, scribbleseg-tiny, siis, siis-tiny.
         dataset: a Dataset object or a registry name (then `data_root` or $ISEG_BENCH_DATA).
-        epochs: passes over the dataset.
-        batch_size: samples per step (default: 8 for EMC-Click and SIIS, 1 for acc99net).
-        lr: learning rate (default: the recipe's, the paper's).
+        epochs: passes over the dataset, or epochs of `samples_per_epoch` draws.
+        batch_size: samples per step (default: 64 for EMC-Click, 8 for SIIS, 1 for acc99net).
+        lr: learning rate (default: the recipe's for the variant, the paper's or the
+            authors' configuration's).
         device: "auto", "cpu", "cuda" or "cuda:i".
         out_dir: output folder (model.safetensors + model.json, train_state.pt, loss_log.csv).
         resume: continue from `out_dir`'s last checkpoint and state.
@@ -88,15 +90,23 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
         progress: show a tqdm progress bar.
         bf16: bfloat16 autocast on CUDA.
         pretrained_backbone: ImageNet weights for the backbone: EMC-Click a folder (or hub
-            name) of MiT weights, acc99net a .safetensors ResNet-50 GN+WS state dict.
+            name) of MiT weights or the authors' mit_b0.pth / mit_b3.pth, for the HRNet
+            variants an official HRNet ImageNet .pth file; acc99net a .safetensors
+            ResNet-50 GN+WS state dict.
         save_every: also checkpoint every this many steps (default: end of each epoch).
         model_overrides: config fields to override on the variant (new runs only).
+        micro_batch: split each batch into micro-batches of this size and accumulate their
+            gradients before the one optimiser step (recipes with ``micro_step`` only).
+        samples_per_epoch: samples drawn per epoch (default: the recipe's
+            ``epoch_samples``, else one pass over the dataset).
 
     Returns:
         TrainResult.
 
     Raises:
-        TrainingError: an unusable dataset or resume folder, or a model without a recipe.
+        TrainingError: an unusable dataset or resume folder, a model without a recipe, a
+            micro-batch for a recipe that cannot split batches, or fewer samples per epoch
+            than one batch.
     """
     import torch
 
@@ -107,7 +117,17 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
     model_type, _ = variant_config(model_name)
     recipe = recipe_for(model_type)
     batch_size = int(batch_size or recipe.batch_size)
-    lr = float(lr if lr is not None else recipe.lr)
+    lr = float(lr if lr is not None else recipe.variant_lr.get(model_name, recipe.lr))
+    step_fn = recipe.step
+    if micro_batch:
+        if recipe.micro_step is None:
+            raise TrainingError(f"--micro-batch: the {model_type} recipe cannot split a batch; "
+                                "leave it unset")
+        step_fn = recipe.micro_step(int(micro_batch))
+    epoch_samples = samples_per_epoch or recipe.epoch_samples
+    if epoch_samples is not None and epoch_samples < batch_size:
+        raise TrainingError(f"--samples-per-epoch {epoch_samples} is less than one batch of "
+                            f"{batch_size}; raise it or lower --batch-size")
     crop: tuple[int, int] = (int(crop_size[0]), int(crop_size[1])) if crop_size else recipe.crop
     dev = resolve_device(device)
     ds = _resolve_dataset(dataset, data_root)
@@ -131,6 +151,8 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
                             "--resume")
     else:
         model = build_model(model_name, seed=seed, **(model_overrides or {}))
+        if recipe.initialize is not None:
+            recipe.initialize(model)
         if pretrained_backbone:
             recipe.load_pretrained(model, pretrained_backbone)
     model.to(dev)
@@ -145,7 +167,8 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
 
-    n_batches = math.ceil(len(ds) / batch_size)
+    n_batches = (epoch_samples // batch_size if epoch_samples is not None
+                 else math.ceil(len(ds) / batch_size))
     log_path = out / "loss_log.csv"
     new_log = not (resume and log_path.is_file())
     log_file = open(log_path, "w" if new_log else "a", newline="")
@@ -153,7 +176,8 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
     if new_log:
         log.writerow(["step", "epoch", "loss", "lr", "seconds"])
     meta = dict(model_name=model_name, dataset=getattr(ds, "name", str(dataset)), lr=lr,
-                batch_size=batch_size, crop=list(crop), seed=seed, augment=augment)
+                batch_size=batch_size, crop=list(crop), seed=seed, augment=augment,
+                micro_batch=micro_batch, samples_per_epoch=epoch_samples)
 
     def save(epoch: int, batch: int) -> None:
         save_checkpoint(model, ckpt, variant=model_name,
@@ -169,7 +193,9 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
     from tqdm import tqdm
 
     while epoch < epochs and not stop:
-        order = np.random.default_rng([seed, epoch]).permutation(len(ds))
+        epoch_rng = np.random.default_rng([seed, epoch])
+        order = (epoch_rng.integers(len(ds), size=epoch_samples) if epoch_samples is not None
+                 else epoch_rng.permutation(len(ds)))
         first_batch = start_batch if epoch == start_epoch else 0
         bar = tqdm(range(first_batch, n_batches), desc=f"{model_name} epoch {epoch + 1}/{epochs}",
                    disable=not progress, leave=False)
@@ -179,7 +205,7 @@ def train(model_name: str, dataset: Any, epochs: int = 1, batch_size: int | None
                                rng, augment)
             if batch is None:
                 continue
-            last_loss, n_steps = recipe.step(model, optimizer, batch, dev, rng, bf16)
+            last_loss, n_steps = step_fn(model, optimizer, batch, dev, rng, bf16)
             step += n_steps
             log.writerow([step, epoch, f"{last_loss:.6f}", optimizer.param_groups[0]["lr"],
                           f"{time.perf_counter() - t0:.2f}"])

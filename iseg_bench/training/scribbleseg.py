@@ -24,8 +24,7 @@ from iseg_bench.simulators.scribbles import (
     previous_mask_source,
     scribble_maps,
 )
-from iseg_bench.training.emc_click import emc_optimizer
-from iseg_bench.training.recipe import Recipe, no_photometric
+from iseg_bench.training.recipe import Recipe, adam_optimizer, no_photometric
 
 SCRIBBLESEG_RESIZE = (0.75, 1.40)
 SIMULATOR = ScribbleSimulator()     # Tab. 6's protect, Tab. 4's 16 strokes, Tab. 5's 0.2
@@ -106,5 +105,5 @@ def scribbleseg_load_pretrained(model: Any, source: str) -> None:
 
 SCRIBBLESEG_RECIPE = Recipe(model_type="scribbleseg", lr=5e-4, batch_size=8, crop=(384, 384),
                             milestones=(110 / 150, 130 / 150), resize_range=SCRIBBLESEG_RESIZE,
-                            photometric=no_photometric, optimizer=emc_optimizer,
+                            photometric=no_photometric, optimizer=adam_optimizer,
                             step=scribbleseg_step, load_pretrained=scribbleseg_load_pretrained)
