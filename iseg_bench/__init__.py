@@ -9,9 +9,9 @@ from iseg_bench import errors
 from iseg_bench.api import evaluate
 from iseg_bench.config import RunConfig
 from iseg_bench.execution import RunOutcome
-from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
+from iseg_bench.types import Box, Click, ExtremePoints, Sample, Scribble
 
 __version__ = "0.1.0"
 
-__all__ = ["Click", "ExtremePoints", "RunConfig", "RunOutcome", "Sample", "Scribble",
+__all__ = ["Box", "Click", "ExtremePoints", "RunConfig", "RunOutcome", "Sample", "Scribble",
            "errors", "evaluate"]

@@ -12,6 +12,7 @@ from iseg_bench.config import DEFAULT_PROB_THRESHOLD, RunConfig
 from iseg_bench.errors import UsageError
 from iseg_bench.execution import RunOutcome, execute
 from iseg_bench.options import reject_unknown
+from iseg_bench.robots.base import robot_kinds
 from iseg_bench.robots.registry import ROBOTS
 from iseg_bench.thresholds import parse_thresholds
 
@@ -40,10 +41,11 @@ def choose_robot(model: str, robot: str | None, protocol: str = "single-object")
         return robot or "clicker"
     if robot is None:
         robot = "scribbler" if accepts == frozenset({"scribble"}) else "clicker"
-    kind = ROBOTS.resolve(robot).kind
-    if accepts is not None and kind not in accepts:
+    kinds = robot_kinds(ROBOTS.resolve(robot))
+    if accepts is not None and not kinds <= accepts:
         raise UsageError(f"model {model} accepts {', '.join(sorted(accepts))} only; robot "
-                         f"{robot} gives {kind}s (choose another --robot)")
+                         f"{robot} gives {', '.join(f'{k}s' for k in sorted(kinds - accepts))} "
+                         "(choose another --robot)")
     return robot
 
 

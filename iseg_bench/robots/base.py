@@ -28,7 +28,9 @@ class Robot(ABC):
 
     Class attributes:
         name: registry name.
-        kind: the interaction kind it produces ("click" or "scribble").
+        kind: the interaction kind it produces ("click", "scribble", "box"); its first one
+            when it produces several.
+        kinds: every kind it produces, when more than ``kind`` (see :func:`robot_kinds`).
         options_class: the typed option set (a frozen dataclass, see ``iseg_bench.options``).
 
     Args:
@@ -40,6 +42,7 @@ class Robot(ABC):
 
     name: ClassVar[str] = "robot"
     kind: ClassVar[str] = "click"
+    kinds: ClassVar[frozenset[str] | None] = None
     options_class: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, **options: Any):
@@ -60,3 +63,10 @@ class Robot(ABC):
     def describe(self) -> dict[str, Any]:
         """Settings that identify this robot in a run's configuration (JSON-serialisable)."""
         return {"name": self.name, **options_dict(self.options)}
+
+
+def robot_kinds(robot: type[Any] | Any) -> frozenset[str]:
+    """The interaction kinds a robot (class or instance) produces: its ``kinds`` when set,
+    else ``{kind}``."""
+    kinds: frozenset[str] | None = getattr(robot, "kinds", None)
+    return kinds if kinds else frozenset({robot.kind})
