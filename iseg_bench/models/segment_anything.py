@@ -89,7 +89,7 @@ def sam_config(model_type: str) -> Any:
             vision_config={"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
                            "image_size": TOY_SIZE, "global_attn_indexes": [1],
                            "window_size": 4, "output_channels": 32, "mlp_dim": 64,
-                           "num_pos_feats": 16},
+                           "num_pos_feats": 16, "initializer_range": 0.02},
             prompt_encoder_config={"hidden_size": 32, "image_size": TOY_SIZE},
             mask_decoder_config={"hidden_size": 32, "mlp_dim": 64, "num_attention_heads": 2,
                                  "iou_head_hidden_dim": 32})
