@@ -44,7 +44,7 @@ def choose_robot(model: str, robot: str | None, protocol: str = "single-object")
     kinds = robot_kinds(ROBOTS.resolve(robot))
     if accepts is not None and not kinds <= accepts:
         raise UsageError(f"model {model} accepts {', '.join(sorted(accepts))} only; robot "
-                         f"{robot} gives {', '.join(f'{k}s' for k in sorted(kinds - accepts))} "
+                         f"{robot} gives {', '.join(sorted(kinds - accepts))} interactions "
                          "(choose another --robot)")
     return robot
 
