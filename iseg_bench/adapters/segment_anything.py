@@ -10,9 +10,10 @@ zero padding at the bottom and right, low-resolution logits upsampled, cropped a
 back; ``facebookresearch/sam2``, ``sam2/sam2_image_predictor.py`` and ``sam2/utils/
 transforms.py``: the image resized to the square input, ImageNet mean/std on 0..1, points
 scaled per axis). The decisions that change NoC (multi-mask choice, feeding the previous
-logits back, threshold) are options with the defaults of the papers' interactive evaluations
-(SAM Sec. 7.1 and App. D.1; SAM 2 App. on interactive image segmentation); each is stated in
-``docs/models/sam.md``.
+logits back, threshold) are options with the defaults of the papers (SAM Sec. 3 "Resolving
+ambiguity": three masks ranked by predicted IoU for a single prompt, one for several; App.
+A: the previous unthresholded logits as the mask prompt; the predictors' threshold 0.0);
+each is stated in ``docs/models/sam.md``.
 
 Constants: ``SAM_MEAN``/``SAM_STD`` (0..255 scale) and ``SAM2_MEAN``/``SAM2_STD`` (0..1
 scale), the predictors' normalisation.
@@ -163,13 +164,15 @@ class SamFamilyAdapter(Adapter):
             best = int(torch.argmax(out.iou_scores[0, 0]))
             self.logits = low[best][None, None]
             logits = self._upsample(self.logits) - self.options.mask_threshold
-        if self.options.output == "mask":
-            return (logits > 0).cpu().numpy().astype(np.float32)
-        return torch.sigmoid(logits).cpu().numpy().astype(np.float32)
+            prob = (logits > 0).float() if self.options.output == "mask" else logits.sigmoid()
+        result: np.ndarray = prob.cpu().numpy().astype(np.float32)
+        return result
 
 
 def _normalised(image: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
-    return (image.astype(np.float32) - np.float32(mean)) / np.float32(std)
+    out: np.ndarray = ((image.astype(np.float32) - np.asarray(mean, np.float32))
+                       / np.asarray(std, np.float32))
+    return out
 
 
 class SamAdapter(SamFamilyAdapter):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 import numpy as np
 
 from iseg_bench.errors import SampleError, UsageError
