@@ -189,3 +189,17 @@ def test_no_weights_is_one_clear_error() -> None:
         SamAdapter(model_type="toy")
     with pytest.raises(AdapterError, match="unknown model_type"):
         SamAdapter(model_type="vit_x", random_init=True)
+
+
+def test_sizes_build_the_released_architectures() -> None:
+    # transformers' default configurations are SAM ViT-B's encoder and SAM 2.1 Hiera-tiny
+    from transformers import Sam2Config, Sam2Model, SamConfig, SamModel
+
+    from iseg_bench.models.segment_anything import sam2_config
+
+    def shapes(model: Any) -> dict[str, tuple[int, ...]]:
+        return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+    with torch.device("meta"):
+        assert shapes(SamModel(sam_config("vit_b"))) == shapes(SamModel(SamConfig()))
+        assert shapes(Sam2Model(sam2_config("tiny"))) == shapes(Sam2Model(Sam2Config()))
