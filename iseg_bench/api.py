@@ -43,9 +43,9 @@ def choose_robot(model: str, robot: str | None, protocol: str = "single-object")
         robot = "scribbler" if accepts == frozenset({"scribble"}) else "clicker"
     kinds = robot_kinds(ROBOTS.resolve(robot))
     if accepts is not None and not kinds <= accepts:
+        plural = [k + ("es" if k.endswith("x") else "s") for k in sorted(kinds - accepts)]
         raise UsageError(f"model {model} accepts {', '.join(sorted(accepts))} only; robot "
-                         f"{robot} gives {', '.join(sorted(kinds - accepts))} interactions "
-                         "(choose another --robot)")
+                         f"{robot} gives {', '.join(plural)} (choose another --robot)")
     return robot
 
 

@@ -76,7 +76,7 @@ def test_box_then_the_reference_clickers_clicks() -> None:
 def test_models_refuse_robots_giving_kinds_they_do_not_accept() -> None:
     assert choose_robot("sam", "box+clicks") == "box+clicks"
     assert choose_robot("sam2", "box") == "box"
-    with pytest.raises(UsageError, match="robot box\\+clicks gives box interactions"):
+    with pytest.raises(UsageError, match="robot box\\+clicks gives boxes "):
         choose_robot("grabcut", "box+clicks")
 
 
