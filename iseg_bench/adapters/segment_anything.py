@@ -41,10 +41,10 @@ SAM2_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class SamOptions:
-    """Options of ``sam`` and ``sam2`` (``docs/models/sam.md``)."""
+    """Options of ``sam`` (``docs/models/sam.md``); ``sam2`` has the same with its sizes."""
 
-    model_type: str = option("vit_h", "size: vit_b|vit_l|vit_h (sam), tiny|small|base_plus|"
-                                      "large (sam2); toy: the small random configuration")
+    model_type: str = option("vit_h", "size: vit_b|vit_l|vit_h; toy: the small random "
+                                      "configuration")
     checkpoint: str | None = option(None, "a folder in transformers' format, an original "
                                           "SAM .pth file (sam only) or a hub name (online)")
     random_init: bool = option(False, "random weights for smoke runs (meaningless predictions)")
@@ -61,10 +61,18 @@ class SamOptions:
                 "benchmark's probability cut keeps it); sigmoid: sigmoid(logit - threshold)")
 
 
+@dataclass(frozen=True)
+class Sam2Options(SamOptions):
+    """Options of ``sam2``: those of ``sam`` with SAM 2's largest size as the default."""
+
+    model_type: str = option("large", "size: tiny|small|base_plus|large; toy: the small "
+                                      "random configuration")
+
+
 class SamFamilyAdapter(Adapter):
     """Shared plumbing of ``sam`` and ``sam2``: options, weights, the cached image embedding,
     the low-resolution logits of the previous call and the prompts. Subclasses set
-    ``family``, ``default_type``, ``_pixels`` (image -> input tensor, scale) and
+    ``family``, ``options_class``, ``_pixels`` (image -> input tensor, scale) and
     ``_upsample`` (low-resolution logits -> (H, W) logits).
 
     Raises:
@@ -76,13 +84,11 @@ class SamFamilyAdapter(Adapter):
     accepts = frozenset({"click", "box"})
     options_class = SamOptions
     family: ClassVar[str] = "sam"
-    default_type: ClassVar[str] = "vit_h"
 
     def __init__(self, **options: Any):
         from iseg_bench.models.runtime import resolve_device
         from iseg_bench.models.segment_anything import load_sam_family
 
-        options.setdefault("model_type", self.default_type)
         self.options: SamOptions = parse_model_options(self.options_class, options, self.name)
         self.device = resolve_device(self.options.device)
         self.model, self.weights = load_sam_family(
@@ -182,7 +188,6 @@ class SamAdapter(SamFamilyAdapter):
 
     name = "sam"
     family = "sam"
-    default_type = "vit_h"
 
     def _pixels(self, image: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
         h, w = image.shape[:2]
@@ -211,7 +216,7 @@ class Sam2Adapter(SamFamilyAdapter):
 
     name = "sam2"
     family = "sam2"
-    default_type = "large"
+    options_class = Sam2Options
 
     def _pixels(self, image: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
         h, w = image.shape[:2]

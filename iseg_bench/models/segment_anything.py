@@ -193,10 +193,11 @@ def load_sam_family(family: str, model_type: str, checkpoint: str | None, random
                    "transformers' format or a hub name"
             raise AdapterError(f"model {family}: no weights; pass --checkpoint ({hint}), or "
                                "--random-init --model-opt model_type=toy for a smoke run")
+        config = build(model_type)
         warnings.warn(f"{family}: random weights (--random-init); predictions are meaningless",
                       stacklevel=4)
         torch.manual_seed(seed)
-        return model_cls(build(model_type)).to(device).eval(), "random-init"
+        return model_cls(config).to(device).eval(), "random-init"
     if checkpoint.endswith((".pth", ".pt")):
         if family != "sam":
             raise AdapterError(f"{checkpoint}: original SAM 2 files are not read; convert it "
