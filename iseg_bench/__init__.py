@@ -11,9 +11,9 @@ from iseg_bench.api import Run, evaluate
 from iseg_bench.config import RunConfig
 from iseg_bench.execution import RunOutcome
 from iseg_bench.interactive import InteractiveSession, interactive_session
-from iseg_bench.types import Click, ExtremePoints, Sample, Scribble
+from iseg_bench.types import Box, Click, ExtremePoints, Sample, Scribble
 
 __version__ = "0.1.0"
 
-__all__ = ["Click", "ExtremePoints", "InteractiveSession", "Run", "RunConfig", "RunOutcome",
-           "Sample", "Scribble", "errors", "evaluate", "interactive_session"]
+__all__ = ["Box", "Click", "ExtremePoints", "InteractiveSession", "Run", "RunConfig",
+           "RunOutcome", "Sample", "Scribble", "errors", "evaluate", "interactive_session"]

@@ -23,6 +23,7 @@ from iseg_bench.execution.outputs import records_frame
 from iseg_bench.options import reject_unknown
 from iseg_bench.protocols.base import Summary
 from iseg_bench.protocols.registry import build_protocol
+from iseg_bench.robots.base import robot_kinds
 from iseg_bench.robots.registry import ROBOTS
 from iseg_bench.run_folder import load_run, read_config
 from iseg_bench.thresholds import parse_thresholds
@@ -76,10 +77,11 @@ def choose_robot(model: Any, robot: str | None, protocol: str = "single-object")
         return robot or "clicker"
     if robot is None:
         robot = "scribbler" if accepts == frozenset({"scribble"}) else "clicker"
-    kind = ROBOTS.resolve(robot).kind
-    if kind is not None and accepts is not None and kind not in accepts:
+    kinds = robot_kinds(ROBOTS.resolve(robot))
+    if accepts is not None and not kinds <= accepts:
+        plural = [k + ("es" if k.endswith("x") else "s") for k in sorted(kinds - accepts)]
         raise UsageError(f"model {model} accepts {', '.join(sorted(accepts))} only; robot "
-                         f"{robot} gives {kind}s (choose another --robot)")
+                         f"{robot} gives {', '.join(plural)} (choose another --robot)")
     return robot
 
 

@@ -99,7 +99,43 @@ class ExtremePoints:
         return {"kind": self.kind, "points": self.points.tolist(), "region": self.region}
 
 
-Interaction = Click | Scribble | ExtremePoints
+@dataclass(frozen=True)
+class Box:
+    """A bounding box prompt: rows y0..y1 and columns x0..x1 of the original image, both
+    ends included (a tight box of a one-pixel object has y0 == y1 and x0 == x1).
+
+    Attributes:
+        y0, x0: int top-left pixel (row, column); y1, x1: int bottom-right pixel, y1 >= y0,
+            x1 >= x0.
+        region: region id in full-image work, else None.
+
+    Raises:
+        ValueError: y1 < y0 or x1 < x0.
+
+    Source: the box prompt of Segment Anything (Kirillov et al. 2023, Sec. 3) and SAM 2
+    (Ravi et al. 2024); its JSON form is ``{"kind": "box", "points": [[y0, x0], [y1, x1]]}``.
+    """
+
+    y0: int
+    x0: int
+    y1: int
+    x1: int
+    region: int | None = None
+    is_positive = True
+    kind = "box"
+
+    def __post_init__(self) -> None:
+        if self.y1 < self.y0 or self.x1 < self.x0:
+            raise ValueError(f"a Box needs y0 <= y1 and x0 <= x1, got ({self.y0}, {self.x0}, "
+                             f"{self.y1}, {self.x1})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "points": [[int(self.y0), int(self.x0)],
+                                              [int(self.y1), int(self.x1)]],
+                "region": self.region}
+
+
+Interaction = Click | Scribble | ExtremePoints | Box
 
 
 def interaction_from_json(d: dict[str, Any]) -> Interaction:
@@ -112,6 +148,9 @@ def interaction_from_json(d: dict[str, Any]) -> Interaction:
                         d.get("region"))
     if kind == "extreme_points":
         return ExtremePoints(np.asarray(d["points"]), d.get("region"))
+    if kind == "box":
+        (y0, x0), (y1, x1) = d["points"]
+        return Box(int(y0), int(x0), int(y1), int(x1), d.get("region"))
     raise ValueError(f"unknown interaction kind {kind!r}")
 
 

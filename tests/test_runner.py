@@ -46,7 +46,8 @@ def test_serial_and_workers_give_identical_records(tmp_path):
     records = pd.read_csv(tmp_path / "a" / "records.csv")
     assert "model_seconds" not in records.columns          # timing lives in timings.csv
     timings = pd.read_csv(tmp_path / "a" / "timings.csv")
-    assert list(timings.columns) == ["sample_id", "interaction", "model_seconds"]
+    assert list(timings.columns) == ["sample_id", "interaction", "model_seconds",
+                                     "encoder_seconds"]
     assert len(timings) == len(records)
     joined = run_folder.load_records(tmp_path / "a")
     assert joined["model_seconds"].notna().all()

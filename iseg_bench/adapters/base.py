@@ -46,7 +46,7 @@ class Adapter(ABC):
 
     Class attributes:
         name: registry name.
-        accepts: interaction kinds understood, a subset of {"click", "scribble",
+        accepts: interaction kinds understood, a subset of {"click", "scribble", "box",
             "extreme_points"}.
         options_class: the dataclass of the keyword options the adapter is built with.
     """

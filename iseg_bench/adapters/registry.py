@@ -30,6 +30,9 @@ MODELS = Registry("model", {
     "scribbleseg": "iseg_bench.adapters.scribbleseg:ScribbleSegAdapter",
     "scribbleseg-b3": "iseg_bench.adapters.scribbleseg:ScribbleSegB3Adapter",
     "siis": "iseg_bench.adapters.siis:SIISAdapter",
+    # Segment Anything through transformers (optional extra `models`)
+    "sam": "iseg_bench.adapters.segment_anything:SamAdapter",
+    "sam2": "iseg_bench.adapters.segment_anything:Sam2Adapter",
 }, entry_point_group="iseg_bench.models", allow_paths=True, load_error=AdapterError)
 
 

@@ -25,7 +25,7 @@ from iseg_bench.adapters.multi_region import MultiRegionAdapter
 from iseg_bench.adapters.registry import build_adapter
 from iseg_bench.errors import AdapterError
 from iseg_bench.options import option
-from iseg_bench.types import Click, ExtremePoints, Interaction, Scribble
+from iseg_bench.types import Box, Click, ExtremePoints, Interaction, Scribble
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ def shift_interaction(inter: Interaction, dy: int, dx: int) -> Interaction:
     """The same interaction moved by (-dy, -dx): into a crop whose corner is (dy, dx)."""
     if isinstance(inter, Click):
         return Click(inter.y - dy, inter.x - dx, inter.is_positive, inter.region)
+    if isinstance(inter, Box):
+        return Box(inter.y0 - dy, inter.x0 - dx, inter.y1 - dy, inter.x1 - dx, inter.region)
     off = np.array([dy, dx], dtype=np.float64)
     if isinstance(inter, Scribble):
         return Scribble(inter.points - off, inter.is_positive, inter.thickness, inter.region)

@@ -16,7 +16,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from iseg_bench.types import Click, ExtremePoints, Interaction, Scribble
+from iseg_bench.types import Box, Click, ExtremePoints, Interaction, Scribble
 
 _STEPS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 
@@ -55,13 +55,18 @@ def rasterize_stroke(points: np.ndarray, thickness: int, shape: tuple[int, int])
 
 def interaction_pixels(interaction: Interaction, shape: tuple[int, int]) -> np.ndarray:
     """(M, 2) int64 (y, x) pixels an interaction touches: a click its pixel, a scribble its
-    rasterised stroke (clipped to `shape`), extreme points their four rounded points."""
+    rasterised stroke (clipped to `shape`), extreme points their four rounded points, a box
+    its two corners (where the drag starts and ends: (y0, x0), (y1, x1); one pixel when they
+    coincide)."""
     if isinstance(interaction, Click):
         return np.array([[interaction.y, interaction.x]], dtype=np.int64)
     if isinstance(interaction, Scribble):
         return np.argwhere(rasterize_stroke(interaction.points, interaction.thickness, shape))
     if isinstance(interaction, ExtremePoints):
         return np.round(interaction.points).astype(np.int64)
+    if isinstance(interaction, Box):
+        return np.unique(np.array([[interaction.y0, interaction.x0],
+                                   [interaction.y1, interaction.x1]], dtype=np.int64), axis=0)
     raise TypeError(f"unknown interaction {type(interaction).__name__}")
 
 

@@ -42,22 +42,56 @@ def mean_or_none(values: pd.Series) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+#: the leading sessions whose timings are left out (lazy initialisation, first allocations)
+WARM_UP_SESSIONS = 1
+#: the per-sample encoder column (``set_image`` seconds), repeated on every row of a sample
+ENCODER_SECONDS = "encoder_seconds"
+
+
 @dataclass(frozen=True)
 class SecondsPerClick:
-    """Mean model seconds of the first interaction and of the later ones (None: none)."""
+    """Timing of the interactions (seconds; None where there is no such row).
+
+    Attributes:
+        first: mean model seconds of the first interaction (without the encoder share).
+        later: mean model seconds of the later interactions.
+        encoder: mean ``set_image`` seconds per session (the image encoder); None when the
+            records carry no ``encoder_seconds``.
+        first_with_encoder: mean of model + encoder seconds of the first interaction.
+        warm_up_excluded: how many leading sessions were left out of every mean above.
+    """
 
     first: float | None
     later: float | None
+    encoder: float | None = None
+    first_with_encoder: float | None = None
+    warm_up_excluded: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"first": self.first, "later": self.later}
+        return {"first": self.first, "later": self.later, "encoder": self.encoder,
+                "first_with_encoder": self.first_with_encoder,
+                "warm_up_excluded": self.warm_up_excluded}
 
 
 def seconds_per_click(records: pd.DataFrame) -> SecondsPerClick:
     """Mean ``model_seconds`` of the rows with ``interaction`` == 1 and of those with
-    ``interaction`` > 1 (seconds; None where there is no such row)."""
+    ``interaction`` > 1, and the encoder share (``docs/figures.md``). The first
+    ``WARM_UP_SESSIONS`` sessions in record order (key ``session``, else ``sample_id``) are
+    left out when more sessions remain."""
+    key = "session" if "session" in records else "sample_id"
+    if key in records and records[key].nunique() > WARM_UP_SESSIONS:
+        warm = records[key].drop_duplicates().iloc[:WARM_UP_SESSIONS]
+        records, excluded = records[~records[key].isin(warm)], WARM_UP_SESSIONS
+    else:
+        excluded = 0
     secs, it = records["model_seconds"], records["interaction"]
-    return SecondsPerClick(mean_or_none(secs[it == 1]), mean_or_none(secs[it > 1]))
+    encoder = with_encoder = None
+    if ENCODER_SECONDS in records:
+        enc = pd.to_numeric(records[ENCODER_SECONDS], errors="coerce")
+        encoder = mean_or_none(enc[it == 1].dropna())
+        with_encoder = mean_or_none((secs + enc)[it == 1].dropna())
+    return SecondsPerClick(mean_or_none(secs[it == 1]), mean_or_none(secs[it > 1]), encoder,
+                           with_encoder, excluded)
 
 
 def mean_std(values: Iterable[float | None]) -> tuple[float | None, float | None]:

@@ -97,8 +97,8 @@ class FinishedSample:
 
 def sample_session(sample: Sample, ctx: WorkerContext, proposes: bool,
                    annotated: np.ndarray) -> FinishedSample:
-    """One sample of a stream: ``set_image``, ``set_category`` (when the adapter has it),
-    the optional proposal, then the user's clicks.
+    """One sample of a stream: ``set_image`` (timed: ``encoder_seconds``), ``set_category``
+    (when the adapter has it), the optional proposal, then the user's clicks.
 
     Args:
         proposes: whether to ask ``ctx.adapter.propose_click``.
@@ -108,7 +108,7 @@ def sample_session(sample: Sample, ctx: WorkerContext, proposes: bool,
     state = ObjectState.start(sample)
     session = ObjectSession(ctx.adapter, ctx.robot, cfg.prob_threshold)
     category = sample.meta.get("category")
-    ctx.adapter.set_image(sample.image)
+    _, encoder = timed(lambda: ctx.adapter.set_image(sample.image))
     if has_hook(ctx.adapter, "set_category"):
         ctx.adapter.set_category(category)
     point, secs = None, None
@@ -120,7 +120,7 @@ def sample_session(sample: Sample, ctx: WorkerContext, proposes: bool,
     info = {"proposal_y": None if point is None else point[0],
             "proposal_x": None if point is None else point[1],
             "proposal_made": point is not None, "proposal_accepted": accepted,
-            "proposal_seconds": secs}
+            "proposal_seconds": secs, "encoder_seconds": encoder}
     stopped = False
     if accepted and point is not None:
         score = step(session, state, [Click(point[0], point[1], True)])

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
-from iseg_bench.protocols.session import ObjectSession, ObjectState, run
+from iseg_bench.protocols.figures import ENCODER_SECONDS
+from iseg_bench.protocols.session import ObjectSession, ObjectState, run, timed
 from iseg_bench.protocols.single_object_figures import (
     SingleObjectSummary,
     single_object_summary,
@@ -23,7 +24,8 @@ from iseg_bench.types import Sample
 
 def run_session(sample: Sample, ctx: WorkerContext) -> list[dict[str, Any]]:
     """Run one sample's whole session; its record rows, one per interaction, with the
-    sample's ``category`` and ``is_thing`` (None when unknown).
+    sample's ``category``, ``is_thing`` (None when unknown) and ``encoder_seconds`` (the
+    timed ``set_image`` call, once per sample).
 
     Raises:
         SampleError: an empty target or an invalid model output.
@@ -31,10 +33,11 @@ def run_session(sample: Sample, ctx: WorkerContext) -> list[dict[str, Any]]:
     cfg = ctx.config
     state = ObjectState.start(sample)
     ctx.robot.start_sample(sample)
-    ctx.adapter.set_image(sample.image)
+    _, encoder = timed(lambda: ctx.adapter.set_image(sample.image))
     run(ObjectSession(ctx.adapter, ctx.robot, cfg.prob_threshold), state,
         cfg.max_interactions, cfg.stop_at_iou)
-    meta = {"category": sample.meta.get("category"), "is_thing": sample.meta.get("is_thing")}
+    meta = {"category": sample.meta.get("category"), "is_thing": sample.meta.get("is_thing"),
+            ENCODER_SECONDS: encoder}
     return [{**r, **meta} for r in state.records]
 
 

@@ -28,8 +28,10 @@ class Robot(ABC):
 
     Class attributes:
         name: registry name.
-        kind: the interaction kind it produces ("click" or "scribble"; None when only its
-            options say, as for the replay robot).
+        kind: the interaction kind it produces ("click", "scribble", "box"); its first one
+            when it produces several; None when only its options say, as for the replay
+            robot.
+        kinds: every kind it produces, when more than ``kind`` (see :func:`robot_kinds`).
         options_class: the typed option set (a frozen dataclass, see ``iseg_bench.options``).
 
     Args:
@@ -41,6 +43,7 @@ class Robot(ABC):
 
     name: ClassVar[str] = "robot"
     kind: ClassVar[str | None] = "click"
+    kinds: ClassVar[frozenset[str] | None] = None
     options_class: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, **options: Any):
@@ -71,3 +74,13 @@ class Robot(ABC):
     def describe(self) -> dict[str, Any]:
         """Settings that identify this robot in a run's configuration (JSON-serialisable)."""
         return {"name": self.name, **options_dict(self.options)}
+
+
+def robot_kinds(robot: type[Any] | Any) -> frozenset[str]:
+    """The interaction kinds a robot (class or instance) produces: its ``kinds`` when set,
+    else ``{kind}``; empty when its kind is None (known only from its options, as for the
+    replay robot)."""
+    kinds: frozenset[str] | None = getattr(robot, "kinds", None)
+    if kinds:
+        return kinds
+    return frozenset() if robot.kind is None else frozenset({robot.kind})

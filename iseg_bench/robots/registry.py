@@ -12,6 +12,8 @@ ROBOTS = Registry("robot", {
     "dios-clicker": "iseg_bench.robots.clicker:LargestRegionCenterClicker",
     "scribbler": "iseg_bench.robots.scribbler:MedialAxisScribbler",
     "acc99-clicker": "iseg_bench.robots.acc99_clicker:Acc99Clicker",
+    "box": "iseg_bench.robots.box:BoxRobot",
+    "box+clicks": "iseg_bench.robots.box:BoxClicksRobot",
     "replay": "iseg_bench.robots.replay:ReplayRobot",
 })
 

@@ -25,7 +25,7 @@ from iseg_bench.errors import SampleError, UsageError
 from iseg_bench.options import option
 from iseg_bench.robots.base import Robot
 from iseg_bench.run_folder import RECORDS_CSV
-from iseg_bench.types import Click, Interaction, Sample, Scribble
+from iseg_bench.types import Box, Click, Interaction, Sample, Scribble
 
 #: cells of an ``is_positive`` column read as True / False (case-insensitive)
 _SIGNS = {"true": True, "1": True, "false": False, "0": False}
@@ -251,8 +251,12 @@ class ReplayRobot(Robot):
                               f"(use --max-clicks {len(items)} or the recorded run's "
                               "--stop-at-iou)")
         inter = items[k]
-        pts = (np.array([[inter.y, inter.x]]) if isinstance(inter, Click)
-               else inter.points)
+        if isinstance(inter, Click):
+            pts = np.array([[inter.y, inter.x]])
+        elif isinstance(inter, Box):
+            pts = np.array([[inter.y0, inter.x0], [inter.y1, inter.x1]])
+        else:
+            pts = inter.points
         h, w = target.shape
         if not ((pts >= 0).all() and (pts[:, 0] < h).all() and (pts[:, 1] < w).all()):
             raise SampleError(f"replay file {self.file}: sample {self.sample_id}, interaction "
