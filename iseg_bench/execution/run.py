@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import signal
 import threading
+import time
 from collections.abc import Generator
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -21,7 +22,12 @@ from tqdm import tqdm
 from iseg_bench.config import RunConfig, versions
 from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import IsegBenchError, UsageError
-from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
+from iseg_bench.execution.evaluation import (
+    build_context,
+    check_batch_size,
+    evaluate_units,
+    load_dataset,
+)
 from iseg_bench.execution.fingerprint import unit_fingerprints
 from iseg_bench.execution.journal import (
     RecordWriter,
@@ -31,7 +37,7 @@ from iseg_bench.execution.journal import (
     read_results,
 )
 from iseg_bench.execution.lock import RunFolderLock
-from iseg_bench.execution.outputs import RunOutcome, finalize
+from iseg_bench.execution.outputs import RunOutcome, finalize, throughput
 from iseg_bench.execution.resume import check_resume
 from iseg_bench.execution.workers import process_results
 from iseg_bench.masks import deterministic_opencv
@@ -82,8 +88,7 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
     if not units:
         return
     ctx = ctx if ctx is not None else build_context(protocol, dataset)
-    for unit in units:
-        yield evaluate_unit(protocol, ctx, unit)
+    yield from evaluate_units(protocol, ctx, units, config.batch_size)
 
 
 def _done_units(out_dir: Path, config: RunConfig, units: list[Unit], resume: bool,
@@ -112,6 +117,24 @@ def _start_folder(out_dir: Path, config: RunConfig, units: list[Unit],
     write_json(out_dir / CONFIG, {**config.to_json(), "versions": versions(),
                                   "units": [u.unit_id for u in units],
                                   DATA_FINGERPRINTS: fingerprints})
+
+
+class _Counted:
+    """A result stream that counts the record rows (interactions) of its "ok" results."""
+
+    def __init__(self, stream: Generator[UnitResult, None, None]):
+        self.stream = stream
+        self.interactions = 0
+
+    def results(self) -> Generator[UnitResult, None, None]:
+        """The results of the stream (closing this closes the stream)."""
+        try:
+            for result in self.stream:
+                if result["status"] == "ok":
+                    self.interactions += len(result["records"])
+                yield result
+        finally:
+            self.stream.close()
 
 
 def _journal(stream: Generator[UnitResult, None, None], writer: RecordWriter, bar: tqdm[Any],
@@ -175,6 +198,7 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
         RunFolderBusyError: another run holds `out_dir` (its lock, ``docs/execution.md``).
     """
     _check_thresholds(config, sample_timeout)
+    check_batch_size(config, sample_timeout)
     dataset = load_dataset(config)
     protocol = build_protocol(config)
     units = protocol.units(dataset)
@@ -200,8 +224,10 @@ def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, uni
     bar = tqdm(total=len(units), initial=len(units) - len(todo), unit=protocol.unit_name,
                desc=f"{config.model} on {config.dataset}", disable=not progress)
     stream = iterate_results(config, protocol, dataset, todo, sample_timeout, ctx=ctx)
+    counted = _Counted(stream)
+    t0 = time.perf_counter()
     try:
-        interrupted, stopped = _journal(stream, writer, bar, fail_fast)
+        interrupted, stopped = _journal(counted.results(), writer, bar, fail_fast)
     except IsegBenchError:
         writer.close()
         if not resume and (out_dir / RECORDS).stat().st_size == 0:
@@ -214,7 +240,9 @@ def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, uni
     unit_ids = [u.unit_id for u in units]
     results = order_results(read_results(out_dir), unit_ids)
     outcome = finalize(config, protocol, out_dir, results, unit_order=unit_ids,
-                       complete=not (interrupted or stopped) and len(results) == len(units))
+                       complete=not (interrupted or stopped) and len(results) == len(units),
+                       run_seconds=throughput(time.perf_counter() - t0, counted.interactions,
+                                              config.batch_size))
     outcome.interrupted = interrupted
     outcome.n_skipped = len(units) - len(todo)
     return outcome
