@@ -39,6 +39,7 @@ from iseg_bench.execution.journal import (
 from iseg_bench.execution.lock import RunFolderLock
 from iseg_bench.execution.outputs import RunOutcome, finalize, throughput
 from iseg_bench.execution.resume import check_resume
+from iseg_bench.execution.shards import shard_items
 from iseg_bench.execution.workers import process_results
 from iseg_bench.masks import deterministic_opencv
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
@@ -201,7 +202,7 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
     check_batch_size(config, sample_timeout)
     dataset = load_dataset(config)
     protocol = build_protocol(config)
-    units = protocol.units(dataset)
+    units = shard_items(protocol.units(dataset), config.shard)
     with RunFolderLock(Path(out_dir)):
         return _execute_locked(config, protocol, dataset, units, Path(out_dir), progress,
                                resume=resume, fail_fast=fail_fast,
