@@ -38,6 +38,7 @@ from iseg_bench.execution.journal import (
 )
 from iseg_bench.execution.lock import RunFolderLock
 from iseg_bench.execution.outputs import RunOutcome, finalize, throughput
+from iseg_bench.execution.ray_executor import check_executor, ray_results
 from iseg_bench.execution.resume import check_resume
 from iseg_bench.execution.shards import shard_items
 from iseg_bench.execution.workers import process_results
@@ -83,6 +84,9 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
         IsegBenchError: the model or robot cannot be built, or a worker cannot start
             (see :func:`iseg_bench.execution.workers.process_results`).
     """
+    if config.executor == "ray":
+        yield from ray_results(config, units, sample_timeout)
+        return
     if not in_process(config, sample_timeout, len(units)):
         yield from process_results(config, units, max(1, config.workers), sample_timeout)
         return
@@ -200,6 +204,7 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
     """
     _check_thresholds(config, sample_timeout)
     check_batch_size(config, sample_timeout)
+    check_executor(config)
     dataset = load_dataset(config)
     protocol = build_protocol(config)
     units = shard_items(protocol.units(dataset), config.shard)
@@ -217,7 +222,7 @@ def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, uni
     done = _done_units(out_dir, config, units, resume, fingerprints)
     todo = [u for u in units if u.unit_id not in done]
     ctx = None
-    if sample_timeout is None and config.workers <= 1 and todo:
+    if sample_timeout is None and config.workers <= 1 and config.executor == "local" and todo:
         ctx = build_context(protocol, dataset)   # a broken model fails before any work
     if not resume:
         _start_folder(out_dir, config, units, fingerprints)

@@ -33,7 +33,7 @@ def run_lockstep(session: Session[S, Any], predict_batch: Callable[[list[tuple[H
                                                                    list[Any]],
                  starts: Iterable[tuple[Hashable, Callable[[], S]]], batch_size: int,
                  steps: int, stop_at: float | None = None
-                 ) -> Iterator[tuple[Hashable, S | Exception]]:
+                 ) -> Iterator[tuple[Hashable, S | BaseException]]:
     """Run every sample of `starts` through up to `steps` steps, `batch_size` at a time.
 
     Args:
@@ -73,10 +73,10 @@ def run_lockstep(session: Session[S, Any], predict_batch: Callable[[list[tuple[H
 def _advance(session: Session[S, Any],
              predict_batch: Callable[[list[tuple[Hashable, S]]], list[Any]],
              active: list[_Slot], steps: int,
-             stop_at: float | None) -> Iterator[tuple[Hashable, S | Exception]]:
+             stop_at: float | None) -> Iterator[tuple[Hashable, S | BaseException]]:
     """One lockstep step of every slot in `active`; removes (and yields) the slots that
     finish or fail."""
-    done: list[tuple[_Slot, S | Exception]] = []
+    done: list[tuple[_Slot, S | BaseException]] = []
     moving: list[tuple[_Slot, Any]] = []
     for slot in active:
         try:

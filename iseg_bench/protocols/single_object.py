@@ -54,7 +54,7 @@ def _predict_batch(adapter: Any, batch: list[tuple[Hashable, ObjectState]]) -> l
 
 
 def run_sessions_lockstep(units: Sequence[Unit], ctx: WorkerContext, batch_size: int
-                          ) -> Iterator[tuple[Unit, list[dict[str, Any]] | Exception]]:
+                          ) -> Iterator[tuple[Unit, list[dict[str, Any]] | BaseException]]:
     """The sessions of `units` (one sample each) in the lockstep loop
     (:func:`~iseg_bench.protocols.lockstep.run_lockstep`), `batch_size` at a time, through
     the adapter's ``predict_batch`` hook.
@@ -70,7 +70,7 @@ def run_sessions_lockstep(units: Sequence[Unit], ctx: WorkerContext, batch_size:
     session = ObjectSession(ctx.adapter, ctx.robot, cfg.prob_threshold)
     for key, out in run_lockstep(session, lambda b: _predict_batch(ctx.adapter, b), starts,
                                  batch_size, cfg.max_interactions, cfg.stop_at_iou):
-        yield by_id[str(key)], out if isinstance(out, Exception) else session_records(out)
+        yield by_id[str(key)], out if isinstance(out, BaseException) else session_records(out)
 
 
 class SingleObjectProtocol(Protocol):
@@ -87,7 +87,7 @@ class SingleObjectProtocol(Protocol):
         return run_session(ctx.dataset.load(index), ctx)
 
     def evaluate_batch(self, units: Sequence[Unit], ctx: WorkerContext, batch_size: int
-                       ) -> Iterator[tuple[Unit, list[dict[str, Any]] | Exception]]:
+                       ) -> Iterator[tuple[Unit, list[dict[str, Any]] | BaseException]]:
         """:meth:`evaluate` of every unit in the lockstep loop (:func:`run_sessions_lockstep`)."""
         return run_sessions_lockstep(units, ctx, batch_size)
 
