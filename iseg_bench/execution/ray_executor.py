@@ -30,6 +30,7 @@ from iseg_bench.execution.workers import (
     _died,
     _start_error,
     _timed_out,
+    drain,
 )
 from iseg_bench.masks import deterministic_opencv
 from iseg_bench.protocols.base import Unit
@@ -241,12 +242,8 @@ def ray_results(config: RunConfig, units: list[Unit],
     if started:
         ray.init(address=config.ray_address, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.ERROR)
-    pool = _RayPool(ray, config, units, sample_timeout)
     try:
-        while pool.outstanding:
-            pool.hand_out()
-            yield from pool.step()
+        yield from drain(_RayPool(ray, config, units, sample_timeout))
     finally:
-        pool.close()
         if started:
             ray.shutdown()
