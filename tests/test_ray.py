@@ -53,7 +53,8 @@ def test_a_killed_ray_worker_loses_nothing_finished(tmp_path: Path) -> None:
     out = execute(config, tmp_path / "r", progress=False)
     execute(cfg(""), tmp_path / "c", progress=False)
     killed = len(os.listdir(once))
-    assert killed >= 1 and out.n_failed == 0 and out.n_ok == 12
+    failures = (tmp_path / "r" / "failures.csv").read_text()
+    assert killed >= 1 and out.n_failed == 0 and out.n_ok == 12, failures
     assert (tmp_path / "r" / "records.csv").read_bytes() == \
         (tmp_path / "c" / "records.csv").read_bytes()
     # every unit finished before a kill was journaled once and never evaluated again

@@ -41,6 +41,9 @@ from iseg_bench.protocols.registry import build_protocol
 IN_FLIGHT = 2
 #: units per task with --batch-size B: this many batches, so the lockstep loop stays full
 CHUNK_BATCHES = 4
+#: seconds to wait for each task of a dead actor to resolve (a result that was on its way
+#: when the actor died, or the actor's error)
+DEATH_GET_SECONDS = 30
 #: executors known to --executor
 EXECUTORS = ("local", "ray")
 
@@ -182,8 +185,8 @@ class _RayPool:
         self._drop(a)
         running = True
         for ref, ((units, attempt), _) in a.held.items():
-            try:
-                results: list[UnitResult] = self.ray.get(ref, timeout=0)
+            try:   # the actor is dead: each ref resolves soon, to a result or an error
+                results: list[UnitResult] = self.ray.get(ref, timeout=DEATH_GET_SECONDS)
             except self.ray.exceptions.RayError:
                 pass
             else:
