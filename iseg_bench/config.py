@@ -18,7 +18,8 @@ from iseg_bench.thresholds import DEFAULT_IOU_THRESHOLDS
 DEFAULT_PROB_THRESHOLD = 0.49
 #: settings that do not change a run's records, left out of ``RunConfig.identity()`` (the
 #: run's ``name`` labels it in tables and legends only)
-EXECUTION_FIELDS = ("data_root", "workers", "limit", "name")
+EXECUTION_FIELDS = ("data_root", "workers", "limit", "name", "batch_size", "executor",
+                    "ray_address", "shard")
 #: distributions whose versions are stored with a run (those installed)
 VERSIONED_PACKAGES = ("iseg-bench", "numpy", "opencv-python-headless", "scikit-image", "scipy",
                       "torch")
@@ -40,7 +41,13 @@ class RunConfig:
         seed: seed of randomised robots and orderings.
         limit: evaluate only the first N samples (None = all).
         data_root: folder holding the datasets (None: ``$ISEG_BENCH_DATA``).
-        workers: worker processes (1 = evaluate in this process).
+        workers: worker processes (1 = evaluate in this process); Ray actors with
+            ``executor="ray"``.
+        batch_size: samples advanced in lockstep per batched model call (1 = the one-sample
+            loop; ``docs/execution.md``).
+        executor: "local" (this process or worker processes) or "ray".
+        ray_address: the Ray cluster (None: start a local one).
+        shard: "i/N": evaluate only every N-th unit from the i-th (0-based); None = all.
         *_options: keyword options of the model, robot, dataset and protocol.
         name: the run's label in report tables and plot legends (None: "model / dataset").
     """
@@ -58,6 +65,10 @@ class RunConfig:
     limit: int | None = None
     data_root: str | None = None
     workers: int = 1
+    batch_size: int = 1
+    executor: str = "local"
+    ray_address: str | None = None
+    shard: str | None = None
     model_options: dict[str, Any] = field(default_factory=dict)
     robot_options: dict[str, Any] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)

@@ -7,7 +7,7 @@ Constants: ``OPTIONAL_HOOKS``, the hook names the loop looks for.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -75,6 +75,25 @@ class Adapter(ABC):
     def describe(self) -> dict[str, Any]:
         """Settings that identify this adapter in a run's configuration (JSON-serialisable)."""
         return {"name": self.name}
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One sample's part of a ``predict_batch`` call (``docs/adapters.md``).
+
+    Attributes:
+        key: the sample's key, unique among the samples in flight; an adapter may keep
+            per-sample state (e.g. cached image features) under it and may drop the state
+            of a key that is absent from a call (that sample has finished).
+        image: (H, W, 3) uint8 RGB.
+        interactions: the sample's whole history, oldest first (>= 1 item).
+        prev_prob: (H, W) float32 in [0, 1], the sample's previous output.
+    """
+
+    key: Hashable
+    image: np.ndarray
+    interactions: Sequence[Interaction]
+    prev_prob: np.ndarray
 
 
 def has_hook(adapter: object, hook: str) -> bool:

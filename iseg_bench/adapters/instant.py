@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from iseg_bench.adapters.base import Adapter, parse_model_options
+from iseg_bench.adapters.base import Adapter, BatchItem, parse_model_options
 from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
 
@@ -51,6 +51,11 @@ class InstantAdapter(Adapter):
             raise TypeError(f"instant takes clicks, not {last.kind}")
         cv2.circle(out, (int(last.x), int(last.y)), self.radius, float(last.is_positive), -1)
         return out
+
+    def predict_batch(self, items: Sequence[BatchItem]) -> list[np.ndarray]:
+        """:meth:`predict` of each item (the model is stateless, so a sample's output never
+        depends on its batch-mates)."""
+        return [self.predict(it.interactions, it.prev_prob) for it in items]
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "radius": self.radius}

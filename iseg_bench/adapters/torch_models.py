@@ -11,14 +11,14 @@ Constants: ``TRAIN_HINT``, the message that says how to get weights.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import cv2
 import numpy as np
 
-from iseg_bench.adapters.base import Adapter, parse_model_options
+from iseg_bench.adapters.base import Adapter, BatchItem, parse_model_options
 from iseg_bench.errors import AdapterError, UsageError
 from iseg_bench.options import option
 from iseg_bench.types import Click, Interaction
@@ -320,6 +320,7 @@ class EMCClickAdapter(TorchClickAdapter):
         if self.dataset == "davis" and self.short_side == self.preset["short_side"]:
             self.short_side = self.preset["short_side_davis"]
         self._cache: dict[str, Any] | None = None
+        self._batch_caches: dict[Hashable, dict[str, Any]] = {}
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "flip": self.flip, "dataset": self.dataset or None,
@@ -340,10 +341,17 @@ class EMCClickAdapter(TorchClickAdapter):
 
     def _start(self, first: tuple[float, float, bool]) -> dict[str, Any]:
         """Resize the image (and its mirror), run Phi_S on the first click; cache."""
+        cache, first_disk = self._prepare(self._loaded_image(), first)
+        cache["feats"], cache["prev"] = self.model.encode(cache["img"], first_disk)
+        return cache
+
+    def _prepare(self, image: np.ndarray, first: tuple[float, float, bool]
+                 ) -> tuple[dict[str, Any], Any]:
+        """The cache of `image` before Phi_S (working shape, resized image and mirror, size
+        ratio) and the first click's positive disk, (V, 1, h, w) for V views."""
         import torch
         import torch.nn.functional as F
 
-        image = self._loaded_image()
         full = image.shape[:2]
         shape = self._working_shape(full)
         img = F.interpolate(self._image_tensor(image), size=shape, mode="bilinear",
@@ -352,9 +360,7 @@ class EMCClickAdapter(TorchClickAdapter):
             img = torch.cat([img, torch.flip(img, dims=[3])])
         cache: dict[str, Any] = {"shape": shape, "img": img, "clicks": [first],
                                  "ratio": (shape[0] / full[0], shape[1] / full[1])}
-        first_disk = self._tensor(self._disks([first], cache)[:, :1])
-        cache["feats"], cache["prev"] = self.model.encode(img, first_disk)
-        return cache
+        return cache, self._tensor(self._disks([first], cache)[:, :1])
 
     def _disks(self, clicks: Clicks, cache: dict[str, Any]) -> np.ndarray:
         from iseg_bench.models.click_encodings import disk_maps
@@ -371,21 +377,46 @@ class EMCClickAdapter(TorchClickAdapter):
 
     def _step(self, cache: dict[str, Any], clicks: Clicks) -> Any:
         """One correction on the cached previous logits; returns working-size logits."""
+        return self._steps([(cache, clicks)])[0]
+
+    def _steps(self, work: list[tuple[dict[str, Any], Clicks]]) -> list[Any]:
+        """One correction of each (cache, clicks) in one batched Phi_R call (the caches share
+        their working shape and click count); each cache's previous logits move on. Returns
+        each one's working-size logits, (V, 1, h, w)."""
         import torch
 
         from iseg_bench.models.emc_click import upsample
 
-        rows = [[[y, x, 1.0 if p else 0.0] for y, x, p in v] for v in self._views(clicks, cache)]
-        cache["prev"] = self.model.correct(cache["img"], self._tensor(self._disks(clicks, cache)),
-                                           cache["prev"], cache["feats"],
-                                           torch.tensor(rows, device=self.device))
-        cache["clicks"] = list(clicks)
-        return upsample(cache["prev"].float(), cache["shape"])
+        inputs = []
+        for cache, clicks in work:
+            rows = [[[y, x, 1.0 if p else 0.0] for y, x, p in v]
+                    for v in self._views(clicks, cache)]
+            inputs.append((cache["img"], self._tensor(self._disks(clicks, cache)),
+                           cache["prev"], cache["feats"], torch.tensor(rows, device=self.device)))
+        out = self.model.correct(*(torch.cat(part) for part in zip(*inputs)))
+        views = len(inputs[0][0])
+        logits = []
+        for i, (cache, clicks) in enumerate(work):
+            cache["prev"] = out[i * views:(i + 1) * views]
+            cache["clicks"] = list(clicks)
+            logits.append(upsample(cache["prev"].float(), cache["shape"]))
+        return logits
+
+    def _probability(self, logits: Any, full: tuple[int, int]) -> np.ndarray:
+        """(H, W) float32 probability of working-size `logits` (flip-averaged)."""
+        import torch
+
+        from iseg_bench.models.emc_click import upsample
+
+        if self.flip:
+            logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
+        prob = upsample(torch.sigmoid(logits), full)[0, 0]
+        out: np.ndarray = np.clip(prob.float().cpu().numpy(), 0.0, 1.0).astype(np.float32)
+        return out
 
     def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> np.ndarray:
         import torch
 
-        from iseg_bench.models.emc_click import upsample
         from iseg_bench.models.runtime import autocast
 
         clicks = _clicks(interactions)
@@ -396,11 +427,56 @@ class EMCClickAdapter(TorchClickAdapter):
                 cache = self._cache = self._start(clicks[0])  # replay a changed history
                 for n in range(1, len(clicks)):
                     self._step(cache, clicks[:n])
-            logits = self._step(cache, clicks)
-            if self.flip:
-                logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
-            prob = upsample(torch.sigmoid(logits), full)[0, 0]
-        out: np.ndarray = np.clip(prob.cpu().numpy(), 0.0, 1.0).astype(np.float32)
+            return self._probability(self._step(cache, clicks), full)
+
+    def predict_batch(self, items: Sequence[BatchItem]) -> list[np.ndarray]:
+        """:meth:`predict` of several samples: the first clicks' Phi_S in one call per
+        working shape, then Phi_R in one call per (working shape, click count); each
+        sample's features and logits are kept under its key (dropped once the key is absent
+        from a call). A sample whose history is not its cached one plus a click is replayed
+        alone. As in the released code, Phi_R's template slots are the batch's largest
+        positive or negative click count (``models.emc_click.template_scores``), so with
+        mixed counts a sample's output can differ slightly from :meth:`predict`'s
+        (docs/models/emc-click.md)."""
+        import torch
+
+        from iseg_bench.models.runtime import autocast
+
+        old = self._batch_caches
+        self._batch_caches = {}
+        clicks = [_clicks(it.interactions) for it in items]
+        with torch.inference_mode(), autocast(self.device, self.bf16):
+            starts: dict[tuple[int, int], list[int]] = {}
+            for i, (it, c) in enumerate(zip(items, clicks)):
+                cache = old.get(it.key)
+                if len(c) == 1:
+                    starts.setdefault(self._working_shape(it.image.shape[:2]), []).append(i)
+                    continue
+                if cache is None or cache["clicks"] != c[:-1]:
+                    self.set_image(it.image)       # replay a changed history alone
+                    cache = self._start(c[0])
+                    for n in range(1, len(c)):
+                        self._step(cache, c[:n])
+                self._batch_caches[it.key] = cache
+            for idx in starts.values():
+                prepared = [self._prepare(items[i].image, clicks[i][0]) for i in idx]
+                feats, prev = self.model.encode(torch.cat([c["img"] for c, _ in prepared]),
+                                                torch.cat([d for _, d in prepared]))
+                views = len(prepared[0][0]["img"])
+                for j, (i, (cache, _)) in enumerate(zip(idx, prepared)):
+                    cache["feats"] = feats[j * views:(j + 1) * views]
+                    cache["prev"] = prev[j * views:(j + 1) * views]
+                    self._batch_caches[items[i].key] = cache
+            groups: dict[tuple[Any, ...], list[int]] = {}
+            for i, it in enumerate(items):
+                groups.setdefault((self._batch_caches[it.key]["shape"], len(clicks[i])),
+                                  []).append(i)
+            out: list[np.ndarray] = [np.empty(0, np.float32)] * len(items)
+            for idx in groups.values():
+                logits = self._steps([(self._batch_caches[items[i].key], clicks[i])
+                                      for i in idx])
+                for i, lg in zip(idx, logits):
+                    out[i] = self._probability(lg, items[i].image.shape[:2])
         return out
 
 
@@ -496,6 +572,42 @@ class Acc99NetAdapter(TorchClickAdapter):
     def predict(self, interactions: Sequence[Interaction], prev_prob: np.ndarray) -> np.ndarray:
         if self.preset == "plain":
             return super().predict(interactions, prev_prob)
+        return self._released_batch([(self._loaded_image(), interactions, prev_prob)])[0]
+
+    def predict_batch(self, items: Sequence[BatchItem]) -> list[np.ndarray]:
+        """:meth:`predict` of several samples. The released preset runs the network once per
+        working size (each side rounded up to a multiple of 32) on all samples of that
+        size; the network has no cross-sample operation (batch norm in eval mode), so a
+        sample's output does not depend on its batch-mates. The plain preset (zoom-in crops
+        of their own sizes) calls :meth:`predict` per sample."""
+        if self.preset == "plain":
+            out = []
+            for it in items:
+                self.set_image(it.image)
+                out.append(self.predict(it.interactions, it.prev_prob))
+            return out
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, it in enumerate(items):
+            groups.setdefault(self._released_size(it.image.shape[:2]), []).append(i)
+        result: list[np.ndarray] = [np.empty(0, np.float32)] * len(items)
+        for idx in groups.values():
+            probs = self._released_batch([(items[i].image, items[i].interactions,
+                                           items[i].prev_prob) for i in idx])
+            for i, prob in zip(idx, probs):
+                result[i] = prob
+        return result
+
+    @staticmethod
+    def _released_size(shape: tuple[int, int]) -> tuple[int, int]:
+        """The released working size of an (H, W) image: each side rounded up to a
+        multiple of RELEASED_SIDE_MULTIPLE."""
+        return (-(-shape[0] // RELEASED_SIDE_MULTIPLE) * RELEASED_SIDE_MULTIPLE,
+                -(-shape[1] // RELEASED_SIDE_MULTIPLE) * RELEASED_SIDE_MULTIPLE)
+
+    def _released_batch(self, work: list[tuple[np.ndarray, Sequence[Interaction], np.ndarray]]
+                        ) -> list[np.ndarray]:
+        """The released inference (RELEASED_INFERENCE) of (image, interactions, prev_prob)
+        items of one working size, in one network call."""
         import torch
 
         from iseg_bench.models.click_encodings import (
@@ -505,29 +617,35 @@ class Acc99NetAdapter(TorchClickAdapter):
         )
         from iseg_bench.models.runtime import autocast
 
-        clicks = _clicks(interactions)
-        image = self._loaded_image()
-        h, w = image.shape[:2]
-        hs = -(-h // RELEASED_SIDE_MULTIPLE) * RELEASED_SIDE_MULTIPLE
-        ws = -(-w // RELEASED_SIDE_MULTIPLE) * RELEASED_SIDE_MULTIPLE
-        pixels = click_pixel_maps(clicks, (h, w))
-        prev = remove_unconnected(prev_prob.astype(np.float32), pixels[1])
-        img = cv2.resize(image.astype(np.float64) / 255.0, (ws, hs),
-                         interpolation=cv2.INTER_LANCZOS4)
-        prev = cv2.resize(prev, (ws, hs), interpolation=cv2.INTER_LANCZOS4)
-        scaled = cv2.resize(pixels.transpose(1, 2, 0), (ws, hs),
-                            interpolation=cv2.INTER_NEAREST).reshape(hs, ws, 2).transpose(2, 0, 1)
-        gauss = gaussian_maps(clicks_from_pixel_maps(scaled), (hs, ws))
+        inputs, posts = [], []
+        for image, interactions, prev_prob in work:
+            clicks = _clicks(interactions)
+            h, w = image.shape[:2]
+            hs, ws = self._released_size((h, w))
+            pixels = click_pixel_maps(clicks, (h, w))
+            prev = remove_unconnected(prev_prob.astype(np.float32), pixels[1])
+            img = cv2.resize(image.astype(np.float64) / 255.0, (ws, hs),
+                             interpolation=cv2.INTER_LANCZOS4)
+            prev = cv2.resize(prev, (ws, hs), interpolation=cv2.INTER_LANCZOS4)
+            scaled = cv2.resize(pixels.transpose(1, 2, 0), (ws, hs),
+                                interpolation=cv2.INTER_NEAREST
+                                ).reshape(hs, ws, 2).transpose(2, 0, 1)
+            gauss = gaussian_maps(clicks_from_pixel_maps(scaled), (hs, ws))
+            inputs.append((self._tensor(img.astype(np.float32).transpose(2, 0, 1)[None]),
+                           self._tensor(gauss[None]), self._tensor(prev[None, None]),
+                           self._tensor(scaled[None])))
+            posts.append((pixels, (h, w)))
         with torch.inference_mode(), autocast(self.device, self.bf16):
-            out = self.model(self._tensor(img.astype(np.float32).transpose(2, 0, 1)[None]),
-                             self._tensor(gauss[None]), self._tensor(prev[None, None]),
-                             self._tensor(scaled[None]))
-        alpha = cv2.resize(out.float()[0, 0].cpu().numpy(), (w, h),
-                           interpolation=cv2.INTER_LINEAR)
-        alpha[pixels[0] == 1] = 0.0
-        alpha[pixels[1] == 1] = 1.0
-        result: np.ndarray = np.clip(remove_unconnected(alpha, pixels[1]), 0.0, 1.0)
-        return result.astype(np.float32)
+            out = self.model(*(torch.cat(part) for part in zip(*inputs)))
+        results = []
+        for j, (pixels, (h, w)) in enumerate(posts):
+            alpha = cv2.resize(out.float()[j, 0].cpu().numpy(), (w, h),
+                               interpolation=cv2.INTER_LINEAR)
+            alpha[pixels[0] == 1] = 0.0
+            alpha[pixels[1] == 1] = 1.0
+            result: np.ndarray = np.clip(remove_unconnected(alpha, pixels[1]), 0.0, 1.0)
+            results.append(result.astype(np.float32))
+        return results
 
     def _run(self, clicks: Clicks, prev_prob: np.ndarray, box: Box | None,
              shape: tuple[int, int]) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from iseg_bench.cli import data as data_commands
+from iseg_bench.cli import merge as merge_command
 from iseg_bench.cli import models as model_commands
 from iseg_bench.cli import pictures as picture_commands
 from iseg_bench.cli import results as result_commands
@@ -72,7 +73,7 @@ def main() -> None:
 
 for _command in (run_command.run, result_commands.report, result_commands.plot,
                  result_commands.compare, data_commands.datasets, model_commands.train,
-                 model_commands.models):
+                 model_commands.models, merge_command.merge):
     main.add_command(_command)
 for _command in (picture_commands.show, picture_commands.gallery):
     main.add_command(_command)

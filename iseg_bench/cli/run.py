@@ -212,7 +212,18 @@ class _RunCommand(click.Command):
 @click.option("--name", default=None, help="The run's label in report tables and plot "
               "legends (default: model / dataset); stored in config.json and summary.json.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
-              help="Worker processes; records are identical to a serial run.")
+              help="Worker processes (Ray actors with --executor ray); records are "
+                   "identical to a serial run.")
+@click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1),
+              help="Samples advanced in lockstep, one batched model call per step "
+                   "(models with predict_batch; others fall back to one call per sample).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="local: this process or worker processes; ray: Ray "
+              "actors on --ray-address (needs the 'ray' extra).")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              help="Ray cluster to join with --executor ray (default: a local cluster).")
+@click.option("--shard", default=None, metavar="I/N", help="Evaluate only shard I of N "
+              "(0-based; every N-th sample from the I-th); join with `iseg-bench merge`.")
 @click.option("--model-opt", multiple=True, type=_KeyValue(), help="Model option (repeatable).")
 @click.option("--robot-opt", multiple=True, type=_KeyValue(), help="Robot option (repeatable).")
 @click.option("--dataset-opt", multiple=True, type=_KeyValue(),

@@ -76,7 +76,8 @@ def figures(protocol: Protocol, records: pd.DataFrame) -> dict[str, Any]:
 
 def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
              results: Iterable[UnitResult], complete: bool = True,
-             unit_order: list[str] | None = None) -> RunOutcome:
+             unit_order: list[str] | None = None,
+             run_seconds: dict[str, Any] | None = None) -> RunOutcome:
     """Write records.csv, timings.csv, failures.csv, summary.json/.md and plots.
 
     Args:
@@ -87,6 +88,8 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
         complete: whether every unit was attempted (stored as ``summary["complete"]``).
         unit_order: the run's unit ids in order (default: the ``units`` of config.json, else
             the order of `results`).
+        run_seconds: the run-level throughput, stored as ``summary["run_seconds"]`` when
+            given (:func:`throughput`).
 
     Returns:
         RunOutcome; the figures cover the completed units, and the summary states how many
@@ -115,6 +118,8 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
                    units_sha1=units_digest(unit_order) if unit_order is not None else None)
     if config.name:
         summary["name"] = config.name   # the label of tables and legends, only when given
+    if run_seconds is not None:
+        summary["run_seconds"] = run_seconds
     write_json(out_dir / SUMMARY, summary)
     (out_dir / SUMMARY_MD).write_text(summary_markdown([summary]) + "\n", encoding="utf-8")
     if len(records):
@@ -122,3 +127,12 @@ def finalize(config: RunConfig, protocol: Protocol, out_dir: Path,
         write_plots(summary, out_dir / PLOTS)
     return RunOutcome(out_dir, summary, len(ordered) - len(failures), len(failures),
                       complete=bool(complete))
+
+
+def throughput(wall_seconds: float, interactions: int, batch_size: int) -> dict[str, Any]:
+    """The run-level throughput figure: `interactions` evaluated in `wall_seconds` of
+    wall-clock time (this attempt's units only when resumed) with lockstep batches of
+    `batch_size`; ``interactions_per_second`` is None when no time passed."""
+    rate = interactions / wall_seconds if wall_seconds > 0 else None
+    return {"wall_seconds": wall_seconds, "interactions": interactions,
+            "interactions_per_second": rate, "batch_size": batch_size}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import signal
 import threading
+import time
 from collections.abc import Callable, Generator
 from functools import partial
 from pathlib import Path
@@ -24,7 +25,12 @@ from iseg_bench.datasets.base import Dataset
 from iseg_bench.errors import IsegBenchError, UsageError
 from iseg_bench.execution.crash import crash_log
 from iseg_bench.execution.describe import describe_context, record_description
-from iseg_bench.execution.evaluation import build_context, evaluate_unit, load_dataset
+from iseg_bench.execution.evaluation import (
+    build_context,
+    check_batch_size,
+    evaluate_units,
+    load_dataset,
+)
 from iseg_bench.execution.fingerprint import unit_fingerprints
 from iseg_bench.execution.journal import (
     RecordWriter,
@@ -34,8 +40,10 @@ from iseg_bench.execution.journal import (
     read_results,
 )
 from iseg_bench.execution.lock import RunFolderLock
-from iseg_bench.execution.outputs import RunOutcome, finalize
+from iseg_bench.execution.outputs import RunOutcome, finalize, throughput
+from iseg_bench.execution.ray_executor import check_executor, ray_results
 from iseg_bench.execution.resume import check_resume
+from iseg_bench.execution.shards import shard_items
 from iseg_bench.execution.workers import process_results
 from iseg_bench.masks import deterministic_opencv
 from iseg_bench.protocols.base import Protocol, Unit, WorkerContext
@@ -84,6 +92,9 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
         IsegBenchError: the model or robot cannot be built, or a worker cannot start
             (see :func:`iseg_bench.execution.workers.process_results`).
     """
+    if config.executor == "ray":
+        yield from ray_results(config, units, sample_timeout)
+        return
     if not in_process(config, sample_timeout, len(units)):
         yield from process_results(config, units, max(1, config.workers), sample_timeout,
                                    on_ready)
@@ -91,10 +102,13 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
     if not units:
         return
     ctx = ctx if ctx is not None else build_context(protocol, dataset)
+    if config.batch_size > 1:   # the lockstep loop: several units in flight, completion order
+        yield from evaluate_units(protocol, ctx, units, config.batch_size)
+        return
     for unit in units:
         if on_unit is not None:
             on_unit(unit.unit_id)
-        yield evaluate_unit(protocol, ctx, unit)
+        yield from evaluate_units(protocol, ctx, [unit], 1)
     if on_unit is not None:
         on_unit(None)
 
@@ -125,6 +139,24 @@ def _start_folder(out_dir: Path, config: RunConfig, units: list[Unit],
     write_json(out_dir / CONFIG, {**config.to_json(), "versions": versions(),
                                   "units": [u.unit_id for u in units],
                                   DATA_FINGERPRINTS: fingerprints})
+
+
+class _Counted:
+    """A result stream that counts the record rows (interactions) of its "ok" results."""
+
+    def __init__(self, stream: Generator[UnitResult, None, None]):
+        self.stream = stream
+        self.interactions = 0
+
+    def results(self) -> Generator[UnitResult, None, None]:
+        """The results of the stream (closing this closes the stream)."""
+        try:
+            for result in self.stream:
+                if result["status"] == "ok":
+                    self.interactions += len(result["records"])
+                yield result
+        finally:
+            self.stream.close()
 
 
 def _journal(stream: Generator[UnitResult, None, None], writer: RecordWriter, bar: tqdm[Any],
@@ -192,13 +224,15 @@ def execute(config: RunConfig, out_dir: Path, progress: bool = True, *, resume: 
         RunFolderBusyError: another run holds `out_dir` (its lock, ``docs/execution.md``).
     """
     _check_thresholds(config, sample_timeout)
+    check_batch_size(config, sample_timeout)
+    check_executor(config)
     if (adapter is not None or dataset is not None) and not in_process(config, sample_timeout,
                                                                         2):
         raise UsageError("a model or dataset given as an object is evaluated in this "
                          "process only: use workers=1 and no sample timeout, or give names")
     dataset = dataset if dataset is not None else load_dataset(config)
     protocol = build_protocol(config)
-    units = protocol.units(dataset)
+    units = shard_items(protocol.units(dataset), config.shard)
     with RunFolderLock(Path(out_dir)) as lock, crash_log(Path(out_dir)):
         return _execute_locked(config, protocol, dataset, units, Path(out_dir), progress,
                                resume=resume, fail_fast=fail_fast,
@@ -216,7 +250,7 @@ def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, uni
     done = _done_units(out_dir, config, units, resume, fingerprints)
     todo = [u for u in units if u.unit_id not in done]
     ctx = None
-    if sample_timeout is None and config.workers <= 1 and todo:
+    if sample_timeout is None and config.workers <= 1 and config.executor == "local" and todo:
         ctx = build_context(protocol, dataset, adapter)  # a broken model fails before work
     if not resume:
         _start_folder(out_dir, config, units, fingerprints)
@@ -227,8 +261,10 @@ def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, uni
                desc=f"{config.model} on {config.dataset}", disable=not progress)
     stream = iterate_results(config, protocol, dataset, todo, sample_timeout, ctx=ctx,
                              on_ready=partial(record_description, out_dir), on_unit=on_unit)
+    counted = _Counted(stream)
+    t0 = time.perf_counter()
     try:
-        interrupted, stopped = _journal(stream, writer, bar, fail_fast)
+        interrupted, stopped = _journal(counted.results(), writer, bar, fail_fast)
     except IsegBenchError:
         writer.close()
         if not resume and (out_dir / RECORDS).stat().st_size == 0:
@@ -241,7 +277,9 @@ def _execute_locked(config: RunConfig, protocol: Protocol, dataset: Dataset, uni
     unit_ids = [u.unit_id for u in units]
     results = order_results(read_results(out_dir), unit_ids)
     outcome = finalize(config, protocol, out_dir, results, unit_order=unit_ids,
-                       complete=not (interrupted or stopped) and len(results) == len(units))
+                       complete=not (interrupted or stopped) and len(results) == len(units),
+                       run_seconds=throughput(time.perf_counter() - t0, counted.interactions,
+                                              config.batch_size))
     outcome.interrupted = interrupted
     outcome.n_skipped = len(units) - len(todo)
     return outcome

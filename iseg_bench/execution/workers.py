@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_any
 from multiprocessing.context import SpawnContext, SpawnProcess
-from typing import Any
+from typing import Any, Protocol
 
 from iseg_bench import errors
 from iseg_bench.config import RunConfig
@@ -285,7 +285,27 @@ def process_results(config: RunConfig, units: list[Unit], n_workers: int,
             it reported, same class when it was an IsegBenchError, else AdapterError).
         AdapterError: a worker died before it was ready.
     """
-    pool = _Pool(config, units, n_workers, sample_timeout, on_ready)
+    return drain(_Pool(config, units, n_workers, sample_timeout, on_ready))
+
+
+class UnitPool(Protocol):
+    """What :func:`drain` needs of a pool of workers (local processes or Ray actors)."""
+
+    outstanding: int
+
+    def hand_out(self) -> None:
+        """Give pending units to idle workers."""
+
+    def step(self) -> Iterator[UnitResult]:
+        """Wait for the next events; the results they complete."""
+
+    def close(self) -> None:
+        """Stop or kill every worker."""
+
+
+def drain(pool: UnitPool) -> Iterator[UnitResult]:
+    """The results of `pool` until none is outstanding; closing the generator (or an
+    error) closes the pool."""
     try:
         while pool.outstanding:
             pool.hand_out()
