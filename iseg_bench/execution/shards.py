@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import IsegBenchError, RunFolderError, UsageError
+from iseg_bench.execution.describe import DESCRIBE
 from iseg_bench.execution.journal import RecordWriter, order_results, read_results
 from iseg_bench.execution.lock import RunFolderLock
 from iseg_bench.execution.outputs import RunOutcome, finalize, throughput
@@ -111,7 +112,8 @@ def _shard_configs(dirs: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
 def merge_runs(dirs: Sequence[Path], out_dir: Path) -> RunOutcome:
     """Merge shard folders 0..N-1 of one run into `out_dir` (created), as a single run.
 
-    config.json is the single run's (``shard`` null, every unit, every data fingerprint);
+    config.json is the single run's (``shard`` null, every unit, every data fingerprint, the
+    first shard's ``describe``);
     the journal holds each unit's last result in unit order; the other files are written as
     at the end of a run. ``summary["run_seconds"]`` adds the shards' wall-clock seconds and
     interactions (a throughput per shard, not of the whole cluster).
@@ -139,7 +141,9 @@ def merge_runs(dirs: Sequence[Path], out_dir: Path) -> RunOutcome:
         write_json(out_dir / CONFIG, {**config.to_json(), "versions": configs[0]["versions"],
                                       "units": units,
                                       DATA_FINGERPRINTS: {u: prints[u] for u in units
-                                                          if u in prints}})
+                                                          if u in prints},
+                                      **{k: configs[0][k] for k in (DESCRIBE,)
+                                         if k in configs[0]}})
         writer = RecordWriter(out_dir / RECORDS)
         try:
             for result in results:
