@@ -468,12 +468,12 @@ def test_oserror_in_a_command_is_one_line_exit_3(tmp_path, runs, monkeypatch):
 
 
 def test_ctrl_c_in_report_is_exit_130(runs, monkeypatch):
-    import iseg_bench.reports as reports
+    import iseg_bench.reports.formats as formats
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(reports, "summary_frame", interrupted)
+    monkeypatch.setattr(formats, "render_report", interrupted)
     res = invoke("report", runs["done"])
     assert res.exit_code == 130 and "interrupted" in res.output
 

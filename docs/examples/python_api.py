@@ -56,8 +56,11 @@ for sample, interaction in session:
     if len(session.history) == 1:          # a new sample starts
         walker.set_image(sample.image)
     session.submit(walker.predict(session.history, session.prev_prob))
-assert session.run.records.drop(columns="model_seconds").equals(
-    run.records.drop(columns="model_seconds"))     # the same clicks, the same IoUs
+def untimed(records):   # wall-clock columns (model_seconds, encoder_seconds) always differ
+    return records[[c for c in records.columns if not c.endswith("seconds")]]
+
+
+assert untimed(session.run.records).equals(untimed(run.records))  # same clicks, same IoUs
 print(session.run.summary.figures.noc)
 
 # %% 4. Replay: the clicks of run 1 given to another model (docs/robots/replay.md)

@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from iseg_bench.errors import DatasetError, UsageError
+from iseg_bench.errors import DatasetError, DatasetUsageError, UsageError
 
 #: bytes read at a time when hashing or downloading
 CHUNK = 1 << 20
@@ -148,17 +148,17 @@ def verify(entry: Archive, path: Path, trust_unpinned: bool) -> str:
     """The SHA-256 of `path` after checking it against `entry`.
 
     Raises:
-        DatasetError: the hash differs from the pinned one, or is not pinned and
+        DatasetUsageError (exit 2): the hash differs from the pinned one, or is not pinned and
             `trust_unpinned` is False (the message gives the computed hash either way).
     """
     digest = sha256_of(path)
     if entry.sha256 is None and not trust_unpinned:
-        raise DatasetError(f"{path}: SHA-256 {digest}; the checksum of {entry.key} is not "
+        raise DatasetUsageError(f"{path}: SHA-256 {digest}; the checksum of {entry.key} is not "
                            "pinned in iseg_bench/datasets/archives.py, so it cannot be "
                            "verified; compare it with a trusted copy, then repeat with "
                            "--trust-unpinned")
     if entry.sha256 is not None and digest != entry.sha256.lower():
-        raise DatasetError(f"{path}: SHA-256 {digest} is not the official {entry.key} "
+        raise DatasetUsageError(f"{path}: SHA-256 {digest} is not the official {entry.key} "
                            f"archive's {entry.sha256}; the file is damaged or another "
                            "archive; download it again")
     return digest
@@ -169,14 +169,14 @@ def _unpack(path: Path, dest: Path) -> None:
     outside it.
 
     Raises:
-        DatasetError: not a zip or tar file, or an unsafe member.
+        DatasetUsageError (exit 2): not a zip or tar file, or an unsafe member.
     """
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as zf:
             root = dest.resolve()
             for name in zf.namelist():
                 if not (dest / name).resolve().is_relative_to(root):
-                    raise DatasetError(f"{path}: member {name!r} would be written outside "
+                    raise DatasetUsageError(f"{path}: member {name!r} would be written outside "
                                        "the data root; refusing the archive")
             zf.extractall(dest)
     elif tarfile.is_tarfile(path):
@@ -184,10 +184,10 @@ def _unpack(path: Path, dest: Path) -> None:
             try:
                 tf.extractall(dest, filter="data")
             except tarfile.FilterError as err:
-                raise DatasetError(f"{path}: unsafe member ({err}); refusing the archive"
+                raise DatasetUsageError(f"{path}: unsafe member ({err}); refusing the archive"
                                    ) from err
     else:
-        raise DatasetError(f"{path} is neither a zip nor a tar archive")
+        raise DatasetUsageError(f"{path} is neither a zip nor a tar archive")
 
 
 def _find_folder(top: Path, markers: tuple[str, ...]) -> Path | None:
@@ -202,7 +202,7 @@ def unpack_into(entry: Archive, path: Path, data_root: Path) -> Path:
     folder. Existing files there are never overwritten.
 
     Raises:
-        DatasetError: the archive does not hold the expected folder (``entry.markers``),
+        DatasetUsageError (exit 2): the archive does not hold the expected folder (``entry.markers``),
             or a file it would write exists already.
     """
     data_root.mkdir(parents=True, exist_ok=True)
@@ -211,11 +211,11 @@ def unpack_into(entry: Archive, path: Path, data_root: Path) -> Path:
         _unpack(path, Path(staging))
         found = _find_folder(Path(staging), entry.markers)
         if found is None:
-            raise DatasetError(f"{path} holds no folder with {', '.join(entry.markers)}; it "
+            raise DatasetUsageError(f"{path} holds no folder with {', '.join(entry.markers)}; it "
                                f"is not the {entry.key} archive the loader expects")
         clashes = [c.name for c in found.iterdir() if (target / c.name).exists()]
         if clashes:
-            raise DatasetError(f"{target} already holds {', '.join(sorted(clashes)[:3])}; "
+            raise DatasetUsageError(f"{target} already holds {', '.join(sorted(clashes)[:3])}; "
                                "move it away to fetch again")
         target.mkdir(parents=True, exist_ok=True)
         for child in sorted(found.iterdir()):
