@@ -1,0 +1,191 @@
+"""Boundary, tie and bookkeeping rules pinned on hand-computed cases (issue 19).
+
+Every expected value below is worked out by hand from the rule's definition (the docs page
+named in each test), never by calling the code under test.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from iseg_bench.execution.journal import latest_results, read_results, repair_journal
+from iseg_bench.geometry import interaction_error_region
+from iseg_bench.masks import iou
+from iseg_bench.protocols.curves import click_curves
+from iseg_bench.protocols.single_object import run_session
+from iseg_bench.protocols.single_object_figures import single_object_summary
+from iseg_bench.robots.clicker import LargestRegionCenterClicker
+from iseg_bench.robots.corrective import corrective_accuracy
+from iseg_bench.run_folder import RECORDS
+from iseg_bench.types import Click, ExtremePoints, Scribble, interaction_from_json
+from tests.test_session import Scripted, ctx, make_sample
+
+# ---------------------------------------------------------------- boundary and tie rules
+
+
+def test_stop_at_iou_stops_at_exactly_the_threshold():
+    # docs/protocols/single-object.md: the session stops after the first step whose IoU is
+    # >= stop_at_iou. The target is 10 x 14 = 140 px; the first map covers its left 70 px,
+    # so IoU = 70 / 140 = 0.5 exactly (both counts are exact in float).
+    s = make_sample()
+    half = np.zeros(s.shape, np.float32)
+    half[5:15, 8:15] = 1.0
+    full = s.target.astype(np.float32)
+    rows = run_session(s, ctx(Scripted([half, full]), max_interactions=5, stop_at_iou=0.5))
+    assert [r["iou"] for r in rows] == [0.5]
+    # just above the reached IoU the session goes on to the second (perfect) map and stops
+    rows = run_session(s, ctx(Scripted([half, full]), max_interactions=5, stop_at_iou=0.51))
+    assert [r["iou"] for r in rows] == [0.5, 1.0]
+    # without stop_at_iou every one of the max_interactions steps runs
+    assert len(run_session(s, ctx(Scripted([half, full]), max_interactions=3))) == 3
+
+
+def test_dios_clicker_breaks_an_equal_size_fn_fp_tie_towards_fn():
+    # docs/robots/dios-clicker.md: largest region first, FN before FP on equal sizes.
+    # FP region: (0, 0)-(0, 2), 3 px, earlier in raster order and lower label; FN region:
+    # (4, 3)-(4, 5), 3 px. The FN region wins; its interior-most pixel is its middle one
+    # (distances 1, 1, 1 with the padded border: all tie, first in row-major order is (4, 3)).
+    target = np.zeros((6, 8), bool)
+    target[4, 3:6] = True
+    pred = np.zeros_like(target)
+    pred[0, 0:3] = True
+    none = np.zeros_like(target)
+    assert LargestRegionCenterClicker().next_interaction(target, none, pred, []) == Click(
+        4, 3, True)
+    # one more FP pixel makes FP strictly larger: a negative click on it
+    pred[0, 3] = True
+    got = LargestRegionCenterClicker().next_interaction(target, none, pred, [])
+    assert not got.is_positive and got.y == 0
+
+
+def test_corrective_accuracy_region_is_8_connected_across_a_diagonal():
+    # docs/robots/corrective-accuracy.md: the clicked 8-connected error component. The FN
+    # pixels (0, 0), (1, 1), (2, 2) touch only diagonally: one component of 3 px.
+    target = np.eye(4, dtype=bool)
+    target[3, 3] = False
+    prev = np.zeros_like(target)
+    ign = np.zeros_like(target)
+    new = np.zeros_like(target)
+    new[1, 1] = True                 # fixes one of the three, not the clicked pixel
+    click = Click(0, 0, True)
+    assert np.argwhere(interaction_error_region(target, ign, prev, click)).tolist() == [
+        [0, 0], [1, 1], [2, 2]]
+    assert corrective_accuracy(target, ign, prev, new, click) == pytest.approx(1 / 3)
+    # a negative click on the same (FN) pixel touches no FP pixel: undefined
+    assert np.isnan(corrective_accuracy(target, ign, prev, new, Click(0, 0, False)))
+    # a scribble through (2, 2) only gets the same diagonal component
+    stroke = Scribble(np.array([[2.0, 2.0]]), True, thickness=1)
+    assert interaction_error_region(target, ign, prev, stroke).sum() == 3
+
+
+def test_iou_drops_an_ignored_pixel_that_is_both_predicted_and_on_the_target():
+    # masks.iou (RITM get_iou): intersection and union both over non-ignored pixels.
+    target = np.array([[1, 1, 1, 0, 0]], bool)
+    pred = np.array([[1, 1, 0, 1, 0]], bool)
+    ignore = np.array([[0, 1, 0, 0, 0]], bool)
+    # valid pixels 0, 2, 3, 4: intersection {0}, union {0, 2, 3} -> 1 / 3
+    assert iou(target, pred, ignore) == pytest.approx(1 / 3)
+    # an ignored pixel outside both masks changes nothing; one in the union only shrinks it
+    assert iou(target, pred, np.array([[0, 1, 0, 0, 1]], bool)) == pytest.approx(1 / 3)
+    assert iou(target, pred, np.array([[0, 1, 0, 1, 0]], bool)) == pytest.approx(1 / 2)
+
+
+# ---------------------------------------------------------------- bookkeeping
+
+
+def _line(unit, status="ok"):
+    return json.dumps({"unit_id": unit, "status": status, "error": None, "records": []})
+
+
+def test_a_corrupt_line_in_the_middle_of_the_journal_is_skipped(tmp_path):
+    # docs/execution.md: lines that do not parse or are not unit results are skipped; a
+    # complete later line of a unit counts; only a partial *last* line is cut off.
+    lines = [_line("a"), '{"unit_id": "b", "sta', "[1, 2]", '{"unit_id": "x"}', _line("c"),
+             _line("a", "failed")]
+    (tmp_path / RECORDS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert [(r["unit_id"], r["status"]) for r in read_results(tmp_path)] == [
+        ("a", "ok"), ("c", "ok"), ("a", "failed")]
+    assert {u: r["status"] for u, r in latest_results(tmp_path).items()} == {
+        "a": "failed", "c": "ok"}
+    # the file ends in a newline: nothing to repair, the middle line stays
+    assert repair_journal(tmp_path / RECORDS) == 0
+    # a torn last line is dropped even though it parses
+    with open(tmp_path / RECORDS, "a", encoding="utf-8") as fh:
+        fh.write(_line("d"))
+    assert "d" not in latest_results(tmp_path)
+    assert repair_journal(tmp_path / RECORDS) == len(_line("d"))
+    assert (tmp_path / RECORDS).read_text(encoding="utf-8") == "\n".join(lines) + "\n"
+
+
+def _records(sample, ious, seconds, is_thing=None):
+    return [{"sample_id": sample, "interaction": i + 1, "iou": v, "model_seconds": s,
+             "kind": "click", "corrective_accuracy": np.nan, "is_thing": is_thing}
+            for i, (v, s) in enumerate(zip(ious, seconds))]
+
+
+def test_seconds_after_an_early_stop_are_zero_and_ious_carry_forward():
+    # docs/figures.md: a sample stopped by stop_at_iou keeps its last IoU and spends no more
+    # time; without stop_at_iou a short curve carries both forward.
+    recs = pd.DataFrame(_records("a", [0.5, 0.95], [1.0, 2.0])
+                        + _records("b", [0.2, 0.4, 0.6], [0.5, 0.5, 0.5]))
+    stopped = click_curves(recs, 4, 0.9)
+    assert stopped.keys == ("a", "b")
+    assert stopped.iou.tolist() == [[0.5, 0.95, 0.95, 0.95], [0.2, 0.4, 0.6, 0.6]]
+    assert stopped.seconds.tolist() == [[1.0, 2.0, 0.0, 0.0], [0.5, 0.5, 0.5, 0.0]]
+    assert click_curves(recs, 4, None).seconds.tolist() == [[1.0, 2.0, 2.0, 2.0],
+                                                            [0.5, 0.5, 0.5, 0.5]]
+    # seconds to reach 0.9: a reaches it at click 2 (1 + 2 = 3 s); b never does, so its NoC
+    # is K = 4 and it spends 0.5 * 3 + 0 = 1.5 s: mean 2.25
+    out = single_object_summary(recs, 4, (0.9,), None, 0.9).to_json()
+    assert out["seconds_to_reach"] == {"0.90": pytest.approx(2.25)}
+    assert out["noc"] == {"0.90": 3.0}
+
+
+def test_single_object_summary_splits_are_named_thing_and_stuff():
+    # docs/figures.md: with both things and stuff present the summary holds the figures of
+    # each, keyed "thing" and "stuff"; with one kind only there is no split.
+    recs = pd.DataFrame(_records("car", [0.95, 0.96], [1.0, 1.0], True)
+                        + _records("sky", [0.5, 0.92], [1.0, 1.0], False)
+                        + _records("road", [0.3, 0.4], [1.0, 1.0], False))
+    out = single_object_summary(recs, 2, (0.9,), None, None).to_json()
+    assert out["noc"] == {"0.90": pytest.approx((1 + 2 + 2) / 3)}
+    assert set(out["splits"]) == {"thing", "stuff"}
+    assert out["splits"]["thing"]["n_samples"] == 1
+    assert out["splits"]["thing"]["noc"] == {"0.90": 1.0}
+    assert out["splits"]["stuff"]["n_samples"] == 2
+    assert out["splits"]["stuff"]["noc"] == {"0.90": 2.0}
+    assert out["splits"]["stuff"]["nof"] == {"0.90": 1}
+    assert out["splits"]["stuff"]["miou"] == pytest.approx([0.4, 0.66])
+    only_stuff = single_object_summary(recs[recs["is_thing"] == False], 2,  # noqa: E712
+                                       (0.9,), None, None).to_json()
+    assert "splits" not in only_stuff
+
+
+@pytest.mark.parametrize("d, expected", [
+    ({"kind": "click", "y": 3, "x": 4, "is_positive": True, "region": None},
+     Click(3, 4, True)),
+    ({"kind": "click", "y": 0, "x": 9, "is_positive": False, "region": 7},
+     Click(0, 9, False, 7)),
+    ({"kind": "scribble", "points": [[1.5, 2.0], [3.0, 4.25]], "is_positive": False,
+      "thickness": 3, "region": 2},
+     Scribble(np.array([[1.5, 2.0], [3.0, 4.25]]), False, 3, 2)),
+    ({"kind": "extreme_points", "points": [[5, 0], [5, 9], [0, 4], [9, 4]], "region": None},
+     ExtremePoints(np.array([[5.0, 0.0], [5.0, 9.0], [0.0, 4.0], [9.0, 4.0]]))),
+])
+def test_interaction_from_json_every_kind(d, expected):
+    got = interaction_from_json(d)
+    assert type(got) is type(expected)
+    assert got == expected
+    assert got.region == d["region"]
+    if "points" in d:
+        assert got.points.tolist() == d["points"]
+    # the JSON of the object reads back to the same dict
+    assert got.to_json() == d
+
+
+@pytest.mark.parametrize("d", [{"kind": "lasso"}, {"y": 1, "x": 1}])
+def test_interaction_from_json_unknown_kind_is_an_error(d):
+    with pytest.raises(ValueError, match="unknown interaction kind"):
+        interaction_from_json(d)
