@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from iseg_bench.execution import execute
 from iseg_bench.execution.journal import latest_results, read_results, repair_journal
 from iseg_bench.geometry import interaction_error_region
 from iseg_bench.masks import iou
@@ -20,6 +21,7 @@ from iseg_bench.robots.clicker import LargestRegionCenterClicker
 from iseg_bench.robots.corrective import corrective_accuracy
 from iseg_bench.run_folder import RECORDS
 from iseg_bench.types import Click, ExtremePoints, Scribble, interaction_from_json
+from tests.test_runner import cfg as runner_cfg
 from tests.test_session import Scripted, ctx, make_sample
 
 # ---------------------------------------------------------------- boundary and tie rules
@@ -189,3 +191,35 @@ def test_interaction_from_json_every_kind(d, expected):
 def test_interaction_from_json_unknown_kind_is_an_error(d):
     with pytest.raises(ValueError, match="unknown interaction kind"):
         interaction_from_json(d)
+
+
+def test_a_run_where_every_unit_fails(tmp_path):
+    # docs/execution.md: the figures cover completed units, {"n_samples": 0} when there
+    # are none; every failure is in failures.csv in unit order; the run is complete
+    out = execute(runner_cfg(3, faults="raise"), tmp_path / "r", progress=False)
+    assert out.n_failed == 3 and out.complete
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["n_samples"] == 0 and summary["n_failed"] == 3 and summary["n_units"] == 3
+    assert summary["complete"] is True
+    failures = pd.read_csv(tmp_path / "r" / "failures.csv")
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert failures["unit_id"].tolist() == config["units"]
+    assert failures["error"].tolist() == ["RuntimeError: injected fault"] * 3
+    assert [r["status"] for r in read_results(tmp_path / "r")] == ["failed"] * 3
+
+
+def _die_at_start(*args):
+    """A worker process body that exits with status 3 before saying it is ready."""
+    import os
+
+    os._exit(3)
+
+
+def test_a_worker_that_dies_while_starting_is_one_clear_error(tmp_path, monkeypatch):
+    from iseg_bench.errors import AdapterError
+    from iseg_bench.execution import workers
+
+    monkeypatch.setattr(workers, "_worker_main", _die_at_start)
+    with pytest.raises(AdapterError, match=r"a worker process died while starting \(exit code "
+                                           r"3\); run with --workers 1 to see the error"):
+        execute(runner_cfg(4, workers=2), tmp_path / "r", progress=False)
