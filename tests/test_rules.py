@@ -14,6 +14,7 @@ from iseg_bench.execution import execute
 from iseg_bench.execution.journal import latest_results, read_results, repair_journal
 from iseg_bench.geometry import interaction_error_region
 from iseg_bench.masks import iou
+from iseg_bench.protocols import session as session_module
 from iseg_bench.protocols.curves import click_curves
 from iseg_bench.protocols.single_object import run_session
 from iseg_bench.protocols.single_object_figures import single_object_summary
@@ -223,3 +224,82 @@ def test_a_worker_that_dies_while_starting_is_one_clear_error(tmp_path, monkeypa
     with pytest.raises(AdapterError, match=r"a worker process died while starting \(exit code "
                                            r"3\); run with --workers 1 to see the error"):
         execute(runner_cfg(4, workers=2), tmp_path / "r", progress=False)
+
+
+# ---------------------------------------------------------------- the session loop
+
+
+class _FixedRobot:
+    """Always the same interaction."""
+
+    def __init__(self, inter):
+        self.inter = inter
+
+    def next_interaction(self, target, ignore, pred, history):
+        return self.inter
+
+
+def test_timed_returns_the_perf_counter_difference(monkeypatch):
+    ticks = iter([10.0, 12.5])
+    monkeypatch.setattr(session_module.time, "perf_counter", lambda: next(ticks))
+    assert session_module.timed(lambda: "out") == ("out", 2.5)
+
+
+def test_object_session_records_every_column_of_a_stroke_step(monkeypatch):
+    # a 1-px-thick stroke from (2, 1) to (2, 3) paints 3 pixels; the model answers the
+    # target itself, so IoU 1 and the stroke's FN component (all 12 px) is fixed
+    s = make_sample()
+    target = np.zeros(s.shape, bool)
+    target[1:4, 1:5] = True
+    s.target = target
+    stroke = Scribble(np.array([[2.0, 1.0], [2.0, 3.0]]), True, thickness=1)
+    ticks = iter([1.0, 1.25])
+    monkeypatch.setattr(session_module.time, "perf_counter", lambda: next(ticks))
+    sess = session_module.ObjectSession(Scripted([target.astype(np.float32)]),
+                                        _FixedRobot(stroke), 0.49)
+    state = session_module.ObjectState.start(s)
+    assert state.prob.dtype == np.float32 and not state.prob.any() and not state.pred.any()
+    assert session_module.step(sess, state) == 1.0
+    (row,) = state.records
+    assert row == {"sample_id": "s0", "interaction": 1, "kind": "scribble",
+                   "is_positive": True, "points": [[2.0, 1.0], [2.0, 3.0]], "thickness": 1,
+                   "pixels": 3, "iou": 1.0, "corrective_accuracy": 1.0,
+                   "model_seconds": 0.25}
+
+
+def test_object_session_records_a_click_row():
+    s = make_sample()
+    sess = session_module.ObjectSession(Scripted([s.target.astype(np.float32)]),
+                                        _FixedRobot(Click(7, 9, True)), 0.49)
+    state = session_module.ObjectState.start(s)
+    session_module.step(sess, state)
+    (row,) = state.records
+    assert {k: row[k] for k in ("kind", "is_positive", "y", "x", "pixels")} == {
+        "kind": "click", "is_positive": True, "y": 7, "x": 9, "pixels": 1}
+    assert "points" not in row and "thickness" not in row
+
+
+def test_step_with_given_interactions_does_not_ask_the_robot():
+    # an accepted proposal of the sequential protocol is applied as given
+    s = make_sample()
+
+    class NoRobot:
+        def next_interaction(self, *args):
+            raise AssertionError("the robot must not be asked")
+
+    sess = session_module.ObjectSession(Scripted([s.target.astype(np.float32)]), NoRobot(),
+                                        0.49)
+    state = session_module.ObjectState.start(s)
+    given = (Click(6, 10, True),)                       # a tuple: any sequence is taken
+    assert session_module.step(sess, state, given) == 1.0
+    assert state.history == [Click(6, 10, True)]
+    assert state.records[0]["y"] == 6 and state.records[0]["x"] == 10
+
+
+def test_corrective_accuracy_of_a_one_pixel_region():
+    # a single FN pixel clicked: its region is that pixel, fixed -> 1, not fixed -> 0
+    target = np.zeros((3, 3), bool)
+    target[1, 1] = True
+    none = np.zeros_like(target)
+    assert corrective_accuracy(target, none, none, target, Click(1, 1, True)) == 1.0
+    assert corrective_accuracy(target, none, none, none, Click(1, 1, True)) == 0.0
