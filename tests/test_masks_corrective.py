@@ -53,6 +53,18 @@ def test_deterministic_opencv_switches_ipp_off_inside_and_restores_it():
         raise KeyError("x")
 
 
+@pytest.mark.parametrize("ipp", [None, object()])
+def test_deterministic_opencv_is_a_no_op_without_an_ipp_switch(monkeypatch, ipp):
+    import cv2
+
+    if ipp is None:
+        monkeypatch.delattr(cv2, "ipp")             # an OpenCV build without IPP
+    else:
+        monkeypatch.setattr(cv2, "ipp", ipp)         # an ipp module without setUseIPP
+    with deterministic_opencv() as ctx:
+        assert ctx._ipp is None and ctx._old is None
+
+
 def test_component_at_is_8_connected():
     m = np.eye(4, dtype=bool)
     assert component_at(m, 0, 0).sum() == 4
