@@ -66,6 +66,8 @@ def test_order_results_keeps_each_units_last_result_in_unit_order():
     ordered = journal.order_results(r, ["a", "b", "c"])
     assert [(x["unit_id"], x["status"]) for x in ordered] == [
         ("a", "ok"), ("b", "ok"), ("y", "ok"), ("x", "failed")]
+    # units ranked by the given order, not by the journal's
+    assert [x["unit_id"] for x in journal.order_results(r, ["b", "a"])] == ["b", "a", "y", "x"]
     # without a unit order: the order of each unit's last result
     assert [(x["unit_id"], x["status"]) for x in journal.order_results(r, None)] == [
         ("a", "ok"), ("b", "ok"), ("y", "ok"), ("x", "failed")]
@@ -136,3 +138,44 @@ def test_check_resume_errors_name_the_folder(tmp_path):
                                                   "differs from the interrupted run:\n  - "
                                                   "setting 'max_interactions'"):
         resume.check_resume(tmp_path, other, [], {})
+
+
+def test_versions_missing_on_either_side_are_differences():
+    stored = _stored(CFG, ["u0"])
+    now = versions()
+    del stored["versions"]["numpy"]
+    stored["versions"]["oldlib"] = "1.0"
+    assert resume.resume_mismatches(stored, CFG, ["u0"], {}) == [
+        f"version of numpy: the run used None, this environment has {now['numpy']!r}",
+        "version of oldlib: the run used '1.0', this environment has None"]
+    del stored["versions"]                             # a run stored without versions
+    assert len(resume.resume_mismatches(stored, CFG, ["u0"], {})) == len(now)
+
+
+def test_numpy_option_values_compare_as_their_json():
+    cfg = RunConfig(model="faulty", dataset="synthetic", limit=3,
+                    model_options={"max_side": np.int64(48), "beta": np.float64(0.5)})
+    stored = json.loads(json.dumps(_stored(cfg, ["u0"]), default=lambda o: o.item()))
+    assert resume.resume_mismatches(stored, cfg, ["u0"], {}) == []
+
+
+class _Unit:
+    def __init__(self, unit_id):
+        self.unit_id = unit_id
+
+
+def test_check_resume_lists_every_problem_one_per_line(tmp_path):
+    units = [_Unit("u0"), _Unit("u1")]
+    (tmp_path / CONFIG).write_text(json.dumps(_stored(CFG, ["u0", "u1"],
+                                                      {"u0": "f0", "u1": "f1"})),
+                                   encoding="utf-8")
+    assert resume.check_resume(tmp_path, CFG, units, {"u0": "f0", "u1": "f1"})["units"] == [
+        "u0", "u1"]
+    other = RunConfig(model="faulty", dataset="synthetic", limit=3, max_interactions=4)
+    with pytest.raises(ConfigMismatchError) as err:
+        resume.check_resume(tmp_path, other, units, {"u0": "f0", "u1": "new"})
+    assert str(err.value) == (
+        f"cannot resume {tmp_path}: this command differs from the interrupted run:\n"
+        "  - setting 'max_interactions': the run has 3, this command has 4\n"
+        "  - data: the files of 1 sample(s) differ from those the run started with: u1 "
+        "(another or an edited data folder)")
