@@ -22,6 +22,7 @@ from iseg_bench.geometry import (
 from iseg_bench.robots.registry import build_robot
 from iseg_bench.robots.scribbler import (
     MedialAxisScribbler,
+    ScribblerOptions,
     davis_opening,
     largest_error_component,
     scribble_in_region,
@@ -484,3 +485,33 @@ def test_protect_with_a_larger_graph_radius(seed, radius):
     true_region = (target if s.is_positive else ~target) & ~ignore
     stroke = _pixels(s, target.shape)
     assert stroke.any() and not (stroke & ~true_region).any()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"boundary": "x"}, "boundary must be one of none, protect, clean, allow, got 'x'"),
+    ({"path_method": "x"}, "path_method must be one of diameter, every_node, got 'x'"),
+    ({"thickness": 0}, "thickness must be >= 1, got 0"),
+    ({"radius": 0.0}, "radius must be > 0, got 0.0"),
+    ({"opening": 1.0}, r"opening must be in \[0, 1\), got 1.0"),
+])
+def test_bad_robot_options_are_named(options, message):
+    # the options class checks itself (the command line's typed parsing may catch a bad
+    # choice first, with its own message)
+    with pytest.raises(UsageError, match=f"^robot scribbler: {message}$"):
+        ScribblerOptions(**options)
+    with pytest.raises(UsageError, match=r"^robot scribbler: (option )?" + message[:12]):
+        build_robot("scribbler", **options)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"boundary": "x"}, "boundary must be one of"),
+    ({"thickness": 0}, "thickness must be >= 1, got 0"),
+    ({"opening": -0.1}, r"opening must be in \[0, 1\), got -0.1"),
+    ({"true_region": np.ones((3, 4), bool)}, r"component \(4, 4\) and true_region \(3, 4\)"),
+    ({"component": np.zeros((4, 4), bool)}, "empty error component"),
+])
+def test_scribble_in_region_argument_errors(kwargs, message):
+    args = {"component": np.ones((4, 4), bool), "true_region": np.ones((4, 4), bool),
+            "is_positive": True, "thickness": 1, "boundary": "protect", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        scribble_in_region(**args)
