@@ -78,3 +78,14 @@ def test_matches_the_released_robot(seed):
     y, x, cat = _released_robot_click(pred, gt)
     click = Acc99Clicker().next_interaction(target, ignore, pred, [])
     assert (click.y, click.x, click.is_positive) == (y % h, x % w, cat == 1)
+
+
+def test_equal_fn_regions_go_by_opencv_label_not_raster_order():
+    # two FN regions of 2 px: A at (0, 5)-(0, 6) comes first in raster order, B at
+    # (1, 0)-(1, 1) gets OpenCV label 1 (its 2 x 2 block scan starts at (0, 0)); the
+    # released robot takes the lower label, B, at its first deepest pixel (1, 0)
+    target = np.zeros((6, 10), bool)
+    target[0, 5:7] = True
+    target[1, 0:2] = True
+    none = np.zeros_like(target)
+    assert Acc99Clicker().next_interaction(target, none, none, []) == Click(1, 0, True)

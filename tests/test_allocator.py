@@ -186,8 +186,13 @@ def test_allocation_is_deterministic_with_a_seed():
     c = alloc.allocate(target, ignore, pred, regions, np.random.default_rng(12))
     assert a == b
     assert a != c
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="allocation must be one of free, per-region, got "
+                                         "'everything'"):
         FullImageScribbleAllocator("everything")
+    for bad in ({"tries": 0}, {"thickness": 0}, {"budget_per_region": 0.0}):
+        with pytest.raises(UsageError, match="tries, thickness and budget_per_region must "
+                                             "be positive"):
+            FullImageScribbleAllocator("free", **bad)
 
 
 def blobby_maps(seed, h=28, w=34):

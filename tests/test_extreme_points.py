@@ -74,3 +74,32 @@ def test_robot_options_are_checked():
     assert ExtremePointsRobot(2).describe() == {"name": "extreme-points", "tolerance": 2}
     with pytest.raises(UsageError, match="tolerance"):
         ExtremePointsRobot(-1)
+
+
+def test_error_messages_name_the_problem():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="^tolerance must be >= 0, got -1$"):
+        extreme_points(np.ones((2, 2), bool), rng, -1)
+    with pytest.raises(SampleError, match="^cannot place extreme points on an empty region$"):
+        extreme_points(np.zeros((2, 2), bool), rng)
+    with pytest.raises(UsageError, match="^extreme points: option tolerance must be a "
+                                         "number, got 'x'$"):
+        ExtremePointsRobot(tolerance="x")
+
+
+def test_robot_passes_its_tolerance_on():
+    # region 1: column 0 holds only (2, 0); column 1 holds rows 0..4. With tolerance 0 the
+    # left point is always (2, 0); with tolerance 1 any of the 6 pixels of columns 0-1
+    target = np.zeros((5, 4), np.int32)
+    target[:, 1:4] = 1
+    target[2, 0] = 1
+    ignore = np.zeros(target.shape, bool)
+    lefts = {0: set(), 1: set()}
+    for tol in (0, 1):
+        robot = ExtremePointsRobot(tolerance=tol)
+        for seed in range(30):
+            (pts,) = robot.annotate(target, ignore, [1], np.random.default_rng(seed))
+            lefts[tol].add(tuple(pts.points[0].tolist()))
+    assert lefts[0] == {(2.0, 0.0)}
+    assert (2.0, 0.0) in lefts[1] and any(x == 1.0 for _, x in lefts[1])
+    assert all(x <= 1.0 for _, x in lefts[1])

@@ -57,7 +57,8 @@ def test_to_region_map_validates_and_argmaxes():
     probs[1, :, 1:3] = 0.7
     out = to_region_map(probs, [4, 9], (3, 4))
     assert out.tolist() == [[4, 9, 9, 0]] * 3
-    assert to_region_map(out, [4, 9], (3, 4)) is not None
+    again = to_region_map(out, [4, 9], (3, 4))          # an id map passes as it is
+    assert again.dtype == np.int32 and again.tolist() == out.tolist()
     for bad in (probs[:1], probs * np.nan, out + 1, out.astype(np.float32)[None].repeat(3, 0),
                 [[1]]):
         with pytest.raises(SampleError):

@@ -1,6 +1,8 @@
 """Tests for the skeleton-graph steps of ScribbleSeg Alg. 1 (iseg_bench.geometry.graph_paths):
-the cached medial axis equals skimage's, MSF = iterative heaviest-edge cycle removal, and the
-tree-diameter longest path equals the every-node oracle."""
+the cached medial axis equals skimage's, the MSF has NetworkX's minimum spanning forest weight
+(and equals the library's literal cycle-removal loop), and the tree-diameter longest path has
+the length of NetworkX's all-pairs Dijkstra maximum. The NetworkX oracles share no code
+(edge order, adjacency) with the module under test."""
 
 from __future__ import annotations
 
@@ -47,6 +49,18 @@ def test_radius_graph_8_neighbourhood():
         gp.radius_graph_edges(pts, radius=0)
 
 
+def _nx_forest(n, i, j, w) -> nx.Graph:
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(zip(i.tolist(), j.tolist(), w.tolist()))
+    return g
+
+
+def _nx_longest(g: nx.Graph) -> float:
+    """The longest shortest-path length over all node pairs (a forest's diameter)."""
+    return max(d for _, dists in nx.all_pairs_dijkstra_path_length(g) for d in dists.values())
+
+
 def _random_graph(seed: int):
     rng = np.random.default_rng(seed)
     pts = np.argwhere(rng.random((int(rng.integers(2, 16)), int(rng.integers(2, 16))))
@@ -65,14 +79,13 @@ def test_msf_equals_iterative_cycle_removal(seed):
     slow = gp.remove_cycles_iteratively(n, i, j, w)
     for a, b in zip(fast, slow):
         assert np.array_equal(a, b)
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    g.add_edges_from(zip(fast[0].tolist(), fast[1].tolist()))
+    g = _nx_forest(n, *fast)
     assert nx.is_forest(g)
-    full = nx.Graph()
-    full.add_nodes_from(range(n))
-    full.add_edges_from(zip(i.tolist(), j.tolist()))
+    full = _nx_forest(n, i, j, w)
     assert nx.number_connected_components(g) == nx.number_connected_components(full)
+    # every minimum spanning forest has the same total weight, whatever its tie rule
+    assert float(np.sum(fast[2])) == pytest.approx(
+        nx.minimum_spanning_tree(full).size(weight="weight"), abs=1e-9)
 
 
 def test_cycle_removal_drops_heaviest_edge_of_a_cycle():
@@ -91,7 +104,8 @@ def test_diameter_equals_every_node_oracle_random_graphs(seed):
     fi, fj, fw = gp.minimum_spanning_forest(n, i, j, w)
     path, length = gp.longest_path_in_forest(n, fi, fj, fw)
     opath, olength = gp.longest_path_every_node(n, fi, fj, fw, chunk=7)
-    assert length == pytest.approx(olength, abs=1e-9)
+    assert length == pytest.approx(_nx_longest(_nx_forest(n, fi, fj, fw)), abs=1e-9)
+    assert olength == pytest.approx(length, abs=1e-9)
     _check_path(path, length, fi, fj, fw)
     _check_path(opath, olength, fi, fj, fw)
 
@@ -122,9 +136,9 @@ def test_weighted_random_trees():
         i = np.array(parents, dtype=np.int64)
         j = np.arange(1, n, dtype=np.int64)
         w = rng.uniform(0.1, 5.0, size=n - 1)
-        _, length = gp.longest_path_in_forest(n, i, j, w)
-        _, olength = gp.longest_path_every_node(n, i, j, w)
-        assert length == pytest.approx(olength, abs=1e-9)
+        path, length = gp.longest_path_in_forest(n, i, j, w)
+        assert length == pytest.approx(_nx_longest(_nx_forest(n, i, j, w)), abs=1e-9)
+        _check_path(path, length, i, j, w)
 
 
 def test_forest_rejects_cycles_and_handles_single_nodes():

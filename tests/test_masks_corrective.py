@@ -5,7 +5,7 @@ import pytest
 
 from iseg_bench.errors import SampleError
 from iseg_bench.geometry import component_at, interaction_error_region, rasterize_stroke
-from iseg_bench.masks import iou
+from iseg_bench.masks import deterministic_opencv, disk, iou
 from iseg_bench.robots.corrective import corrective_accuracy
 from iseg_bench.types import Click, Scribble
 
@@ -20,8 +20,49 @@ def test_iou_excludes_ignored_pixels_from_intersection_and_union():
 
 def test_empty_union_is_an_error_not_nan():
     z = np.zeros((3, 3), bool)
-    with pytest.raises(SampleError, match="empty union"):
+    with pytest.raises(SampleError, match="^empty union: the target and the prediction are "
+                                          "both empty outside the ignore mask$"):
         iou(z, z, z)
+
+
+def test_disk_holds_the_pixels_whose_centre_is_within_the_radius():
+    # radius 1 around (2, 2): the centre and its 4 neighbours (diagonals are sqrt 2 away)
+    assert np.argwhere(disk((5, 5), 2, 2, 1)).tolist() == [[1, 2], [2, 1], [2, 2], [2, 3],
+                                                          [3, 2]]
+    # radius 1.5 takes the diagonals too: the 3 x 3 block; clipped at the image corner
+    assert disk((5, 5), 2, 2, 1.5).sum() == 9
+    assert np.argwhere(disk((5, 5), 0, 0, 1)).tolist() == [[0, 0], [0, 1], [1, 0]]
+    # an off-grid centre (0.5, 0.5) with radius 0.75: the four pixels around it
+    assert np.argwhere(disk((3, 4), 0.5, 0.5, 0.75)).tolist() == [[0, 0], [0, 1], [1, 0],
+                                                                 [1, 1]]
+
+
+def test_deterministic_opencv_switches_ipp_off_inside_and_restores_it():
+    import cv2
+
+    before = cv2.ipp.useIPP()
+    for outer in (True, False):
+        cv2.ipp.setUseIPP(outer)
+        with deterministic_opencv() as ctx:
+            assert isinstance(ctx, deterministic_opencv)
+            assert cv2.ipp.useIPP() is False
+        assert cv2.ipp.useIPP() is outer
+    cv2.ipp.setUseIPP(before)
+    # an exception inside the block is not swallowed
+    with pytest.raises(KeyError), deterministic_opencv():
+        raise KeyError("x")
+
+
+@pytest.mark.parametrize("ipp", [None, object()])
+def test_deterministic_opencv_is_a_no_op_without_an_ipp_switch(monkeypatch, ipp):
+    import cv2
+
+    if ipp is None:
+        monkeypatch.delattr(cv2, "ipp")             # an OpenCV build without IPP
+    else:
+        monkeypatch.setattr(cv2, "ipp", ipp)         # an ipp module without setUseIPP
+    with deterministic_opencv() as ctx:
+        assert ctx._ipp is None and ctx._old is None
 
 
 def test_component_at_is_8_connected():

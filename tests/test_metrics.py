@@ -36,8 +36,29 @@ def test_ritm_compat_counts_reaching_at_last_click_as_failure_and_uses_float_thr
 
 
 def test_unknown_compat_is_an_error():
-    with pytest.raises(ValueError):
-        metrics.noc(IOUS, 0.85, "focalclick")
+    for figure in (metrics.noc, metrics.nof):
+        with pytest.raises(ValueError, match="unknown compat mode 'focalclick'; known: 'ritm'"):
+            figure(IOUS, 0.85, "focalclick")
+
+
+def test_ritm_threshold_table_applies_to_thresholds_that_round_to_its_entries():
+    # docs/figures.md: a threshold that rounds to two decimals to 0.80/0.85/0.90/0.95 is
+    # compared as RITM's float (np.arange(0.8, 1.0, 0.05)), any other one as given
+    assert metrics.effective_threshold(0.85, "ritm") == 0.8500000000000001
+    assert metrics.effective_threshold(0.849, "ritm") == 0.8500000000000001
+    assert metrics.effective_threshold(0.95, "ritm") == 0.9500000000000002
+    assert metrics.effective_threshold(0.99, "ritm") == 0.99
+    assert metrics.effective_threshold(0.85) == 0.85
+    # 0.99 is not in the table: sample 1 (0.96 at most) and 2 never reach it, 3 neither
+    assert metrics.noc(IOUS, 0.99, "ritm").tolist() == [4, 4, 4]
+    assert metrics.noc(np.array([[0.5, 0.99]]), 0.99, "ritm").tolist() == [2]
+
+
+def test_ritm_nof_uses_the_float_threshold():
+    # sample 2 sits at exactly 0.90 from click 1: it reaches "0.90" but not RITM's
+    # 0.9000000000000001 (NoC = K), sample 3 never reaches it: RITM counts both
+    assert metrics.nof(IOUS, 0.90) == 1
+    assert metrics.nof(IOUS, 0.90, "ritm") == 2
 
 
 def test_miou_and_auc():
@@ -58,5 +79,11 @@ def test_seconds_to_reach_sums_up_to_the_noc_click():
 
 
 def test_fill_curves_carries_the_last_iou_forward():
-    out = metrics.fill_curves([np.array([0.3, 0.9]), np.array([0.1, 0.2, 0.3])], 3)
+    out = metrics.fill_curves([np.array([0.3, 0.9]), np.array([0.1, 0.2, 0.3, 0.4])], 3)
+    assert out.dtype == np.float64
     assert out.tolist() == [[0.3, 0.9, 0.9], [0.1, 0.2, 0.3]]
+
+
+def test_fill_curves_of_an_empty_curve_is_a_row_of_nan():
+    out = metrics.fill_curves([np.array([], np.float64), np.array([0.5])], 2)
+    assert np.isnan(out[0]).all() and out[1].tolist() == [0.5, 0.5]

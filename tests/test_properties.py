@@ -22,7 +22,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -33,12 +32,8 @@ from iseg_bench.geometry import error_masks, interaction_error_region, rasterize
 from iseg_bench.masks import iou
 from iseg_bench.robots.clicker import CenterOfErrorClicker, LargestRegionCenterClicker
 from iseg_bench.robots.corrective import corrective_accuracy
+from iseg_bench.robots.scribbler import MedialAxisScribbler
 from iseg_bench.types import Click
-
-try:    # the scribbler is optional for this file (it is developed in parallel)
-    from iseg_bench.robots.scribbler import MedialAxisScribbler
-except ImportError:     # pragma: no cover
-    MedialAxisScribbler = None
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -161,7 +156,6 @@ def test_corrective_meter_invariants(data):
 
 # --- scribbler --------------------------------------------------------------------------
 
-@pytest.mark.skipif(MedialAxisScribbler is None, reason="no scribbler")
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), boundary=st.sampled_from(["protect", "clean"]),
        thickness=st.sampled_from([1, 3, 5]))

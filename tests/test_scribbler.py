@@ -22,6 +22,7 @@ from iseg_bench.geometry import (
 from iseg_bench.robots.registry import build_robot
 from iseg_bench.robots.scribbler import (
     MedialAxisScribbler,
+    ScribblerOptions,
     davis_opening,
     largest_error_component,
     scribble_in_region,
@@ -163,18 +164,36 @@ def test_positive_stroke_on_largest_false_negative():
 
 
 def test_tie_rule_fn_first_then_raster_order():
-    target = np.zeros((40, 40), dtype=bool)
-    target[5:15, 5:15] = True                       # FN, 100 px (pred empty there)
-    pred = np.zeros_like(target)
-    pred[25:35, 25:35] = True                       # FP, 100 px
-    comp, positive = largest_error_component(target, np.zeros_like(target), pred)
-    assert positive and comp[5:15, 5:15].all() and comp.sum() == 100
-    target2 = np.zeros((40, 40), dtype=bool)
-    target2[25:35, 25:35] = True
-    target2[5:15, 5:15] = True
-    comp, positive = largest_error_component(target2, np.zeros_like(target2),
-                                             np.zeros_like(target2))
-    assert positive and comp[5:15, 5:15].all() and comp.sum() == 100
+    # docs/robots/scribbler.md: the stroke goes into the largest error component, FN before
+    # FP on equal sizes, then the component whose first pixel comes first in raster order.
+    # Checked on the robot's stroke, not on the helper that picks the component.
+    robot = MedialAxisScribbler(boundary="protect")
+    none = np.zeros((40, 40), dtype=bool)
+    earlier = [Click(0, 0, True)]                   # not the first interaction
+
+    def stroke_of(target, pred):
+        s = robot.next_interaction(target, none, pred, earlier)
+        return s, _pixels(s, target.shape)
+
+    a = np.zeros((40, 40), dtype=bool)
+    a[5:15, 5:15] = True                            # 100 px, first in raster order
+    b = np.zeros((40, 40), dtype=bool)
+    b[25:35, 25:35] = True                          # 100 px
+    # FN square a vs FP square b, equal sizes: a positive stroke inside a
+    s, px = stroke_of(a, b)
+    assert s.is_positive and px.any() and not (px & ~a).any()
+    # FP square a vs FN square b, equal sizes: FN still first, although a comes first
+    s, px = stroke_of(b, a)
+    assert s.is_positive and px.any() and not (px & ~b).any()
+    # two FN squares of equal size: the one whose first pixel comes first (a)
+    s, px = stroke_of(a | b, none)
+    assert s.is_positive and px.any() and not (px & ~a).any()
+    # one more FP pixel next to a makes the FP component strictly larger: a negative stroke
+    big = a.copy()
+    big[15, 5] = True
+    s, px = stroke_of(b, big)
+    centre = s.points.round().astype(int)
+    assert not s.is_positive and big[centre[:, 0], centre[:, 1]].all() and not (px & b).any()
 
 
 def test_components_are_8_connected():
@@ -466,3 +485,33 @@ def test_protect_with_a_larger_graph_radius(seed, radius):
     true_region = (target if s.is_positive else ~target) & ~ignore
     stroke = _pixels(s, target.shape)
     assert stroke.any() and not (stroke & ~true_region).any()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"boundary": "x"}, "boundary must be one of none, protect, clean, allow, got 'x'"),
+    ({"path_method": "x"}, "path_method must be one of diameter, every_node, got 'x'"),
+    ({"thickness": 0}, "thickness must be >= 1, got 0"),
+    ({"radius": 0.0}, "radius must be > 0, got 0.0"),
+    ({"opening": 1.0}, r"opening must be in \[0, 1\), got 1.0"),
+])
+def test_bad_robot_options_are_named(options, message):
+    # the options class checks itself (the command line's typed parsing may catch a bad
+    # choice first, with its own message)
+    with pytest.raises(UsageError, match=f"^robot scribbler: {message}$"):
+        ScribblerOptions(**options)
+    with pytest.raises(UsageError, match=r"^robot scribbler: (option )?" + message[:12]):
+        build_robot("scribbler", **options)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"boundary": "x"}, "boundary must be one of"),
+    ({"thickness": 0}, "thickness must be >= 1, got 0"),
+    ({"opening": -0.1}, r"opening must be in \[0, 1\), got -0.1"),
+    ({"true_region": np.ones((3, 4), bool)}, r"component \(4, 4\) and true_region \(3, 4\)"),
+    ({"component": np.zeros((4, 4), bool)}, "empty error component"),
+])
+def test_scribble_in_region_argument_errors(kwargs, message):
+    args = {"component": np.ones((4, 4), bool), "true_region": np.ones((4, 4), bool),
+            "is_positive": True, "thickness": 1, "boundary": "protect", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        scribble_in_region(**args)

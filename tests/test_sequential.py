@@ -219,6 +219,29 @@ def test_hooks_in_stream_order_with_ground_truth_and_ignore():
     assert not proposes[1][3].any()
 
 
+def test_proposal_ignore_mask_accumulates_over_three_instances_of_one_image():
+    # SIIS Sec. 3.2, I <- I u A: the proposal for an instance sees the union of the finished
+    # annotations of every earlier instance of the same image, and nothing of other images
+    img, masks = _square_image([(2, 2, 8), (2, 20, 8), (20, 2, 8)])
+    other, (o,) = _square_image([(25, 25, 10)])
+    none = np.zeros((SIZE, SIZE), bool)
+    stream = [Sample(img, masks[0], none, "c0", "list", {"category": "c"}),
+              Sample(other, o, none, "d0", "list", {"category": "c"}),
+              Sample(img, masks[1], none, "c1", "list", {"category": "c"}),
+              Sample(img, masks[2], none, "c2", "list", {"category": "c"})]
+    cfg = _config(max_interactions=1, learn_from="gt")
+    adapter = LearningBrightAdapter()
+    SequentialProtocol(cfg).run_stream(stream, _ctx(cfg, ListDataset(stream), adapter),
+                                       Arm(True))
+    ignores = [e[3] for e in adapter.log if e[0] == "propose"]
+    expected = [none, none, masks[0], masks[0] | masks[1]]
+    assert len(ignores) == 4
+    for got, want in zip(ignores, expected):
+        assert np.array_equal(got, want)
+    # the union of two 8 x 8 squares: 128 pixels
+    assert ignores[3].sum() == 128
+
+
 def test_learn_from_prediction_passes_final_prediction():
     ds = square_dataset()
     cfg = _config(max_interactions=1, learn_from="prediction")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 
 from iseg_bench.adapters.torch_models import Acc99NetAdapter, remove_unconnected  # noqa: E402

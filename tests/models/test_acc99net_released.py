@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from iseg_bench.models.acc99net import IMAGENET_MEAN, IMAGENET_STD, Acc99Net, Acc99NetConfig  # noqa: E402

@@ -7,8 +7,7 @@ import math
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from iseg_bench.models import click_encodings as ce  # noqa: E402
 from iseg_bench.models.guided_filter import box_filter, guided_filter  # noqa: E402

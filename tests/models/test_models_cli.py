@@ -2,10 +2,8 @@
 
 import json
 
-import pytest
+import torch  # noqa: F401
 from click.testing import CliRunner
-
-pytest.importorskip("torch")
 
 from iseg_bench.cli import main  # noqa: E402
 
@@ -69,7 +67,6 @@ def test_train_ifis_writes_a_checkpoint_and_refuses_recipe_model_flags(tmp_path)
 
 
 def test_models_lists_released_files_and_convert_writes_our_checkpoint(tmp_path):
-    import torch
 
     from iseg_bench.models.acc99net import Acc99Net
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+import torch
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 
 from iseg_bench.models.click_encodings import disk_maps  # noqa: E402
 from iseg_bench.models.emc_click import click_cells, template_scores  # noqa: E402

@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
 import emc_released_reference as emc_ref  # noqa: E402
 import hrnet_released_reference as ref  # noqa: E402
+import pytest
+import torch
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 from test_models_emc_released import equivalence_inputs  # noqa: E402
 
 from iseg_bench.errors import AdapterError  # noqa: E402

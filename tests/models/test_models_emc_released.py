@@ -8,12 +8,10 @@ import json
 import pickle
 from pathlib import Path
 
-import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
 import emc_released_reference as ref  # noqa: E402
+import pytest
+import torch
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 
 from iseg_bench.errors import AdapterError  # noqa: E402
 from iseg_bench.models.emc_click import EMCClick, EMCClickConfig  # noqa: E402

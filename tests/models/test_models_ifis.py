@@ -8,8 +8,7 @@ import math
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from iseg_bench.adapters.single_region import build_multi_region_adapter  # noqa: E402
 from iseg_bench.datasets.synthetic_panoptic import SyntheticPanopticDataset  # noqa: E402

@@ -9,9 +9,9 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 
 from iseg_bench.errors import AdapterError, UsageError  # noqa: E402
@@ -135,7 +135,7 @@ def test_registry_names_resolve():
 
     for name in ("emc-click", "emc-click-b3", "acc99net"):
         assert name in MODELS
-        assert callable(MODELS.resolve(name))
+        assert MODELS.resolve(name).name == name
 
 
 def test_pretrained_backbones_from_local_folders(tmp_path):

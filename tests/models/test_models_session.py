@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 

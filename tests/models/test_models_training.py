@@ -13,9 +13,7 @@ import csv
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 
 from iseg_bench.models.click_simulation import object_centre_click  # noqa: E402
 from iseg_bench.training import train  # noqa: E402

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights.*:UserWarning")
 
 import torch.nn.functional as F  # noqa: E402

@@ -5,10 +5,8 @@ batch, and a short run whose checkpoint the adapter loads."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+import torch
+import transformers  # noqa: F401  (the models extra is required: a broken install fails)
 
 from iseg_bench.models.zoo import build_model  # noqa: E402
 from iseg_bench.training import train  # noqa: E402
