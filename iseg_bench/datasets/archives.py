@@ -202,8 +202,8 @@ def unpack_into(entry: Archive, path: Path, data_root: Path) -> Path:
     folder. Existing files there are never overwritten.
 
     Raises:
-        DatasetUsageError (exit 2): the archive does not hold the expected folder (``entry.markers``),
-            or a file it would write exists already.
+        DatasetUsageError (exit 2): the archive does not hold the expected folder
+            (``entry.markers``), or a file it would write exists already.
     """
     data_root.mkdir(parents=True, exist_ok=True)
     target = data_root / entry.target
