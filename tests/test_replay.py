@@ -17,7 +17,7 @@ from iseg_bench.datasets.registry import get_dataset
 from iseg_bench.errors import SampleError, UsageError
 from iseg_bench.masks import iou
 from iseg_bench.robots.replay import ReplayRobot, read_replay
-from iseg_bench.types import Click, Scribble
+from iseg_bench.types import Box, Click, Scribble
 
 RW = ["--model", "random-walker", "--model-opt", "max_side=120", "--no-progress"]
 
@@ -163,3 +163,61 @@ def test_iou_of_a_replayed_click_equals_the_definition(tmp_path):
     expected = iou(sample.target.astype(bool), prob > 0.49, sample.ignore)
     rec = pd.read_csv(tmp_path / "run" / "records.csv")
     assert rec.iou.tolist() == [expected]
+
+
+def test_a_box_entry_becomes_a_box_and_is_checked_against_the_image(tmp_path):
+    file = tmp_path / "b.csv"    # the columns a box+clicks run records
+    file.write_text("sample_id,interaction,kind,is_positive,y,x,points,thickness\n"
+                    "s,1,box,True,,,\"[[2, 3], [6, 9]]\",\n"
+                    "s,2,click,False,4,5,,\n")
+    robot = ReplayRobot(file=str(file))
+    assert robot.table["s"] == [Box(2, 3, 6, 9), Click(4, 5, False)]
+    robot.sample_id = "s"
+    target = np.zeros((7, 10), bool)   # the box's corner (6, 9) is the last pixel: inside
+    assert robot.next_interaction(target, target, target, []) == Box(2, 3, 6, 9)
+    small = np.zeros((6, 10), bool)    # row 6 lies outside a 6-row image
+    with pytest.raises(SampleError, match="outside the 6x10 image"):
+        robot.next_interaction(small, small, small, [])
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("c.json", '{"s": [{"y": "a", "x": 2, "is_positive": true}]}', "must be pixel numbers"),
+    ("c.json", '{"s": [{"y": 1, "is_positive": true}]}', "a click needs y and x"),
+    ("c.json", '{"s": [{"points": "[[1, 2], [3]]", "is_positive": true}]}',
+     "list of \\[y, x\\] pairs"),
+    ("c.json", '{"s": [{"kind": "scribble", "points": [], "is_positive": true}]}',
+     "at least one point"),
+    ("c.json", '{"s": [{"kind": "box", "points": [[1, 2]], "is_positive": true}]}',
+     "its two corners"),
+    ("c.json", '{"s": [{"kind": "box", "points": [[5, 2], [1, 4]], "is_positive": true}]}',
+     "y0 <= y1"),
+    ("c.json", '{"s": [', "is not valid JSON"),
+    ("c.csv", "id,y,x,is_positive\ns,1,2,True\n", "needs a sample_id column"),
+    ("c.csv", "sample_id,interaction,y,x,is_positive\ns,1,1,2,True\ns,1,3,4,False\n",
+     "sample s repeats an interaction number"),
+    ("c.txt", "s,1,2", "reads .json and .csv files, not c.txt"),
+])
+def test_each_malformed_replay_file_is_one_usage_error(tmp_path, name, content, message):
+    file = tmp_path / name
+    file.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        read_replay(file)
+
+
+def test_missing_or_binary_files_and_an_unstarted_robot_are_refused(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        read_replay(tmp_path / "nope.json")
+    with pytest.raises(UsageError, match="does not exist"):   # a folder that holds no run
+        read_replay(tmp_path)
+    (tmp_path / "b.json").write_bytes(b"\xff\xfe\x00{")
+    with pytest.raises(UsageError, match="is not UTF-8 text"):
+        read_replay(tmp_path / "b.json")
+    (tmp_path / "c.json").write_text('{"s": [{"y": 1, "x": 1, "is_positive": true}]}')
+    target = np.zeros((4, 4), bool)
+    with pytest.raises(SampleError, match="not started on a sample"):
+        ReplayRobot(file=str(tmp_path / "c.json")).next_interaction(target, target, target, [])
+    sha = hashlib.sha256((tmp_path / "c.json").read_bytes()).hexdigest()
+    file = str(tmp_path / "c.json")
+    assert ReplayRobot.complete_options({"file": file})["sha256"] == sha
+    given = {"file": file, "sha256": "f" * 64}         # a given hash is kept, then checked
+    assert ReplayRobot.complete_options(given) == given

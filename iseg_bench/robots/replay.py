@@ -87,12 +87,13 @@ def _pixel(value: Any, where: str) -> int:
 
 
 def parse_interaction(item: dict[str, Any], where: str) -> Interaction:
-    """A Click or Scribble from one entry of a replay file (a JSON object or a CSV row).
+    """A Click, Scribble or Box from one entry of a replay file (a JSON object or a CSV row).
 
     Args:
         item: ``is_positive`` and either ``y``, ``x`` (a click) or ``points`` ([[y, x], ...],
             a JSON list, or its text in a CSV cell) with an optional ``thickness`` (px,
-            default 3); an optional ``kind`` ("click" or "scribble") decides between them,
+            default 3); an optional ``kind`` ("click", "scribble" or "box": ``points`` are
+            then its corners [[y0, x0], [y1, x1]], integer pixels) decides between them,
             else a non-empty ``points`` makes a scribble. Empty CSV cells count as absent.
         where: the file and entry, for messages.
 
@@ -108,15 +109,23 @@ def parse_interaction(item: dict[str, Any], where: str) -> Interaction:
         if "y" not in item or "x" not in item:
             raise UsageError(f"{where}: a click needs y and x")
         return Click(_pixel(item["y"], where), _pixel(item["x"], where), positive)
-    if kind != "scribble":
-        raise UsageError(f"{where}: kind {kind!r} cannot be replayed on one object (click or "
-                         "scribble)")
+    if kind not in ("scribble", "box"):
+        raise UsageError(f"{where}: kind {kind!r} cannot be replayed on one object (click, "
+                         "scribble or box)")
     points = item.get("points")
     try:
         points = json.loads(points) if isinstance(points, str) else points
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     except (TypeError, ValueError):
         raise UsageError(f"{where}: points must be a list of [y, x] pairs") from None
+    if kind == "box":
+        if len(pts) != 2:
+            raise UsageError(f"{where}: a box needs its two corners [[y0, x0], [y1, x1]]")
+        (y0, x0), (y1, x1) = ((_pixel(v, where) for v in p) for p in pts)
+        try:
+            return Box(y0, x0, y1, x1)
+        except ValueError as err:
+            raise UsageError(f"{where}: {err}") from None
     if not len(pts):
         raise UsageError(f"{where}: a scribble needs at least one point")
     return Scribble(pts, positive, _pixel(item.get("thickness", 3), where))
@@ -198,7 +207,7 @@ class ReplayRobot(Robot):
     """
 
     name = "replay"
-    kind: ClassVar[str | None] = None   # click or scribble: known from the file only
+    kind: ClassVar[str | None] = None   # click, scribble or box: known from the file only
     options_class = ReplayOptions
 
     def __init__(self, **options: Any):
