@@ -5,6 +5,7 @@ installed, except under CI=true (the `test` extra installs it)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,10 @@ def test_ray_records_equal_a_serial_run(tmp_path: Path) -> None:
     assert serial.n_failed == on_ray.n_failed > 0
     for name in ("records.csv", "failures.csv"):
         assert (tmp_path / "r" / name).read_bytes() == (tmp_path / "s" / name).read_bytes()
+    described = [json.loads((tmp_path / d / "config.json").read_text())["describe"]
+                 for d in ("s", "r")]
+    assert described[0] == described[1] and described[0]["model"]["class"].endswith(
+        ":FaultyAdapter")   # the first ready actor described the model, as a serial run does
 
 
 def test_a_killed_ray_worker_loses_nothing_finished(tmp_path: Path) -> None:

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from iseg_bench.config import RunConfig
 from iseg_bench.errors import AdapterError, UsageError
+from iseg_bench.execution.describe import describe_context
 from iseg_bench.execution.evaluation import build_context, evaluate_units, load_dataset
 from iseg_bench.execution.journal import UnitResult
 from iseg_bench.execution.workers import (
@@ -82,9 +83,10 @@ class UnitActor:
             self.error = (type(exc).__name__, str(exc),
                           traceback.format_exc(limit=TRACEBACK_FRAMES))
 
-    def ready(self) -> tuple[str, str, str] | None:
-        """None once built, else (error class name, message, traceback)."""
-        return self.error
+    def ready(self) -> tuple[tuple[str, str, str] | None, dict[str, Any] | None]:
+        """(None, the ``describe_context`` of its model, robot and dataset) once built, else
+        ((error class name, message, traceback), None)."""
+        return self.error, None if self.error else describe_context(self.ctx)
 
     def evaluate(self, units: list[Unit]) -> list[UnitResult]:
         """The result lines of `units` (never raises but for KeyboardInterrupt)."""
@@ -109,8 +111,10 @@ class _RayPool:
     """The actors of one run, the tasks not yet handed out and the results not yet given."""
 
     def __init__(self, ray: Any, config: RunConfig, units: list[Unit],
-                 sample_timeout: float | None):
+                 sample_timeout: float | None,
+                 on_ready: Callable[[dict[str, Any]], None] | None = None):
         self.ray = ray
+        self.on_ready = on_ready
         self.config_json = config.to_json()
         self.sample_timeout = sample_timeout
         size = 1 if config.batch_size <= 1 else CHUNK_BATCHES * config.batch_size
@@ -159,7 +163,7 @@ class _RayPool:
 
     def _on_ready(self, a: _Actor) -> None:
         try:
-            error = self.ray.get(a.ready_ref)
+            error, description = self.ray.get(a.ready_ref)
         except self.ray.exceptions.RayError as exc:
             raise AdapterError(f"a Ray actor died while starting ({type(exc).__name__}); "
                                "run with --executor local --workers 1 to see the "
@@ -167,6 +171,9 @@ class _RayPool:
         if error is not None:
             raise _start_error(*error)
         a.ready = True
+        if self.on_ready is not None:   # the first ready actor describes the run
+            self.on_ready(description)
+            self.on_ready = None
 
     def _on_result(self, a: _Actor, ref: Any) -> Iterator[UnitResult]:
         try:
@@ -226,11 +233,13 @@ class _RayPool:
             self.ray.kill(a.handle)
 
 
-def ray_results(config: RunConfig, units: list[Unit],
-                sample_timeout: float | None) -> Iterator[UnitResult]:
+def ray_results(config: RunConfig, units: list[Unit], sample_timeout: float | None,
+                on_ready: Callable[[dict[str, Any]], None] | None = None
+                ) -> Iterator[UnitResult]:
     """Unit results, in completion order, from ``config.workers`` Ray actors on the cluster
     at ``config.ray_address`` (None: the running one of this process, else a new local
-    cluster, shut down at the end). Closing the generator kills the actors.
+    cluster, shut down at the end). Closing the generator kills the actors. `on_ready` is
+    called once, with the first ready actor's ``describe_context``.
 
     Raises:
         IsegBenchError: an actor could not build its dataset, model or robot (the error
@@ -246,7 +255,7 @@ def ray_results(config: RunConfig, units: list[Unit],
         ray.init(address=config.ray_address, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.ERROR)
     try:
-        yield from drain(_RayPool(ray, config, units, sample_timeout))
+        yield from drain(_RayPool(ray, config, units, sample_timeout, on_ready))
     finally:
         if started:
             ray.shutdown()

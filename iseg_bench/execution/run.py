@@ -93,7 +93,7 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
             (see :func:`iseg_bench.execution.workers.process_results`).
     """
     if config.executor == "ray":
-        yield from ray_results(config, units, sample_timeout)
+        yield from ray_results(config, units, sample_timeout, on_ready)
         return
     if not in_process(config, sample_timeout, len(units)):
         yield from process_results(config, units, max(1, config.workers), sample_timeout,
