@@ -558,6 +558,20 @@ def test_davis_opening_disc_of_radius_two():
     np.testing.assert_array_equal(_opening_case(0.8, region), expected)
 
 
+def test_opened_region_replaces_the_component():
+    # The same 5x5 square as above inside a larger image: with opening 0.8 the stroke's
+    # centre line (thickness 1, Alg. 1's "none") lies in the 13-px disc that the opening
+    # leaves, whichever side of the crop the square is near.
+    region = np.zeros((30, 30), bool)
+    region[10:15, 10:15] = True
+    disc = np.zeros_like(region)
+    yy, xx = np.mgrid[:30, :30]
+    disc[(yy - 12) ** 2 + (xx - 12) ** 2 <= 4] = True
+    s = scribble_in_region(region, region, True, thickness=1, opening=0.8)
+    ys, xs = s.points.astype(int).T
+    assert disc[ys, xs].all()
+
+
 def test_davis_opening_stops_at_radius_one():
     # 4x4 square, fraction 0.5: r = 0.5 * 4 / 2 = 1 px, not above 1: no opening at all
     # (a cross of radius 1 would cut the four corners).
