@@ -12,7 +12,12 @@ from iseg_bench.errors import UsageError
 from iseg_bench.geometry import interaction_pixels
 from iseg_bench.masks import iou
 from iseg_bench.robots.full_image_allocator import (
+    AllocatorOptions,
     FullImageScribbleAllocator,
+    RankedErrorRegion,
+    _curve_chain,
+    _first_point_candidates,
+    _polyline,
     error_regions,
     region_ious,
     simulate_scribble,
@@ -232,3 +237,121 @@ def test_property_importance_and_inside(seed):
         px = interaction_pixels(s, target.shape)
         true_region = (target == e.region) & ~ignore
         assert len(px) and true_region[px[:, 0], px[:, 1]].all()
+
+
+# --- Tests written against the mutation report (docs/testing.md, "Mutation testing") ---
+
+
+def _row(*values):
+    return np.array([values], dtype=np.int64)
+
+
+@pytest.mark.parametrize("target, pred, regions, expected", [
+    # an id (9) above every region and prediction: the confusion must still hold it
+    (_row(1, 1, 2, 2, 9), _row(1, 2, 2, 2, 2), [1, 2, 3], [1 / 2, 2 / 4, 0.0]),
+    # a predicted id (9) that is no region: not counted as region 2's prediction
+    (_row(1, 1, 2, 2, 2), _row(1, 2, 2, 2, 9), [1, 2], [1 / 2, 2 / 4]),
+    # one pixel, predicted right: union 1, IoU 1
+    (_row(1), _row(1), [1], [1.0]),
+])
+def test_region_ious_by_hand(target, pred, regions, expected):
+    ious = region_ious(target, pred, np.zeros(target.shape, bool), regions)
+    np.testing.assert_allclose(ious, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("target, pred, regions, expected", [
+    # (region, size, gain, first pixel) by hand: gain = (area / U_t + sum over the regions j
+    # that lose false positives of I_j / (U_j - c_j) - I_j / U_j) / N
+    (_row(1, 1, 2, 2, 9), _row(1, 2, 2, 9, 9), [1, 2],       # 9: in the image, no region
+     [(1, 1, (1 / 2 + (1 / 2 - 1 / 3)) / 2, 1), (2, 1, (1 / 3) / 2, 3)]),
+    (_row(1, 1, 2, 2, 9), _row(1, 2, 2, 2, 2), [1, 2, 3],
+     [(1, 1, (1 / 2 + (2 / 3 - 2 / 4)) / 3, 1)]),
+    (_row(1, 1, 2, 2), _row(1, 2, 2, 2), [1, 2, 3],          # 3: a region absent from both
+     [(1, 1, (1 / 2 + (2 / 2 - 2 / 3)) / 3, 1)]),
+    (_row(1, 1, 2, 2), _row(1, 2, 2, 3), [1, 2, 3],          # 3 predicted, union 1 -> 0
+     [(1, 1, (1 / 2 + (1 / 2 - 1 / 3)) / 3, 1), (2, 1, (1 / 3 + 0.0) / 3, 3)]),
+    (_row(1, 1, 2), _row(1, 2, 2), [1, 2],                   # region 2 left with union 1
+     [(1, 1, (1 / 2 + (1 / 1 - 1 / 2)) / 2, 1)]),
+])
+def test_error_regions_by_hand(target, pred, regions, expected):
+    errors = error_regions(target, np.zeros(target.shape, bool), pred, regions)
+    got = [(e.region, e.size, e.gain, e.first_pixel) for e in errors]
+    assert [(r, s, p) for r, s, _, p in got] == [(r, s, p) for r, s, _, p in expected]
+    np.testing.assert_allclose([g for _, _, g, _ in got], [g for _, _, g, _ in expected],
+                               rtol=0, atol=1e-12)
+
+
+def test_equal_gains_rank_the_larger_region_first():
+    def err(size, region, first):
+        return RankedErrorRegion(region, size, 0.25, first, (0, 0, 1, 1), np.ones((1, 1), bool))
+    ranked = sorted([err(3, 1, 0), err(5, 2, 7), err(5, 1, 9), err(5, 1, 4)],
+                    key=RankedErrorRegion.sort_key)
+    assert [(e.size, e.region, e.first_pixel) for e in ranked] == [
+        (5, 1, 4), (5, 1, 9), (5, 2, 7), (3, 1, 0)]
+
+
+def test_options_boundaries_messages_and_description():
+    AllocatorOptions(tries=1, thickness=1)
+    with pytest.raises(UsageError) as info:
+        AllocatorOptions(allocation="nope")
+    assert str(info.value) == ("full-image allocator: allocation must be one of free, "
+                               "per-region, got 'nope'")
+    assert FullImageScribbleAllocator().describe() == {
+        "name": "full-image-allocator", "allocation": "free", "tries": 10, "thickness": 3,
+        "budget_per_region": 1.0}
+
+
+def test_allocate_passes_prediction_tries_and_thickness_on():
+    # One region (1) with a correct part (rows 0-7) and an error below it (rows 8-15,
+    # predicted 2): P0 lies in the correct part next to the error (doc step 1); each try
+    # takes 3 draws, so after allocate() the generator is where simulate_scribble with
+    # the same tries leaves it; the thickness is the option's.
+    target = np.ones((16, 16), np.int64)
+    target[:, 12:] = 2
+    pred = target.copy()
+    pred[8:, :12] = 2
+    ignore = np.zeros(target.shape, bool)
+    for tries, thickness in ((1, 1), (4, 3)):
+        alloc = FullImageScribbleAllocator("per-region", tries=tries, thickness=thickness)
+        rng = np.random.default_rng(3)
+        (s,) = alloc.allocate(target, ignore, pred, [1, 2], rng)
+        assert s.thickness == thickness and s.region == 1
+        y, x = s.points[0].astype(int)
+        assert y == 7 and x < 12                 # correct pixels touching row 8
+        ref = np.random.default_rng(3)
+        (err,) = error_regions(target, ignore, pred, [1, 2])
+        simulate_scribble(err, target, ignore, pred, ref, tries, thickness)
+        assert rng.integers(1 << 62) == ref.integers(1 << 62)
+
+
+def test_curve_passes_through_the_nearer_point_and_ends_at_the_farther():
+    p0 = np.array([10.0, 10.0])
+    near, far = np.array([10.0, 16.0]), np.array([10.0, 30.0])
+    for a, b in ((near, far), (far, near)):
+        chain = _curve_chain(p0, a, b)
+        assert tuple(chain[0]) == (10, 10) and tuple(chain[-1]) == (10, 30)
+        assert (chain[:, 0] == 10).all()          # collinear: the curve is the segment
+    # equal distances: a is the middle point and b the end
+    chain = _curve_chain(p0, np.array([10.0, 20.0]), np.array([20.0, 10.0]))
+    assert tuple(chain[-1]) == (20, 10)
+
+
+def test_polyline_keeps_every_fourth_pixel_and_the_last():
+    chain = np.stack([np.zeros(10, np.int64), np.arange(10)], axis=1)
+    v = _polyline(chain)
+    assert v.dtype == np.float64
+    np.testing.assert_array_equal(v[:, 1], [0, 4, 8, 9])
+
+
+def test_first_point_fallback_is_the_4_border_of_the_error():
+    # An L-shaped error region in the image corner, no correct pixel anywhere: P0 comes
+    # from the pixels of E with a 4-neighbour outside E (the image's outside counts).
+    e = np.zeros((8, 10), bool)
+    e[0:5, 0:3] = True                 # a 5 x 3 block at the corner
+    e[0:3, 3:7] = True                 # and a 3 x 4 arm; (3, 3) is the L's inside corner
+    err = RankedErrorRegion(1, int(e.sum()), 0.5, 0, (0, 0, 5, 7), e[:5, :7].copy())
+    got = {tuple(p) for p in _first_point_candidates(err, e, np.zeros_like(e))}
+    # (2, 2) touches (3, 3) only diagonally: interior
+    interior = {(1, 1), (2, 1), (3, 1), (1, 2), (2, 2), (1, 3), (1, 4), (1, 5)}
+    border = {(y, x) for y, x in zip(*np.nonzero(e))} - interior
+    assert got == border
