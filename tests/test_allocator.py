@@ -355,3 +355,19 @@ def test_first_point_fallback_is_the_4_border_of_the_error():
     interior = {(1, 1), (2, 1), (3, 1), (1, 2), (2, 2), (1, 3), (1, 4), (1, 5)}
     border = {(y, x) for y, x in zip(*np.nonzero(e))} - interior
     assert got == border
+
+
+def test_scribble_ends_on_a_pixel_of_the_error_region():
+    # a and b are drawn from E's pixels (doc step 2) and the curve ends at the farther one;
+    # E sits away from the origin (box rows 14-21, cols 10-17) inside a large true region,
+    # so the first try already lies in T and its last point is that pixel of E.
+    target = np.ones((40, 40), np.int64)
+    pred = target.copy()
+    pred[14:22, 10:18] = 2
+    e = pred == 2
+    ignore = np.zeros(target.shape, bool)
+    (err,) = error_regions(target, ignore, pred, [1])
+    for seed in range(5):
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 1)
+        y, x = s.points[-1].astype(int)
+        assert e[y, x]
