@@ -371,3 +371,18 @@ def test_scribble_ends_on_a_pixel_of_the_error_region():
         s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 1)
         y, x = s.points[-1].astype(int)
         assert e[y, x]
+
+
+def test_fallback_lowers_the_thickness_one_step_at_a_time():
+    # Region 1 is a 3-px-tall bar whose right half is predicted 2. A 4-px stroke (footprint
+    # radius sqrt(5)) fits nowhere in it, a 3-px one (radius 1) fits along its middle row:
+    # the fallback tries 4, then 3 (doc: th = thickness, ..., 1) and returns thickness 3.
+    target = np.full((24, 40), 2, np.int64)
+    target[10:13, 2:38] = 1
+    pred = target.copy()
+    pred[10:13, 20:38] = 2
+    ignore = np.zeros(target.shape, bool)
+    (err,) = [e for e in error_regions(target, ignore, pred, [1, 2]) if e.region == 1]
+    for seed in range(3):
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 10, 4)
+        assert s.thickness == 3 and (s.points[:, 0] == 11).all()
