@@ -386,3 +386,26 @@ def test_fallback_lowers_the_thickness_one_step_at_a_time():
     for seed in range(3):
         s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 10, 4)
         assert s.thickness == 3 and (s.points[:, 0] == 11).all()
+
+
+def test_equal_length_tries_keep_the_earlier_one():
+    # A one-pixel error E at (10, 10) inside region 1: the P0 candidates are its 8
+    # neighbours in raster order, a = b = E, so a try is the 2-px chain P0 -> E, of
+    # length sqrt(2) from a diagonal neighbour and 1 otherwise. The kept try is the first
+    # with a diagonal P0 (ties: the earlier try); the draws are 3 integers per try.
+    target = np.ones((21, 21), np.int64)
+    pred = target.copy()
+    pred[10, 10] = 2
+    ignore = np.zeros(target.shape, bool)
+    (err,) = error_regions(target, ignore, pred, [1])
+    neighbours = [(9, 9), (9, 10), (9, 11), (10, 9), (10, 11), (11, 9), (11, 10), (11, 11)]
+    for seed in range(4):
+        draws = np.random.default_rng(seed)
+        firsts = []
+        for _ in range(10):
+            firsts.append(neighbours[int(draws.integers(8))])
+            draws.integers(1)
+            draws.integers(1)
+        diagonal = [p for p in firsts if p[0] != 10 and p[1] != 10]
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed))
+        assert tuple(s.points[0].astype(int)) == diagonal[0]
