@@ -409,3 +409,39 @@ def test_equal_length_tries_keep_the_earlier_one():
         diagonal = [p for p in firsts if p[0] != 10 and p[1] != 10]
         s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed))
         assert tuple(s.points[0].astype(int)) == diagonal[0]
+
+
+def test_fallback_keeps_the_longest_run_over_all_tries():
+    # The 3-px bar again, thickness 4: no try fits and th = 3 keeps the longest run of
+    # chain pixels on the middle row (erode(T, cross) = row 11, cols 3-36) over all ten
+    # tries (length along the chain; ties: the earlier try, then the earlier run). The
+    # tries are redrawn here from the documented draws: P0 from (10|11|12, 19), a and b
+    # from E's 54 pixels in raster order.
+    target = np.full((24, 40), 2, np.int64)
+    target[10:13, 2:38] = 1
+    pred = target.copy()
+    pred[10:13, 20:38] = 2
+    ignore = np.zeros(target.shape, bool)
+    (err,) = [e for e in error_regions(target, ignore, pred, [1, 2]) if e.region == 1]
+    for seed in range(3):
+        draws = np.random.default_rng(seed)
+        best, best_len = None, -1.0
+        for _ in range(10):
+            p0 = np.array([10 + int(draws.integers(3)), 19.0])
+            a, b = (np.array(divmod(int(draws.integers(54)), 18)) + (10, 20) for _ in "ab")
+            chain = _curve_chain(p0, a.astype(float), b.astype(float))
+            ok = (chain[:, 0] == 11) & (chain[:, 1] >= 3) & (chain[:, 1] <= 36)
+            start = None
+            for i in range(len(chain) + 1):
+                if i < len(chain) and ok[i]:
+                    start = i if start is None else start
+                    continue
+                if start is not None:
+                    run = chain[start:i]
+                    length = float(np.hypot(*np.diff(run, axis=0).T).sum())
+                    if length > best_len:
+                        best, best_len = run, length
+                    start = None
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 10, 4)
+        assert s.thickness == 3
+        np.testing.assert_array_equal(s.points, best)
