@@ -253,6 +253,8 @@ def _row(*values):
     (_row(1, 1, 2, 2, 2), _row(1, 2, 2, 2, 9), [1, 2], [1 / 2, 2 / 4]),
     # one pixel, predicted right: union 1, IoU 1
     (_row(1), _row(1), [1], [1.0]),
+    # a region id above every id in the maps
+    (_row(1, 1, 2, 2), _row(1, 2, 2, 2), [1, 2, 3], [1 / 2, 2 / 3, 0.0]),
 ])
 def test_region_ious_by_hand(target, pred, regions, expected):
     ious = region_ious(target, pred, np.zeros(target.shape, bool), regions)
@@ -296,6 +298,8 @@ def test_options_boundaries_messages_and_description():
         AllocatorOptions(allocation="nope")
     assert str(info.value) == ("full-image allocator: allocation must be one of free, "
                                "per-region, got 'nope'")
+    with pytest.raises(UsageError, match="^full-image allocator: option tries"):
+        FullImageScribbleAllocator(tries="many")  # type: ignore[arg-type]
     assert FullImageScribbleAllocator().describe() == {
         "name": "full-image-allocator", "allocation": "free", "tries": 10, "thickness": 3,
         "budget_per_region": 1.0}

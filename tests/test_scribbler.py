@@ -730,3 +730,12 @@ def test_robot_reads_nonzero_integer_masks_as_true():
     as_bool = robot.next_interaction(target > 0, ignore > 0, pred > 0, [Click(0, 0, True)])
     assert as_int == as_bool and not as_bool.is_positive and as_bool.thickness == 1
     assert sorted(map(tuple, as_bool.points.astype(int))) == [(y, 10) for y in range(8, 16)]
+
+
+def test_scribble_in_region_reads_nonzero_as_true():
+    region = np.zeros((12, 16), bool)
+    region[3:9, 2:14] = True
+    two = region.astype(np.uint8) * 2
+    for boundary in ("none", "protect"):
+        assert (scribble_in_region(two, two, True, boundary=boundary)
+                == scribble_in_region(region, region, True, boundary=boundary))
