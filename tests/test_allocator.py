@@ -377,16 +377,22 @@ def test_scribble_ends_on_a_pixel_of_the_error_region():
         assert e[y, x]
 
 
-def test_fallback_lowers_the_thickness_one_step_at_a_time():
-    # Region 1 is a 3-px-tall bar whose right half is predicted 2. A 4-px stroke (footprint
-    # radius sqrt(5)) fits nowhere in it, a 3-px one (radius 1) fits along its middle row:
-    # the fallback tries 4, then 3 (doc: th = thickness, ..., 1) and returns thickness 3.
+def _thin_bar():
+    """Region 1: a 3-px-tall bar (rows 10-12, cols 2-37) whose right half is predicted 2."""
     target = np.full((24, 40), 2, np.int64)
     target[10:13, 2:38] = 1
     pred = target.copy()
     pred[10:13, 20:38] = 2
     ignore = np.zeros(target.shape, bool)
     (err,) = [e for e in error_regions(target, ignore, pred, [1, 2]) if e.region == 1]
+    return target, ignore, pred, err
+
+
+def test_fallback_lowers_the_thickness_one_step_at_a_time():
+    # Region 1 is a 3-px-tall bar whose right half is predicted 2. A 4-px stroke (footprint
+    # radius sqrt(5)) fits nowhere in it, a 3-px one (radius 1) fits along its middle row:
+    # the fallback tries 4, then 3 (doc: th = thickness, ..., 1) and returns thickness 3.
+    target, ignore, pred, err = _thin_bar()
     for seed in range(3):
         s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 10, 4)
         assert s.thickness == 3 and (s.points[:, 0] == 11).all()
@@ -421,12 +427,7 @@ def test_fallback_keeps_the_longest_run_over_all_tries():
     # tries (length along the chain; ties: the earlier try, then the earlier run). The
     # tries are redrawn here from the documented draws: P0 from (10|11|12, 19), a and b
     # from E's 54 pixels in raster order.
-    target = np.full((24, 40), 2, np.int64)
-    target[10:13, 2:38] = 1
-    pred = target.copy()
-    pred[10:13, 20:38] = 2
-    ignore = np.zeros(target.shape, bool)
-    (err,) = [e for e in error_regions(target, ignore, pred, [1, 2]) if e.region == 1]
+    target, ignore, pred, err = _thin_bar()
     for seed in range(3):
         draws = np.random.default_rng(seed)
         best, best_len = None, -1.0
