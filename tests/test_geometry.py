@@ -10,9 +10,11 @@ from hypothesis.extra.numpy import arrays
 from scipy import ndimage as ndi
 
 from iseg_bench.geometry import (
+    deepest_point,
     label_components,
     largest_error_region,
     longest_run,
+    padded_distance,
     pixels_inside,
     polyline_length,
 )
@@ -85,3 +87,41 @@ def test_chain_helpers():
     assert longest_run(chain, np.zeros(len(chain), bool)) is None
     assert polyline_length(np.array([[0.0, 0.0], [3.0, 4.0]])) == 5.0
     assert polyline_length(np.array([[1.0, 1.0]])) == 0.0
+
+
+# --- Tests written against the mutation report (docs/testing.md, "Mutation testing") ---
+
+
+def test_padded_distance_by_hand():
+    # a 3 x 5 block away from the border: 1 on its outline, 2 on the inner row's middle
+    mask = np.zeros((7, 9), bool)
+    mask[2:5, 2:7] = True
+    expected = np.zeros((7, 9), np.float32)
+    expected[2:5, 2:7] = 1
+    expected[3, 3:6] = 2
+    got = padded_distance(mask)
+    assert got.dtype == np.float32 and got.shape == (7, 9)
+    np.testing.assert_array_equal(got, expected)
+    # a block in the corner: the outside of the image is background one pixel away
+    corner = np.zeros((5, 5), bool)
+    corner[:3, :3] = True
+    expected = np.zeros((5, 5), np.float32)
+    expected[:3, :3] = 1
+    expected[1, 1] = 2
+    np.testing.assert_array_equal(padded_distance(corner), expected)
+    # exact Euclidean: the only background pixel (0, 0) is sqrt(2) from (1, 1)
+    full = np.ones((7, 7), bool)
+    full[0, 0] = False
+    assert padded_distance(full)[1, 1] == np.float32(np.sqrt(2))
+
+
+def test_deepest_point_by_hand():
+    mask = np.zeros((7, 9), bool)
+    mask[2:5, 2:7] = True                      # distance 2 at (3, 3), (3, 4), (3, 5)
+    none = np.zeros(0, np.int64)
+    assert deepest_point(mask, none, none) == (2.0, (3, 3))
+    assert deepest_point(mask, np.array([3]), np.array([3])) == (2.0, (3, 4))
+    ys, xs = np.nonzero(mask)                   # every pixel excluded: the documented (0, 0)
+    value, (y, x) = deepest_point(mask, ys, xs)
+    assert (value, y, x) == (0.0, 0, 0) and type(y) is int and type(x) is int
+    assert deepest_point(np.zeros((4, 4), bool), none, none) == (0.0, (0, 0))
