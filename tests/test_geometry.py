@@ -4,6 +4,7 @@ the chain helpers, against direct (slow) computations."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -11,13 +12,17 @@ from scipy import ndimage as ndi
 
 from iseg_bench.geometry import (
     deepest_point,
+    footprint_radius,
+    interaction_pixels,
     label_components,
     largest_error_region,
     longest_run,
     padded_distance,
     pixels_inside,
     polyline_length,
+    stroke_inside,
 )
+from iseg_bench.types import Box, Click, ExtremePoints
 
 MASKS = arrays(bool, st.tuples(st.integers(1, 24), st.integers(1, 24)))
 EIGHT = np.ones((3, 3), bool)
@@ -125,3 +130,40 @@ def test_deepest_point_by_hand():
     value, (y, x) = deepest_point(mask, ys, xs)
     assert (value, y, x) == (0.0, 0, 0) and type(y) is int and type(x) is int
     assert deepest_point(np.zeros((4, 4), bool), none, none) == (0.0, (0, 0))
+
+
+def test_interaction_pixels_by_hand():
+    click = interaction_pixels(Click(3, 5, True), (10, 10))
+    assert click.dtype == np.int64 and click.tolist() == [[3, 5]]
+    pts = interaction_pixels(ExtremePoints(np.array([[1.4, 2.6], [0.2, 8.0], [9.0, 4.4],
+                                                     [5.0, 0.3]])), (10, 10))
+    assert pts.dtype == np.int64 and pts.tolist() == [[1, 3], [0, 8], [9, 4], [5, 0]]
+    box = interaction_pixels(Box(7, 9, 8, 9), (10, 10))
+    assert box.dtype == np.int64 and box.tolist() == [[7, 9], [8, 9]]
+    assert interaction_pixels(Box(2, 3, 2, 3), (10, 10)).tolist() == [[2, 3]]
+    with pytest.raises(TypeError, match="^unknown interaction str$"):
+        interaction_pixels("click", (10, 10))  # type: ignore[arg-type]
+
+
+def test_footprint_radius_by_hand():
+    # docs/robots/scribbler.md: rho^2 = 0, 1, 1, 5, 5, 10 for thickness 1, 2, 3, 4, 5, 7
+    for thickness, rho2 in ((1, 0), (2, 1), (3, 1), (4, 5), (5, 5), (7, 10)):
+        assert footprint_radius(thickness) == np.sqrt(rho2)
+
+
+def test_polyline_length_by_hand():
+    assert polyline_length(np.array([[2.0, 2.0]])) == 0.0
+    assert polyline_length(np.array([[0.0, 0.0], [3.0, 4.0]])) == 5.0
+    assert np.isclose(polyline_length(np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 2.0]])),
+                      1 + np.sqrt(2))
+
+
+def test_stroke_inside_needs_every_vertex_in_the_image():
+    allowed = np.ones((6, 8), bool)
+    assert stroke_inside(np.array([[0.0, 0.0], [5.0, 7.0]]), 1, allowed)
+    assert stroke_inside(np.array([[-0.4, 0.0]]), 1, allowed)        # rounds to row 0
+    for outside in ([-1.0, 2.0], [2.0, -1.0], [6.0, 2.0], [2.0, 8.0]):
+        assert not stroke_inside(np.array([[2.0, 2.0], outside]), 1, allowed)
+    hole = allowed.copy()
+    hole[2, 3] = False
+    assert not stroke_inside(np.array([[2.0, 1.0], [2.0, 5.0]]), 1, hole)
