@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import ndimage as ndi
 
 from iseg_bench.geometry import (
+    component_at,
     deepest_point,
     footprint_radius,
     interaction_pixels,
@@ -167,3 +168,13 @@ def test_stroke_inside_needs_every_vertex_in_the_image():
     hole = allowed.copy()
     hole[2, 3] = False
     assert not stroke_inside(np.array([[2.0, 1.0], [2.0, 5.0]]), 1, hole)
+
+
+def test_component_at_by_hand():
+    mask = np.zeros((4, 4), bool)
+    mask[0, 0] = mask[1, 1] = mask[3, 3] = True          # (0, 0) and (1, 1) touch diagonally
+    off = component_at(mask, 2, 2)
+    assert off.dtype == bool and not off.any()
+    eight = component_at(mask, 0, 0)
+    assert eight.dtype == bool and sorted(zip(*np.nonzero(eight))) == [(0, 0), (1, 1)]
+    assert sorted(zip(*np.nonzero(component_at(mask, 0, 0, 4)))) == [(0, 0)]
