@@ -12,7 +12,12 @@ from iseg_bench.errors import UsageError
 from iseg_bench.geometry import interaction_pixels
 from iseg_bench.masks import iou
 from iseg_bench.robots.full_image_allocator import (
+    AllocatorOptions,
     FullImageScribbleAllocator,
+    RankedErrorRegion,
+    _curve_chain,
+    _first_point_candidates,
+    _polyline,
     error_regions,
     region_ious,
     simulate_scribble,
@@ -232,3 +237,216 @@ def test_property_importance_and_inside(seed):
         px = interaction_pixels(s, target.shape)
         true_region = (target == e.region) & ~ignore
         assert len(px) and true_region[px[:, 0], px[:, 1]].all()
+
+
+# --- Tests written against the mutation report (docs/testing.md, "Mutation testing") ---
+
+
+def _row(*values):
+    return np.array([values], dtype=np.int64)
+
+
+@pytest.mark.parametrize("target, pred, regions, expected", [
+    # an id (9) above every region and prediction: the confusion must still hold it
+    (_row(1, 1, 2, 2, 9), _row(1, 2, 2, 2, 2), [1, 2, 3], [1 / 2, 2 / 4, 0.0]),
+    # a predicted id (9) that is no region: not counted as region 2's prediction
+    (_row(1, 1, 2, 2, 2), _row(1, 2, 2, 2, 9), [1, 2], [1 / 2, 2 / 4]),
+    # one pixel, predicted right: union 1, IoU 1
+    (_row(1), _row(1), [1], [1.0]),
+    # a region id above every id in the maps
+    (_row(1, 1, 2, 2), _row(1, 2, 2, 2), [1, 2, 3], [1 / 2, 2 / 3, 0.0]),
+])
+def test_region_ious_by_hand(target, pred, regions, expected):
+    ious = region_ious(target, pred, np.zeros(target.shape, bool), regions)
+    np.testing.assert_allclose(ious, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("target, pred, regions, expected", [
+    # (region, size, gain, first pixel) by hand: gain = (area / U_t + sum over the regions j
+    # that lose false positives of I_j / (U_j - c_j) - I_j / U_j) / N
+    (_row(1, 1, 2, 2, 9), _row(1, 2, 2, 9, 9), [1, 2],       # 9: in the image, no region
+     [(1, 1, (1 / 2 + (1 / 2 - 1 / 3)) / 2, 1), (2, 1, (1 / 3) / 2, 3)]),
+    (_row(1, 1, 2, 2, 9), _row(1, 2, 2, 2, 2), [1, 2, 3],
+     [(1, 1, (1 / 2 + (2 / 3 - 2 / 4)) / 3, 1)]),
+    (_row(1, 1, 2, 2), _row(1, 2, 2, 2), [1, 2, 3],          # 3: a region absent from both
+     [(1, 1, (1 / 2 + (2 / 2 - 2 / 3)) / 3, 1)]),
+    (_row(1, 1, 2, 2), _row(1, 2, 2, 3), [1, 2, 3],          # 3 predicted, union 1 -> 0
+     [(1, 1, (1 / 2 + (1 / 2 - 1 / 3)) / 3, 1), (2, 1, (1 / 3 + 0.0) / 3, 3)]),
+    (_row(1, 1, 2), _row(1, 2, 2), [1, 2],                   # region 2 left with union 1
+     [(1, 1, (1 / 2 + (1 / 1 - 1 / 2)) / 2, 1)]),
+])
+def test_error_regions_by_hand(target, pred, regions, expected):
+    errors = error_regions(target, np.zeros(target.shape, bool), pred, regions)
+    got = [(e.region, e.size, e.gain, e.first_pixel) for e in errors]
+    assert [(r, s, p) for r, s, _, p in got] == [(r, s, p) for r, s, _, p in expected]
+    np.testing.assert_allclose([g for _, _, g, _ in got], [g for _, _, g, _ in expected],
+                               rtol=0, atol=1e-12)
+
+
+def test_equal_gains_rank_the_larger_region_first():
+    def err(size, region, first):
+        return RankedErrorRegion(region, size, 0.25, first, (0, 0, 1, 1), np.ones((1, 1), bool))
+    ranked = sorted([err(3, 1, 0), err(5, 2, 7), err(5, 1, 9), err(5, 1, 4)],
+                    key=RankedErrorRegion.sort_key)
+    assert [(e.size, e.region, e.first_pixel) for e in ranked] == [
+        (5, 1, 4), (5, 1, 9), (5, 2, 7), (3, 1, 0)]
+
+
+def test_options_boundaries_messages_and_description():
+    AllocatorOptions(tries=1, thickness=1)
+    with pytest.raises(UsageError) as info:
+        AllocatorOptions(allocation="nope")
+    assert str(info.value) == ("full-image allocator: allocation must be one of free, "
+                               "per-region, got 'nope'")
+    with pytest.raises(UsageError, match="^full-image allocator: option tries"):
+        FullImageScribbleAllocator(tries="many")  # type: ignore[arg-type]
+    assert FullImageScribbleAllocator().describe() == {
+        "name": "full-image-allocator", "allocation": "free", "tries": 10, "thickness": 3,
+        "budget_per_region": 1.0}
+
+
+def test_allocate_passes_prediction_tries_and_thickness_on():
+    # One region (1) with a correct part (rows 0-7) and an error below it (rows 8-15,
+    # predicted 2): P0 lies in the correct part next to the error (doc step 1); each try
+    # takes 3 draws, so after allocate() the generator is where simulate_scribble with
+    # the same tries leaves it; the thickness is the option's.
+    target = np.ones((16, 16), np.int64)
+    target[:, 12:] = 2
+    pred = target.copy()
+    pred[8:, :12] = 2
+    ignore = np.zeros(target.shape, bool)
+    for tries, thickness in ((1, 1), (4, 3)):
+        alloc = FullImageScribbleAllocator("per-region", tries=tries, thickness=thickness)
+        rng = np.random.default_rng(3)
+        (s,) = alloc.allocate(target, ignore, pred, [1, 2], rng)
+        assert s.thickness == thickness and s.region == 1
+        y, x = s.points[0].astype(int)
+        assert y == 7 and x < 12                 # correct pixels touching row 8
+        ref = np.random.default_rng(3)
+        (err,) = error_regions(target, ignore, pred, [1, 2])
+        simulate_scribble(err, target, ignore, pred, ref, tries, thickness)
+        assert rng.integers(1 << 62) == ref.integers(1 << 62)
+
+
+def test_curve_passes_through_the_nearer_point_and_ends_at_the_farther():
+    p0 = np.array([10.0, 10.0])
+    near, far = np.array([10.0, 16.0]), np.array([10.0, 30.0])
+    for a, b in ((near, far), (far, near)):
+        chain = _curve_chain(p0, a, b)
+        assert tuple(chain[0]) == (10, 10) and tuple(chain[-1]) == (10, 30)
+        assert (chain[:, 0] == 10).all()          # collinear: the curve is the segment
+    # equal distances: a is the middle point and b the end
+    chain = _curve_chain(p0, np.array([10.0, 20.0]), np.array([20.0, 10.0]))
+    assert tuple(chain[-1]) == (20, 10)
+
+
+def test_polyline_keeps_every_fourth_pixel_and_the_last():
+    chain = np.stack([np.zeros(10, np.int64), np.arange(10)], axis=1)
+    v = _polyline(chain)
+    assert v.dtype == np.float64
+    np.testing.assert_array_equal(v[:, 1], [0, 4, 8, 9])
+
+
+def test_first_point_fallback_is_the_4_border_of_the_error():
+    # An L-shaped error region in the image corner, no correct pixel anywhere: P0 comes
+    # from the pixels of E with a 4-neighbour outside E (the image's outside counts).
+    e = np.zeros((8, 10), bool)
+    e[0:5, 0:3] = True                 # a 5 x 3 block at the corner
+    e[0:3, 3:7] = True                 # and a 3 x 4 arm; (3, 3) is the L's inside corner
+    err = RankedErrorRegion(1, int(e.sum()), 0.5, 0, (0, 0, 5, 7), e[:5, :7].copy())
+    got = {tuple(p) for p in _first_point_candidates(err, e, np.zeros_like(e))}
+    # (2, 2) touches (3, 3) only diagonally: interior
+    interior = {(1, 1), (2, 1), (3, 1), (1, 2), (2, 2), (1, 3), (1, 4), (1, 5)}
+    border = {(y, x) for y, x in zip(*np.nonzero(e))} - interior
+    assert got == border
+
+
+def test_scribble_ends_on_a_pixel_of_the_error_region():
+    # a and b are drawn from E's pixels (doc step 2) and the curve ends at the farther one;
+    # E sits away from the origin (box rows 14-21, cols 10-17) inside a large true region,
+    # so the first try already lies in T and its last point is that pixel of E.
+    target = np.ones((40, 40), np.int64)
+    pred = target.copy()
+    pred[14:22, 10:18] = 2
+    e = pred == 2
+    ignore = np.zeros(target.shape, bool)
+    (err,) = error_regions(target, ignore, pred, [1])
+    for seed in range(5):
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 1)
+        y, x = s.points[-1].astype(int)
+        assert e[y, x]
+
+
+def _thin_bar():
+    """Region 1: a 3-px-tall bar (rows 10-12, cols 2-37) whose right half is predicted 2."""
+    target = np.full((24, 40), 2, np.int64)
+    target[10:13, 2:38] = 1
+    pred = target.copy()
+    pred[10:13, 20:38] = 2
+    ignore = np.zeros(target.shape, bool)
+    (err,) = [e for e in error_regions(target, ignore, pred, [1, 2]) if e.region == 1]
+    return target, ignore, pred, err
+
+
+def test_fallback_lowers_the_thickness_one_step_at_a_time():
+    # Region 1 is a 3-px-tall bar whose right half is predicted 2. A 4-px stroke (footprint
+    # radius sqrt(5)) fits nowhere in it, a 3-px one (radius 1) fits along its middle row:
+    # the fallback tries 4, then 3 (doc: th = thickness, ..., 1) and returns thickness 3.
+    target, ignore, pred, err = _thin_bar()
+    for seed in range(3):
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 10, 4)
+        assert s.thickness == 3 and (s.points[:, 0] == 11).all()
+
+
+def test_equal_length_tries_keep_the_earlier_one():
+    # A one-pixel error E at (10, 10) inside region 1: the P0 candidates are its 8
+    # neighbours in raster order, a = b = E, so a try is the 2-px chain P0 -> E, of
+    # length sqrt(2) from a diagonal neighbour and 1 otherwise. The kept try is the first
+    # with a diagonal P0 (ties: the earlier try); the draws are 3 integers per try.
+    target = np.ones((21, 21), np.int64)
+    pred = target.copy()
+    pred[10, 10] = 2
+    ignore = np.zeros(target.shape, bool)
+    (err,) = error_regions(target, ignore, pred, [1])
+    neighbours = [(9, 9), (9, 10), (9, 11), (10, 9), (10, 11), (11, 9), (11, 10), (11, 11)]
+    for seed in range(4):
+        draws = np.random.default_rng(seed)
+        firsts = []
+        for _ in range(10):
+            firsts.append(neighbours[int(draws.integers(8))])
+            draws.integers(1)
+            draws.integers(1)
+        diagonal = [p for p in firsts if p[0] != 10 and p[1] != 10]
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed))
+        assert tuple(s.points[0].astype(int)) == diagonal[0]
+
+
+def test_fallback_keeps_the_longest_run_over_all_tries():
+    # The 3-px bar again, thickness 4: no try fits and th = 3 keeps the longest run of
+    # chain pixels on the middle row (erode(T, cross) = row 11, cols 3-36) over all ten
+    # tries (length along the chain; ties: the earlier try, then the earlier run). The
+    # tries are redrawn here from the documented draws: P0 from (10|11|12, 19), a and b
+    # from E's 54 pixels in raster order.
+    target, ignore, pred, err = _thin_bar()
+    for seed in range(3):
+        draws = np.random.default_rng(seed)
+        best, best_len = None, -1.0
+        for _ in range(10):
+            p0 = np.array([10 + int(draws.integers(3)), 19.0])
+            a, b = (np.array(divmod(int(draws.integers(54)), 18)) + (10, 20) for _ in "ab")
+            chain = _curve_chain(p0, a.astype(float), b.astype(float))
+            ok = (chain[:, 0] == 11) & (chain[:, 1] >= 3) & (chain[:, 1] <= 36)
+            start = None
+            for i in range(len(chain) + 1):
+                if i < len(chain) and ok[i]:
+                    start = i if start is None else start
+                    continue
+                if start is not None:
+                    run = chain[start:i]
+                    length = float(np.hypot(*np.diff(run, axis=0).T).sum())
+                    if length > best_len:
+                        best, best_len = run, length
+                    start = None
+        s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 10, 4)
+        assert s.thickness == 3
+        np.testing.assert_array_equal(s.points, best)

@@ -515,3 +515,227 @@ def test_scribble_in_region_argument_errors(kwargs, message):
             "is_positive": True, "thickness": 1, "boundary": "protect", **kwargs}
     with pytest.raises(ValueError, match=message):
         scribble_in_region(**args)
+
+
+# --- Tests written against the mutation report (docs/testing.md, "Mutation testing") ---
+
+
+def test_options_accept_a_graph_radius_below_one_pixel():
+    # Only radius <= 0 is refused (docs: "radius ... > 0").
+    assert ScribblerOptions(radius=0.5).radius == 0.5
+    with pytest.raises(UsageError, match="radius must be > 0"):
+        ScribblerOptions(radius=0.0)
+
+
+def test_largest_error_component_reads_the_prediction_by_default():
+    target = np.zeros((8, 8), bool)
+    target[1:4, 1:4] = True
+    pred = target.copy()
+    pred[6, 5:8] = True                      # a 3-px false positive, nothing missed
+    found = largest_error_component(target, np.zeros_like(target), pred)
+    assert found is not None
+    mask, positive = found
+    assert not positive and mask.sum() == 3 and mask[6, 5:8].all()
+
+
+def _opening_case(fraction, region):
+    out = davis_opening(region, fraction)
+    assert out.dtype == bool
+    return out
+
+
+def test_davis_opening_disc_of_radius_two():
+    # 5x5 square (area 25), fraction 0.8: r = 0.8 * 5 / 2 = 2 px. The disc dy^2 + dx^2 <= 4
+    # has 13 pixels; only the centre of the square holds it, so the opening is that disc.
+    region = np.zeros((9, 9), bool)
+    region[2:7, 2:7] = True
+    expected = np.zeros((9, 9), bool)
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            if dy * dy + dx * dx <= 4:
+                expected[4 + dy, 4 + dx] = True
+    assert expected.sum() == 13
+    np.testing.assert_array_equal(_opening_case(0.8, region), expected)
+
+
+def test_opened_region_replaces_the_component():
+    # The same 5x5 square as above inside a larger image: with opening 0.8 the stroke's
+    # centre line (thickness 1, Alg. 1's "none") lies in the 13-px disc that the opening
+    # leaves, whichever side of the crop the square is near.
+    region = np.zeros((30, 30), bool)
+    region[10:15, 10:15] = True
+    disc = np.zeros_like(region)
+    yy, xx = np.mgrid[:30, :30]
+    disc[(yy - 12) ** 2 + (xx - 12) ** 2 <= 4] = True
+    s = scribble_in_region(region, region, True, thickness=1, opening=0.8)
+    ys, xs = s.points.astype(int).T
+    assert disc[ys, xs].all()
+
+
+def test_davis_opening_stops_at_radius_one():
+    # 4x4 square, fraction 0.5: r = 0.5 * 4 / 2 = 1 px, not above 1: no opening at all
+    # (a cross of radius 1 would cut the four corners).
+    region = np.zeros((8, 8), bool)
+    region[2:6, 2:6] = True
+    np.testing.assert_array_equal(_opening_case(0.5, region), region)
+
+
+def test_davis_opening_shrinks_the_radius_by_a_tenth():
+    # Two 5-px pluses and one isolated pixel (area 11, no 3x3 block). fraction 0.9:
+    # r = 0.9 sqrt(11) / 2 = 1.49 -> the 3x3 disc empties everything; r = 1.34 -> the
+    # 5-px cross keeps both pluses and drops the isolated pixel.
+    region = np.zeros((12, 12), bool)
+    for cy, cx in ((2, 2), (2, 8)):
+        region[cy, cx - 1:cx + 2] = True
+        region[cy - 1:cy + 2, cx] = True
+    region[9, 5] = True
+    expected = region.copy()
+    expected[9, 5] = False
+    np.testing.assert_array_equal(_opening_case(0.9, region), expected)
+
+
+def test_davis_opening_returns_bool_for_integer_input():
+    region = np.zeros((9, 9), np.uint8)
+    region[2:7, 2:7] = 1
+    out = davis_opening(region, 0.8)
+    assert out.dtype == bool and out.sum() == 13
+
+
+@pytest.mark.parametrize("boundary", ["none", "protect"])
+def test_path_method_is_passed_on(boundary):
+    # A symmetric 1-px plus: its longest skeleton paths tie, and the two methods break the
+    # tie differently (docs step 6): "diameter" ends at the far end found from node 0,
+    # "every_node" starts at the first source. Here they give the same stroke run in
+    # opposite directions, from the scribbler and from the robot alike.
+    plus = np.zeros((9, 9), bool)
+    plus[4, 1:8] = True
+    plus[1:8, 4] = True
+    d = scribble_in_region(plus, plus, True, thickness=1, boundary=boundary)
+    e = scribble_in_region(plus, plus, True, thickness=1, boundary=boundary,
+                           path_method="every_node")
+    assert len(d.points) > 2
+    np.testing.assert_array_equal(e.points, d.points[::-1])
+    robot = MedialAxisScribbler(thickness=1, boundary=boundary, path_method="every_node")
+    r = robot.next_interaction(plus, np.zeros_like(plus), np.zeros_like(plus), [])
+    np.testing.assert_array_equal(r.points, e.points)
+
+
+def test_allow_keeps_one_bezier_curve_that_cuts_the_corner():
+    # An L of 1-px lines: one Bezier curve through the L's pixels bends inside the corner,
+    # off the L (Tab. 6 "allow": nothing keeps it in the region); "none" keeps every point
+    # on the L.
+    region = np.zeros((12, 12), bool)
+    region[2, 2:10] = True
+    region[2:10, 9] = True
+    allow = scribble_in_region(region, region, True, thickness=1, boundary="allow")
+    none = scribble_in_region(region, region, True, thickness=1, boundary="none")
+    ys, xs = allow.points.astype(int).T
+    assert not region[ys, xs].all()
+    ys, xs = none.points.astype(int).T
+    assert region[ys, xs].all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_clean_keeps_a_run_of_the_unmasked_curve(seed):
+    # "clean" computes the stroke on the whole component (as "allow" does) and keeps its
+    # longest run whose footprint stays in the true region: a contiguous slice of the
+    # "allow" chain (on these cases "protect", drawn on the eroded region, is not one).
+    target, ignore, pred, history = _random_case(seed)
+    allow, clean = (MedialAxisScribbler(boundary=b).next_interaction(
+        target, ignore, pred, history).points for b in ("allow", "clean"))
+    assert 0 < len(clean) <= len(allow)
+    assert any(np.array_equal(allow[i:i + len(clean)], clean)
+               for i in range(len(allow) - len(clean) + 1))
+
+
+def test_scribble_in_region_keeps_the_region_id():
+    region = np.zeros((10, 10), bool)
+    region[3:7, 2:8] = True
+    assert scribble_in_region(region, region, True, region_id=5).region == 5
+
+
+@pytest.mark.parametrize("offset", [(4, 4), (6, 8), (8, 6), (10, 12)])
+def test_stroke_does_not_depend_on_the_crop(offset):
+    # The robot works on a crop around the component (docs: "Cost"); that must be
+    # invisible. A random component (with its true region) in a window that ends 1 px past
+    # its bounding box is scribbled once alone and once embedded in a larger image at an
+    # even `offset` (half-pixel samples round to even, so only even shifts commute with
+    # the rounding): the strokes are the same up to the shift, for every option that reads
+    # the crop (opening, thickness of the erosion, boundary modes).
+    rng = np.random.default_rng(sum(offset))
+    for _ in range(3):
+        blob = ndi.binary_opening(rng.random((20, 24)) < 0.6, iterations=1)
+        lab, n = ndi.label(blob, np.ones((3, 3)))
+        if n == 0:
+            continue
+        comp = lab == 1 + int(np.argmax(np.bincount(lab.ravel())[1:]))
+        rows, cols = np.flatnonzero(comp.any(1)), np.flatnonzero(comp.any(0))
+        comp = comp[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        small = np.pad(comp, 1)
+        true_small = small | np.pad(rng.random(comp.shape) < 0.5, 1)
+        big = np.zeros((60, 70), bool)
+        true_big = np.ones((60, 70), bool)   # outside the small image: does not erode
+        oy, ox = offset
+        h, w = small.shape
+        big[oy:oy + h, ox:ox + w] = small
+        true_big[oy:oy + h, ox:ox + w] = true_small
+        for thickness, boundary, opening in ((1, "none", 0.3), (3, "protect", 0.0),
+                                             (3, "clean", 0.0), (3, "none", 0.0)):
+            a = scribble_in_region(small, true_small, True, thickness, boundary,
+                                   opening=opening)
+            b = scribble_in_region(big, true_big, True, thickness, boundary,
+                                   opening=opening)
+            np.testing.assert_array_equal(b.points - (oy, ox), a.points)
+            assert a.thickness == b.thickness
+
+
+def test_robot_checks_every_shape():
+    good = np.zeros((6, 6), bool)
+    good[2:4, 2:4] = True
+    robot = MedialAxisScribbler()
+    msg = r"must be the same \(H, W\)"
+    with pytest.raises(ValueError, match=msg):
+        robot.next_interaction(good, np.zeros((6, 5), bool), good, [])
+    with pytest.raises(ValueError, match=msg):
+        robot.next_interaction(good, good, np.zeros((5, 6), bool), [])
+    cube = np.zeros((2, 6, 6), bool)
+    cube[:, 2:4, 2:4] = True
+    with pytest.raises(ValueError, match=msg):
+        robot.next_interaction(cube, cube, cube, [])
+
+
+def test_exact_error_messages():
+    robot = MedialAxisScribbler()
+    empty = np.zeros((6, 6), bool)
+    with pytest.raises(SampleError) as info:
+        robot.next_interaction(empty, empty, empty, [])
+    assert str(info.value) == "the target is empty outside the ignore mask: no stroke"
+    with pytest.raises(ValueError) as info2:
+        scribble_in_region(empty, empty, True)
+    assert str(info2.value) == "empty error component"
+
+
+def test_robot_reads_nonzero_integer_masks_as_true():
+    # Masks are read as bool: every non-zero value is True (here 2, whose bitwise
+    # complement is not "false"). A negative stroke under "protect" keeps its whole
+    # footprint off the target, and ignored pixels are no error.
+    target = np.zeros((20, 20), np.uint8)
+    target[4:16, 4:10] = 2
+    pred = target.copy()
+    pred[4:16, 10] = 2                       # a 1-px-wide false positive along the object
+    ignore = np.zeros_like(target)
+    ignore[4:8, 10] = 2                      # its top 4 px are ignored
+    robot = MedialAxisScribbler(boundary="protect")
+    as_int = robot.next_interaction(target, ignore, pred, [Click(0, 0, True)])
+    as_bool = robot.next_interaction(target > 0, ignore > 0, pred > 0, [Click(0, 0, True)])
+    assert as_int == as_bool and not as_bool.is_positive and as_bool.thickness == 1
+    assert sorted(map(tuple, as_bool.points.astype(int))) == [(y, 10) for y in range(8, 16)]
+
+
+def test_scribble_in_region_reads_nonzero_as_true():
+    region = np.zeros((12, 16), bool)
+    region[3:9, 2:14] = True
+    two = region.astype(np.uint8) * 2
+    for boundary in ("none", "protect"):
+        assert (scribble_in_region(two, two, True, boundary=boundary)
+                == scribble_in_region(region, region, True, boundary=boundary))
