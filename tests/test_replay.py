@@ -221,3 +221,18 @@ def test_missing_or_binary_files_and_an_unstarted_robot_are_refused(tmp_path):
     assert ReplayRobot.complete_options({"file": file})["sha256"] == sha
     given = {"file": file, "sha256": "f" * 64}         # a given hash is kept, then checked
     assert ReplayRobot.complete_options(given) == given
+
+
+def test_replay_in_the_lockstep_loop_follows_each_sample(tmp_path):
+    """With --batch-size 3 the samples in flight share one replay robot: each must still get
+    its own recorded clicks, so the records equal those of the run replayed."""
+    common = ["run", "--model", "instant", "--dataset", "synthetic", "--limit", "5",
+              "--max-clicks", "4", "--no-progress"]
+    first = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "orig")])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(main, [*common, "--robot", "replay", "--batch-size", "3",
+                                      "--robot-opt", f"file={tmp_path / 'orig'}",
+                                      "--out", str(tmp_path / "replay")])
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "replay" / "records.csv").read_bytes() == \
+        (tmp_path / "orig" / "records.csv").read_bytes()
