@@ -124,12 +124,12 @@ def write_records(records: pd.DataFrame, out_dir: Path) -> None:
     records[keys + timing].to_csv(Path(out_dir) / TIMINGS_CSV, index=False)
 
 
-def load_records(run_dir: Path, text_ids: bool = False) -> pd.DataFrame:
+def load_records(run_dir: Path) -> pd.DataFrame:
     """records.csv of a run folder with its timing columns joined back (row by row);
-    `text_ids`: read ``sample_id`` as text, so "007" stays "007" (not the integer 7)."""
+    ``sample_id`` is read as text, as samples name themselves ("007" stays "007", not the
+    integer 7)."""
     run_dir = Path(run_dir)
-    records = pd.read_csv(run_dir / RECORDS_CSV,
-                          dtype={"sample_id": str} if text_ids else None)
+    records = pd.read_csv(run_dir / RECORDS_CSV, dtype={"sample_id": str})
     if (run_dir / TIMINGS_CSV).exists():
         timings = pd.read_csv(run_dir / TIMINGS_CSV)
         for c in timings.columns:

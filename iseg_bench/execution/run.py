@@ -28,6 +28,7 @@ from iseg_bench.execution.describe import describe_context, record_description
 from iseg_bench.execution.evaluation import (
     build_context,
     check_batch_size,
+    evaluate_unit,
     evaluate_units,
     load_dataset,
 )
@@ -108,7 +109,7 @@ def iterate_results(config: RunConfig, protocol: Protocol, dataset: Dataset,
     for unit in units:
         if on_unit is not None:
             on_unit(unit.unit_id)
-        yield from evaluate_units(protocol, ctx, [unit], 1)
+        yield evaluate_unit(protocol, ctx, unit)
     if on_unit is not None:
         on_unit(None)
 

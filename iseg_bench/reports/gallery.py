@@ -74,7 +74,7 @@ def worst_samples(run_dir: Path, n: int, at: int | None = None, by: Worst = "iou
         raise UsageError("--worst must be at least 1")
     if at is not None and not 1 <= at <= k_max:
         raise UsageError(f"--at {at} is not in 1..{k_max} (the run's interactions)")
-    curves = click_curves(load_records(Path(run_dir), text_ids=True), k_max, config.stop_at_iou)
+    curves = click_curves(load_records(Path(run_dir)), k_max, config.stop_at_iou)
     if by == "noc":
         values = metrics.noc(curves.iou, threshold, config.compat).astype(np.float64)
         order = np.argsort(-values, kind="stable")

@@ -118,7 +118,7 @@ def replay(run_dir: Path, sample_id: str, upto: int | None = None,
     """
     run_dir = Path(run_dir)
     config = run_config(run_dir)
-    rows = sample_records(load_records(run_dir, text_ids=True), sample_id, run_dir)
+    rows = sample_records(load_records(run_dir), sample_id, run_dir)
     if upto is not None:
         rows = rows[rows["interaction"] <= upto]
     dataset = get_dataset(config.dataset, data_root or config.data_root,
