@@ -10,10 +10,8 @@ deterministic on this machine is reported, never shown silently.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +21,9 @@ from iseg_bench.config import RunConfig
 from iseg_bench.datasets.registry import get_dataset
 from iseg_bench.errors import RunFolderError, UsageError
 from iseg_bench.protocols.session import ObjectSession, ObjectState, step
+from iseg_bench.robots.replay import parse_interaction
 from iseg_bench.run_folder import RECORDS_CSV, load_records, read_config
-from iseg_bench.types import Interaction, Sample, interaction_from_json
+from iseg_bench.types import Interaction, Sample
 
 #: largest |replayed IoU - recorded IoU| still counted as the same prediction
 IOU_TOLERANCE = 1e-9
@@ -89,17 +88,6 @@ def sample_records(records: pd.DataFrame, sample_id: str, run_dir: Path) -> pd.D
     return rows
 
 
-def row_interaction(row: pd.Series) -> Interaction:
-    """The interaction of one records.csv row (a click's y, x; a stroke's points as JSON
-    text and thickness)."""
-    d: dict[str, Any] = {"kind": row["kind"], "is_positive": bool(row["is_positive"])}
-    if row["kind"] == "click":
-        d.update(y=int(row["y"]), x=int(row["x"]))
-    else:
-        d.update(points=json.loads(str(row["points"])), thickness=int(row["thickness"]))
-    return interaction_from_json(d)
-
-
 def replay(run_dir: Path, sample_id: str, upto: int | None = None,
            data_root: str | None = None) -> Replay:
     """Make the predictions of `sample_id` after interactions 1..`upto` again.
@@ -134,7 +122,9 @@ def replay(run_dir: Path, sample_id: str, upto: int | None = None,
     state = ObjectState.start(sample)
     interactions, masks = [], []
     for _, row in rows.iterrows():
-        interaction = row_interaction(row)
+        interaction = parse_interaction(   # the replay robot's reading of a records row
+            row.dropna().to_dict(), f"{run_dir}: sample {sample_id}, interaction "
+                                    f"{row['interaction']}")
         step(session, state, [interaction])
         interactions.append(interaction)
         masks.append(state.pred.copy())
