@@ -23,6 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from iseg_bench.geometry.distance import padded_distance
 from iseg_bench.robots.clicker import CenterOfErrorClicker, LargestRegionCenterClicker
 
 FIRST_CLICK_INNER_K = 1.7
@@ -49,16 +50,6 @@ def largest_error_click(pred: np.ndarray, target: np.ndarray,
         return None
     c = LargestRegionCenterClicker().next_interaction(target, ignore, pred, [])
     return c.y, c.x, c.is_positive
-
-
-def padded_distance(mask: np.ndarray, mask_size: int) -> np.ndarray:
-    """OpenCV's L2 distance transform of bool (H, W) `mask` after a 1-pixel zero border (so
-    the image edge counts as background), border removed: (H, W) float32 px. `mask_size` 0
-    is the exact transform, 3 or 5 OpenCV's chamfer approximations (the released calls use
-    0 for the first click and 5 for the next clicks)."""
-    padded = np.pad(mask.astype(np.uint8), 1)
-    out: np.ndarray = cv2.distanceTransform(padded, cv2.DIST_L2, mask_size)[1:-1, 1:-1]
-    return out
 
 
 def emc_first_click(target: np.ndarray, rng: np.random.Generator) -> tuple[int, int, bool] | None:
