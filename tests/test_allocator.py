@@ -450,3 +450,34 @@ def test_fallback_keeps_the_longest_run_over_all_tries():
         s = simulate_scribble(err, target, ignore, pred, np.random.default_rng(seed), 10, 4)
         assert s.thickness == 3
         np.testing.assert_array_equal(s.points, best)
+
+
+class ScriptedDraws:
+    """Stands in for the generator: ``integers(n)`` returns the scripted indices in order."""
+
+    def __init__(self, draws):
+        self.draws = list(draws)
+
+    def integers(self, n):
+        value = self.draws.pop(0)
+        assert 0 <= value < n
+        return value
+
+
+def test_a_valid_short_try_beats_the_fallback_run_of_a_longer_invalid_one():
+    # Region 1 is the square rows/cols 5-24; it is predicted only at (14, 15), so P0 has that
+    # one candidate and E is the other 399 pixels (raster order: (y, x) -> 20 (y - 5) + x - 5,
+    # less 1 after (14, 15)). Try 1: a = b = (14, 14): the chain (14, 15) -> (14, 14), length
+    # 1, fits in the square at thickness 3. Try 2: a = b = (14, 5): control point (14, 0), so
+    # the curve reaches x = 3.75 (t = 3/4), outside the square. The kept scribble is try 1
+    # (Sec. 4: the longest try that fits), not the fallback's 10-px run of try 2.
+    target = np.zeros((30, 30), np.int64)
+    target[5:25, 5:25] = 1
+    pred = np.zeros_like(target)
+    pred[14, 15] = 1
+    ignore = np.zeros(target.shape, bool)
+    (err,) = error_regions(target, ignore, pred, [0, 1])
+    draws = ScriptedDraws([0, 189, 189, 0, 180, 180])
+    s = simulate_scribble(err, target, ignore, pred, draws, tries=2)
+    assert s.thickness == 3 and not draws.draws
+    np.testing.assert_array_equal(s.points, [[14, 15], [14, 14]])

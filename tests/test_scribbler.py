@@ -509,6 +509,8 @@ def test_bad_robot_options_are_named(options, message):
     ({"opening": -0.1}, r"opening must be in \[0, 1\), got -0.1"),
     ({"true_region": np.ones((3, 4), bool)}, r"component \(4, 4\) and true_region \(3, 4\)"),
     ({"component": np.zeros((4, 4), bool)}, "empty error component"),
+    ({"true_region": np.zeros((4, 4), bool)}, "does not overlap true_region: no 'protect'"),
+    ({"true_region": np.zeros((4, 4), bool), "boundary": "clean"}, "no 'clean' stroke"),
 ])
 def test_scribble_in_region_argument_errors(kwargs, message):
     args = {"component": np.ones((4, 4), bool), "true_region": np.ones((4, 4), bool),
@@ -739,3 +741,20 @@ def test_scribble_in_region_reads_nonzero_as_true():
     for boundary in ("none", "protect"):
         assert (scribble_in_region(two, two, True, boundary=boundary)
                 == scribble_in_region(region, region, True, boundary=boundary))
+
+
+def test_crop_margin_holds_a_thick_stroke_footprint():
+    # Thickness 16: the footprint's radius is 8 px (rho^2 in [64, 81), see
+    # test_footprint_covers_random_chains). The only pixels outside the true region are
+    # column 88, 8 px right of the component's last pixel (80), so "protect" must stop the
+    # centre line at column 79 (9 px away), and the painted stroke must not reach column 88.
+    component = np.zeros((100, 120), dtype=bool)
+    component[50, 20:81] = True
+    true_region = np.ones_like(component)
+    true_region[:, 88] = False
+    s = scribble_in_region(component, true_region, True, thickness=16, boundary="protect")
+    assert s.thickness == 16
+    assert set(s.points[:, 0]) == {50.0}
+    assert (s.points[:, 1].min(), s.points[:, 1].max()) == (20.0, 79.0)
+    pix = interaction_pixels(s, component.shape)
+    assert pix[:, 1].max() < 88

@@ -92,7 +92,8 @@ def region_ious(target: np.ndarray, pred: np.ndarray, ignore: np.ndarray,
     ids = np.asarray(regions, dtype=np.int64)
     inter = conf[ids, ids].astype(np.float64)
     union = conf[ids, :].sum(1) + conf[:, ids].sum(0) - inter
-    ious: np.ndarray = np.divide(inter, union, out=np.zeros(len(ids)), where=union > 0)
+    # inter <= union and inter = 0 where union = 0: dividing by max(union, 1) scores 0 there
+    ious: np.ndarray = inter / np.maximum(union, 1)
     return ious
 
 
@@ -131,9 +132,9 @@ def error_regions(target: np.ndarray, ignore: np.ndarray, pred: np.ndarray,
         counts[:, ~in_image] = 0
         # IoU changes of the regions that lose false positives: I_j/(U_j - c_j) - I_j/U_j
         shrunk = union[None, :] - counts
-        before = np.divide(inter, union, out=np.zeros(size), where=union > 0)
-        after = np.divide(np.broadcast_to(inter, shrunk.shape), shrunk,
-                          out=np.zeros(shrunk.shape), where=shrunk > 0)
+        # the counts are false positives of j, so inter_j <= shrunk_j (both 0 together)
+        before = inter / np.maximum(union, 1)
+        after = inter[None, :] / np.maximum(shrunk, 1)
         delta = np.where(counts > 0, after - before[None, :], 0.0).sum(1)
         sizes = comps.sizes
         for c in range(1, k):
@@ -157,9 +158,7 @@ def _first_point_candidates(err: RankedErrorRegion, true_region: np.ndarray,
     if not touch.any():
         inner = cv2.erode(e, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)),
                           borderType=cv2.BORDER_CONSTANT, borderValue=0)
-        touch = e.astype(bool) & ~inner.astype(bool)
-        if not touch.any():
-            touch = e.astype(bool)
+        touch = e.astype(bool) & ~inner.astype(bool)   # never empty: E is finite, its frame 0
     candidates: np.ndarray = np.argwhere(touch) + np.array([Y0, X0])
     return candidates
 
@@ -217,16 +216,13 @@ def simulate_scribble(err: RankedErrorRegion, target: np.ndarray, ignore: np.nda
         return best
     for th in range(int(thickness), 0, -1):
         allowed = erode(true_region, stroke_footprint(th))
-        runs = []
-        for chain in chains:
-            run = longest_run(chain, pixels_inside(chain, allowed))
-            if run is not None:
-                runs.append(run)
-        lengths = [polyline_length(r.astype(np.float64)) for r in runs]
-        for k in sorted(range(len(runs)), key=lambda k: (-lengths[k], k)):
-            cand = Scribble(runs[k].astype(np.float64), True, th, err.region)
-            if stroke_inside(cand.points, cand.thickness, true_region):
-                return cand
+        runs = [run for run in (longest_run(chain, pixels_inside(chain, allowed))
+                                for chain in chains) if run is not None]
+        if runs:
+            # consecutive chain pixels are 8-adjacent: drawn at th, the run stays in T by the
+            # footprint property (geometry.stroke_footprint); max keeps the earliest longest
+            longest = max(runs, key=lambda run: polyline_length(run.astype(np.float64)))
+            return Scribble(longest.astype(np.float64), True, th, err.region)
     raise AssertionError("unreachable: P0 lies in the true region")  # pragma: no cover
 
 

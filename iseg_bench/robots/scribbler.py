@@ -162,8 +162,8 @@ def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positi
         `thickness`, or smaller for a region too thin for it under "protect"/"clean".
 
     Raises:
-        ValueError: empty component, bad shapes, thickness < 1, opening outside [0, 1) or
-            an unknown mode.
+        ValueError: empty component, bad shapes, thickness < 1, opening outside [0, 1), an
+            unknown mode, or (under "protect"/"clean") a component outside `true_region`.
     """
     if boundary not in BOUNDARY_MODES:
         raise ValueError(f"boundary must be one of {BOUNDARY_MODES}, got {boundary!r}")
@@ -195,8 +195,9 @@ def scribble_in_region(component: np.ndarray, true_region: np.ndarray, is_positi
             allowed = comp & erode(true_c, stroke_footprint(th))
             if allowed.any():
                 break
-        else:   # only if the rasteriser paints more than one pixel at thickness 1
-            raise AssertionError("no thickness fits the region")
+        else:   # at thickness 1 the footprint is one pixel: allowed = comp & true_c
+            raise ValueError("the error component does not overlap true_region: no "
+                             f"{boundary!r} stroke can stay inside it")
         ctrl = skeleton_path(allowed, radius, seed, path_method)
         return bezier_chain(ctrl, allowed), th
 
