@@ -1,7 +1,9 @@
-"""Shared test fixtures: the real benchmark data root.
+"""Shared test fixtures: the real benchmark data root; Hypothesis's CI profile.
 
 The data lives outside the repository (../shared/datasets, or $ISEG_BENCH_DATA). Locally a
-missing folder skips the tests that need it; under CI=true it is a failure.
+missing folder skips the tests that need it; under CI=true it is a failure. Under CI=true
+Hypothesis draws the same examples on every run (derandomize), so a CI result, and the
+coverage gate of .ci/run (docs/testing.md), can be reproduced.
 """
 
 from __future__ import annotations
@@ -10,8 +12,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+settings.register_profile("ci", derandomize=True)
+if _in_ci():
+    settings.load_profile("ci")
 
 
 def _data_root() -> Path:
@@ -25,7 +37,7 @@ def data_root() -> Path:
     root = _data_root()
     if not (root / "GrabCut").is_dir():
         message = f"benchmark data not found at {root} (set ISEG_BENCH_DATA)"
-        if os.environ.get("CI", "").lower() == "true":
+        if _in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return root
