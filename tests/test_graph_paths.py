@@ -162,15 +162,20 @@ def test_weighted_random_trees():
 
 
 def test_forest_rejects_cycles_and_handles_single_nodes():
-    with pytest.raises(ValueError):
+    cycle = "^the graph is not a forest \\(it has a cycle\\)$"
+    with pytest.raises(ValueError, match=cycle):
         gp.longest_path_in_forest(3, np.array([0, 1, 0]), np.array([1, 2, 2]),
                                   np.ones(3))
+    # a square 0-1-2-3 beside an edge (4, 5): 5 edges on 6 nodes, but still a cycle
+    i, j, w = _edges((0, 1, 1.0), (0, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0), (4, 5, 1.0))
+    with pytest.raises(ValueError, match=cycle):
+        gp.longest_path_in_forest(6, i, j, w)
     path, length = gp.longest_path_in_forest(3, np.zeros(0, np.int64), np.zeros(0, np.int64),
                                              np.zeros(0))
     assert path.tolist() == [0] and length == 0.0
     with pytest.raises(ValueError):
         gp.skeleton_longest_path(np.zeros((3, 3), bool))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^unknown method 'nope'; use 'diameter' or "):
         gp.skeleton_longest_path(np.ones((1, 1), bool), method="nope")
 
 

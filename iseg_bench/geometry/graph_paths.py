@@ -297,13 +297,9 @@ def longest_path_in_forest(n: int, i: np.ndarray, j: np.ndarray,
     """
     if n < 1:
         raise ValueError("the graph has no node")
-    if len(w) > n - 1:
-        raise ValueError("the graph is not a forest (more edges than nodes - 1)")
-    if len(w) == 0:
-        return np.array([0], dtype=np.int64), 0.0
     adj = _adjacency(n, i, j, w)
     ncomp, labels = csgraph.connected_components(adj, directed=False)
-    if len(w) != n - ncomp:
+    if len(w) != n - ncomp:     # a forest has n - (number of trees) edges
         raise ValueError("the graph is not a forest (it has a cycle)")
     roots = _farthest_per_component(labels, np.zeros(n))
     d1 = csgraph.dijkstra(adj, directed=False, indices=roots, min_only=True)
