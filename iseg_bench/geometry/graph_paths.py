@@ -331,17 +331,16 @@ def longest_path_every_node(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray,
     if n < 1:
         raise ValueError("the graph has no node")
     adj = _adjacency(n, i, j, w)
-    far, lens = [], []                  # per source: farthest node, its distance
+    length = np.empty(n)                # per source: the distance to its farthest node
     for start in range(0, n, chunk):
-        dist = csgraph.dijkstra(adj, directed=False,
-                                indices=np.arange(start, min(n, start + chunk)))
-        dist[~np.isfinite(dist)] = -1.0     # unreachable: below every distance (>= 0)
-        far.append(np.argmax(dist, axis=1))     # first maximum: the lowest end node
-        lens.append(dist[np.arange(len(dist)), far[-1]])
-    length = np.concatenate(lens)
-    src = int(np.argmax(length))        # first maximum: the lowest source
-    _, pred = csgraph.dijkstra(adj, directed=False, indices=src, return_predecessors=True)
-    return _path_from_predecessors(pred, int(np.concatenate(far)[src])), float(length[src])
+        src = np.arange(start, min(n, start + chunk))
+        dist = csgraph.dijkstra(adj, directed=False, indices=src)
+        length[src] = np.max(dist, axis=1, where=np.isfinite(dist), initial=0.0)
+    best = int(np.argmax(length))       # first maximum: the lowest source
+    dist, pred = csgraph.dijkstra(adj, directed=False, indices=best, return_predecessors=True)
+    reach = np.flatnonzero(np.isfinite(dist))
+    end = int(reach[np.argmax(dist[reach])])    # first maximum: the lowest end node
+    return _path_from_predecessors(pred, end), float(length[best])
 
 
 def skeleton_longest_path(skeleton: np.ndarray, radius: float = DEFAULT_RADIUS,
