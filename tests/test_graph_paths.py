@@ -1,8 +1,9 @@
 """Tests for the skeleton-graph steps of ScribbleSeg Alg. 1 (iseg_bench.geometry.graph_paths):
 the cached medial axis equals skimage's, the MSF has NetworkX's minimum spanning forest weight
-(and equals the library's literal cycle-removal loop), and the tree-diameter longest path has
-the length of NetworkX's all-pairs Dijkstra maximum. The NetworkX oracles share no code
-(edge order, adjacency) with the module under test."""
+and equals Alg. 1's literal cycle-removal loop (written here on NetworkX's find_cycle), the
+tree-diameter longest path has the length of NetworkX's all-pairs Dijkstra maximum, and the
+tie rules hold on hand-drawn graphs and skeletons. The NetworkX oracles share no code (edge
+order, adjacency) with the module under test."""
 
 from __future__ import annotations
 
@@ -72,13 +73,32 @@ def _random_graph(seed: int):
     return len(pts), i, j, w
 
 
+def _remove_cycles_literally(n, i, j, w) -> list[tuple[int, int, float]]:
+    """Alg. 1 lines 4-11 as written: while NetworkX finds a cycle, remove its heaviest edge,
+    ties by the documented order (weight, smaller node, larger node); the remaining edges
+    as sorted (i, j, w) triples."""
+    g = _nx_forest(n, i, j, w)
+    while True:
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            break
+        a, b = max(((e[0], e[1]) for e in cycle),
+                   key=lambda e: (g.edges[e]["weight"], min(e), max(e)))
+        g.remove_edge(a, b)
+    return sorted((min(a, b), max(a, b), d["weight"]) for a, b, d in g.edges(data=True))
+
+
+def _triples(edges) -> list[tuple[int, int, float]]:
+    return list(zip(edges[0].tolist(), edges[1].tolist(), edges[2].tolist()))
+
+
 @pytest.mark.parametrize("seed", range(60))
 def test_msf_equals_iterative_cycle_removal(seed):
     n, i, j, w = _random_graph(seed)
     fast = gp.minimum_spanning_forest(n, i, j, w)
-    slow = gp.remove_cycles_iteratively(n, i, j, w)
-    for a, b in zip(fast, slow):
-        assert np.array_equal(a, b)
+    assert _triples(fast) == _remove_cycles_literally(n, i, j, w)
+    assert fast[0].dtype == fast[1].dtype == np.int64 and fast[2].dtype == np.float64
     g = _nx_forest(n, *fast)
     assert nx.is_forest(g)
     full = _nx_forest(n, i, j, w)
@@ -142,15 +162,20 @@ def test_weighted_random_trees():
 
 
 def test_forest_rejects_cycles_and_handles_single_nodes():
-    with pytest.raises(ValueError):
+    cycle = "^the graph is not a forest \\(it has a cycle\\)$"
+    with pytest.raises(ValueError, match=cycle):
         gp.longest_path_in_forest(3, np.array([0, 1, 0]), np.array([1, 2, 2]),
                                   np.ones(3))
+    # a square 0-1-2-3 beside an edge (4, 5): 5 edges on 6 nodes, but still a cycle
+    i, j, w = _edges((0, 1, 1.0), (0, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0), (4, 5, 1.0))
+    with pytest.raises(ValueError, match=cycle):
+        gp.longest_path_in_forest(6, i, j, w)
     path, length = gp.longest_path_in_forest(3, np.zeros(0, np.int64), np.zeros(0, np.int64),
                                              np.zeros(0))
     assert path.tolist() == [0] and length == 0.0
     with pytest.raises(ValueError):
         gp.skeleton_longest_path(np.zeros((3, 3), bool))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^unknown method 'nope'; use 'diameter' or "):
         gp.skeleton_longest_path(np.ones((1, 1), bool), method="nope")
 
 
@@ -177,3 +202,128 @@ def test_eight_neighbour_fast_path_equals_kdtree(seed):
     ref = np.sort(ref, axis=1)
     ref = ref[np.lexsort((ref[:, 1], ref[:, 0]))] if len(ref) else ref.reshape(0, 2)
     assert np.array_equal(np.stack([i, j], axis=1).reshape(-1, 2), ref.reshape(-1, 2))
+
+
+def _edges(*triples):
+    i, j, w = zip(*triples)
+    return np.array(i, dtype=np.int64), np.array(j, dtype=np.int64), np.array(w, dtype=float)
+
+
+def test_cycle_removal_tie_is_smaller_node_first():
+    # the 5-cycle 0-4-1-2-3-0 with equal weights: the heaviest edge under (weight, smaller
+    # node, larger node) is (2, 3); ordering by the larger node first would drop (1, 4)
+    i, j, w = _edges((0, 3, 1.0), (0, 4, 1.0), (1, 2, 1.0), (1, 4, 1.0), (2, 3, 1.0))
+    assert _triples(gp.minimum_spanning_forest(5, i, j, w)) == [
+        (0, 3, 1.0), (0, 4, 1.0), (1, 2, 1.0), (1, 4, 1.0)]
+    # weight comes before the node numbers: the heavier (0, 1) goes, not (2, 3)
+    i, j, w = _edges((0, 1, 2.0), (0, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0))
+    assert _triples(gp.minimum_spanning_forest(4, i, j, w)) == [
+        (0, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0)]
+
+
+def test_cycle_removal_without_edges_and_with_isolated_nodes():
+    empty = np.zeros(0, dtype=np.int64)
+    for n in (1, 3):
+        fi, fj, fw = gp.minimum_spanning_forest(n, empty, empty, np.zeros(0))
+        assert len(fi) == len(fj) == len(fw) == 0
+    # a triangle 1-2-3 beside the isolated nodes 0 and 4, and a lone edge (5, 6)
+    i, j, w = _edges((1, 2, 1.0), (1, 3, 1.5), (2, 3, 1.0), (5, 6, 3.0))
+    assert _triples(gp.minimum_spanning_forest(7, i, j, w)) == [
+        (1, 2, 1.0), (2, 3, 1.0), (5, 6, 3.0)]
+
+
+# Hand-drawn trees for the tie rules of the two longest-path methods (docs/robots/
+# scribbler.md, step 6). Diameter: root = the component's lowest node, a = the lowest node
+# farthest from it, b = the lowest node farthest from a, path a -> b; the longest diameter
+# wins, ties to the component with the lowest node. Every node: the first source (lowest
+# node) whose farthest node is farthest wins, path from it to its lowest farthest node.
+_STAR = (4, _edges((0, 1, 1.0), (0, 2, 1.0), (0, 3, 1.0)))      # centre 0, leaves 1, 2, 3
+_LINE = (3, _edges((0, 1, 1.0), (1, 2, 1.0)))                   # 0 - 1 - 2
+_TWO_TIED = (4, _edges((0, 1, 2.0), (2, 3, 2.0)))               # two trees, same diameter
+_LATER_LONGER = (5, _edges((0, 1, 1.0), (2, 3, 1.0), (3, 4, 1.0)))
+_ISOLATED_FIRST = (3, _edges((1, 2, 1.0),))                     # node 0 has no edge
+# 2 - 0 - 1 - 3, unit weights: the root 0 lies inside; its farthest node is a = 3 (at 2),
+# and a's farthest is 2 (at 3). Every node: sources 0 and 1 reach 2 only; source 2 reaches 3.
+_ROOT_INSIDE = (4, _edges((0, 1, 1.0), (0, 2, 1.0), (1, 3, 1.0)))
+
+_TREES = {
+    #                 (diameter path, every-node path, length)
+    "star": (_STAR, [1, 0, 2], [1, 0, 2], 2.0),
+    "line": (_LINE, [2, 1, 0], [0, 1, 2], 2.0),
+    "two tied trees": (_TWO_TIED, [1, 0], [0, 1], 2.0),
+    "later tree longer": (_LATER_LONGER, [4, 3, 2], [2, 3, 4], 2.0),
+    "isolated first node": (_ISOLATED_FIRST, [2, 1], [1, 2], 1.0),
+    "root inside": (_ROOT_INSIDE, [3, 1, 0, 2], [2, 0, 1, 3], 3.0),
+}
+
+
+@pytest.mark.parametrize("name", _TREES)
+def test_longest_path_tie_rules_on_hand_drawn_trees(name):
+    (n, (i, j, w)), diameter_path, every_path, length = _TREES[name]
+    path, got = gp.longest_path_in_forest(n, i, j, w)
+    assert path.tolist() == diameter_path and path.dtype == np.int64 and got == length
+    for chunk in (1, 2, 256):
+        path, got = gp.longest_path_every_node(n, i, j, w, chunk=chunk)
+        assert path.tolist() == every_path and path.dtype == np.int64 and got == length
+        assert isinstance(got, float)
+
+
+@pytest.mark.parametrize("method", [gp.longest_path_in_forest, gp.longest_path_every_node])
+def test_longest_path_without_edges(method):
+    empty = np.zeros(0, dtype=np.int64)
+    for n in (1, 3):
+        path, length = method(n, empty, empty, np.zeros(0))
+        assert path.tolist() == [0] and path.dtype == np.int64
+        assert length == 0.0 and isinstance(length, float)
+    with pytest.raises(ValueError, match="^the graph has no node$"):
+        method(0, empty, empty, np.zeros(0))
+
+
+def test_skeleton_longest_path_radius_and_default_method():
+    diagonal = np.eye(4, dtype=bool)
+    pts, length = gp.skeleton_longest_path(diagonal)
+    # raster order is the diagonal's order; root 0, a = node 3, path 3 -> 0
+    assert pts.tolist() == [[3, 3], [2, 2], [1, 1], [0, 0]] and pts.dtype == np.float64
+    assert length == pytest.approx(3 * math.sqrt(2))
+    # radius 1 joins no diagonal pixels: four single nodes, the first one wins
+    pts, length = gp.skeleton_longest_path(diagonal, radius=1.0)
+    assert pts.tolist() == [[0, 0]] and length == 0.0
+    with pytest.raises(ValueError, match="^empty skeleton$"):
+        gp.skeleton_longest_path(np.zeros((3, 3), bool))
+
+
+@pytest.mark.parametrize(("shape", "line", "path"), [
+    # a one-pixel line is its own medial axis; path from the last raster node to the first
+    ((5, 3), (slice(None), 1), [[4, 1], [3, 1], [2, 1], [1, 1], [0, 1]]),
+    ((3, 5), (1, slice(None)), [[1, 4], [1, 3], [1, 2], [1, 1], [1, 0]]),
+])
+def test_skeleton_path_reaches_the_region_border(shape, line, path):
+    region = np.zeros(shape, dtype=bool)
+    region[line] = True
+    assert gp.skeleton_path(region).tolist() == path
+    assert gp.skeleton_path(region, method="every_node").tolist() == path[::-1]
+
+
+def test_skeleton_path_uses_the_seed():
+    # a 2 x 6 band: skimage's medial axis (rng=1) of the padded band is the simple path
+    # (0,0) (0,1) (0,2) (1,3) (1,4) (1,5); with rng=0 it is another one
+    region = np.ones((2, 6), dtype=bool)
+    skel = sk_medial_axis(np.pad(region, 1), rng=1)[1:-1, 1:-1]
+    assert np.argwhere(skel).tolist() == [[0, 0], [0, 1], [0, 2], [1, 3], [1, 4], [1, 5]]
+    expected = [[1, 5], [1, 4], [1, 3], [0, 2], [0, 1], [0, 0]]
+    assert gp.skeleton_path(region, seed=1).tolist() == expected
+    assert gp.skeleton_path(region).tolist() != expected
+
+
+def test_skeleton_path_of_an_empty_region_raises():
+    with pytest.raises(ValueError, match="^empty skeleton$"):
+        gp.skeleton_path(np.zeros((4, 4), dtype=bool))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (2, 2), (3, 1), (2, 3)])
+def test_skeleton_path_of_tiny_regions_is_inside(shape):
+    # every non-empty region has a non-empty medial axis: the smallest ones, whole
+    for bits in range(1, 2 ** (shape[0] * shape[1])):
+        region = ((bits >> np.arange(shape[0] * shape[1])) & 1).astype(bool).reshape(shape)
+        path = gp.skeleton_path(region).astype(int)
+        assert len(path) >= 1 and region[path[:, 0], path[:, 1]].all()

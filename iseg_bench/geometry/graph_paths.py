@@ -223,7 +223,7 @@ def minimum_spanning_forest(n: int, i: np.ndarray, j: np.ndarray,
     left, i.e. at a forest F that spans the components of G and contains MSF(G); a forest
     spanning the same components has the same number of edges (n - #components), so
     F = MSF(G). Hence the loop returns MSF(G) whatever cycles FINDCYCLE happens to return
-    and in whatever order; ``remove_cycles_iteratively`` is the literal loop, and the tests
+    and in whatever order; the tests run the literal loop (NetworkX ``find_cycle``) and
     check that both give the same edge set.
 
     Implementation: the edges get their ranks (1..E, all distinct) as weights, so the MSF is
@@ -237,54 +237,17 @@ def minimum_spanning_forest(n: int, i: np.ndarray, j: np.ndarray,
     Returns:
         (i, j, w) of the forest's edges, i < j, sorted by (i, j).
     """
-    if len(w) == 0:
-        return i.copy(), j.copy(), w.copy()
     rank = edge_order(i, j, w)
-    a = sparse.csr_matrix((rank.astype(np.float64), (i, j)), shape=(n, n))
-    msf = csgraph.minimum_spanning_tree(a).tocoo()
+    # scipy reads the int64 ranks as float64 (exact below 2**53); no edge, no forest edge
+    msf = csgraph.minimum_spanning_tree(sparse.csr_matrix((rank, (i, j)), shape=(n, n)))
     edge_of_rank = np.empty(len(w), dtype=np.int64)
     edge_of_rank[rank - 1] = np.arange(len(w))
     keep = np.zeros(len(w), dtype=bool)
-    keep[edge_of_rank[np.round(msf.data).astype(np.int64) - 1]] = True
+    keep[edge_of_rank[msf.tocoo().data.astype(np.int64) - 1]] = True
     ki, kj, kw = i[keep], j[keep], w[keep]
     korder = np.lexsort((kj, ki))
     ki, kj, kw = ki[korder], kj[korder], kw[korder]
     return ki, kj, kw
-
-
-def remove_cycles_iteratively(n: int, i: np.ndarray, j: np.ndarray,
-                              w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The literal Alg. 1 lines 4-11 (test oracle): per connected sub-graph, while
-    ``networkx.find_cycle`` finds a cycle, remove its heaviest edge (ties by ``edge_order``).
-
-    Slow (one cycle search per removed edge); kept to check ``minimum_spanning_forest``.
-
-    Returns:
-        (i, j, w) of the remaining edges, i < j, sorted by (i, j).
-    """
-    import networkx as nx  # only this test oracle needs it
-
-    rank = edge_order(i, j, w)
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    for a, b, r, wt in zip(i.tolist(), j.tolist(), rank.tolist(), w.tolist()):
-        g.add_edge(a, b, rank=r, weight=wt)
-    for comp in sorted(nx.connected_components(g), key=min):
-        sub = g.subgraph(comp).copy()
-        while True:
-            try:
-                cycle = nx.find_cycle(sub, source=min(comp))
-            except nx.NetworkXNoCycle:
-                break
-            u, v = max(cycle, key=lambda e: sub[e[0]][e[1]]["rank"])[:2]
-            sub.remove_edge(u, v)
-            g.remove_edge(u, v)
-    edges = sorted((min(a, b), max(a, b), d["weight"]) for a, b, d in g.edges(data=True))
-    if not edges:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
-    ei, ej, ew = zip(*edges)
-    return np.array(ei, dtype=np.int64), np.array(ej, dtype=np.int64), np.array(ew)
 
 
 # ---------------------------------------------------------------------------------------
@@ -334,13 +297,9 @@ def longest_path_in_forest(n: int, i: np.ndarray, j: np.ndarray,
     """
     if n < 1:
         raise ValueError("the graph has no node")
-    if len(w) > n - 1:
-        raise ValueError("the graph is not a forest (more edges than nodes - 1)")
-    if len(w) == 0:
-        return np.array([0], dtype=np.int64), 0.0
     adj = _adjacency(n, i, j, w)
     ncomp, labels = csgraph.connected_components(adj, directed=False)
-    if len(w) != n - ncomp:
+    if len(w) != n - ncomp:     # a forest has n - (number of trees) edges
         raise ValueError("the graph is not a forest (it has a cycle)")
     roots = _farthest_per_component(labels, np.zeros(n))
     d1 = csgraph.dijkstra(adj, directed=False, indices=roots, min_only=True)
@@ -371,21 +330,17 @@ def longest_path_every_node(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray,
     """
     if n < 1:
         raise ValueError("the graph has no node")
-    if len(w) == 0:
-        return np.array([0], dtype=np.int64), 0.0
     adj = _adjacency(n, i, j, w)
-    best_len, best_src, best_end = -1.0, 0, 0
+    length = np.empty(n)                # per source: the distance to its farthest node
     for start in range(0, n, chunk):
         src = np.arange(start, min(n, start + chunk))
         dist = csgraph.dijkstra(adj, directed=False, indices=src)
-        dist[~np.isfinite(dist)] = -1.0
-        ends = np.argmax(dist, axis=1)
-        lens = dist[np.arange(len(src)), ends]
-        k = int(np.argmax(lens))
-        if lens[k] > best_len:
-            best_len, best_src, best_end = float(lens[k]), int(src[k]), int(ends[k])
-    _, pred = csgraph.dijkstra(adj, directed=False, indices=best_src, return_predecessors=True)
-    return _path_from_predecessors(pred, best_end), best_len
+        length[src] = np.max(dist, axis=1, where=np.isfinite(dist), initial=0.0)
+    best = int(np.argmax(length))       # first maximum: the lowest source
+    dist, pred = csgraph.dijkstra(adj, directed=False, indices=best, return_predecessors=True)
+    reach = np.flatnonzero(np.isfinite(dist))
+    end = int(reach[np.argmax(dist[reach])])    # first maximum: the lowest end node
+    return _path_from_predecessors(pred, end), float(length[best])
 
 
 def skeleton_longest_path(skeleton: np.ndarray, radius: float = DEFAULT_RADIUS,
@@ -430,12 +385,13 @@ def skeleton_path(region: np.ndarray, radius: float = DEFAULT_RADIUS,
         method: "diameter" or "every_node".
 
     Returns:
-        float64 (K, 2) (y, x) path pixels, K >= 1.
+        float64 (K, 2) (y, x) path pixels, K >= 1. (The medial axis of a non-empty region
+        is non-empty: the thinning never deletes a pixel with fewer than 3 region pixels in
+        its 3x3 neighbourhood, so the last pixel of a component, which is isolated, stays.)
+
+    Raises:
+        ValueError: an empty region or an unknown method.
     """
     skel = medial_axis(np.pad(region, 1), seed)[1:-1, 1:-1]
-    if not skel.any():      # defensive: a medial axis of a non-empty region is non-empty
-        dist = cv2.distanceTransform(np.pad(region, 1).astype(np.uint8), cv2.DIST_L2, 5)
-        y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-        return np.array([[y - 1, x - 1]], dtype=np.float64)
     points, _ = skeleton_longest_path(skel, radius, method)
     return points
