@@ -172,6 +172,9 @@ def test_repeated_points_are_joined_at_distance_zero():
     assert edges == [(0, 1), (0, 2), (1, 2)]
     assert w == pytest.approx([1.0, 0.0, 1.0])
     assert _edges(np.array([[2, 2], [2, 2]])) == ([(0, 1)], pytest.approx([0.0]))
+    # a repeat that is not the first point in raster order
+    edges, w = _edges(np.array([[0, 0], [0, 1], [0, 1]]))
+    assert edges == [(0, 1), (0, 2), (1, 2)] and w == pytest.approx([1.0, 1.0, 0.0])
 
 
 def test_radius_is_inclusive():
@@ -207,7 +210,8 @@ def test_distinct_integer_points_skip_the_kdtree(monkeypatch):
 
     monkeypatch.setattr(gp, "cKDTree", Spy)
     pts = np.array([[0, 0], [0, 1], [1, 1], [3, 3]])
-    for radius in (R2, 1.9):
+    # the lower bound has the same slack as the radius itself: r + RADIUS_EPS >= sqrt(2)
+    for radius in (R2, 1.9, gp.DEFAULT_RADIUS - gp.RADIUS_EPS):
         assert _edges(pts, radius)[0] == [(0, 1), (0, 2), (1, 2)]
     assert _edges(pts[:1])[0] == []
     assert used == []
