@@ -73,13 +73,13 @@ def medial_axis(mask: np.ndarray, seed: int = MEDIAL_AXIS_SEED) -> np.ndarray:
     distance to the background, then cornerness, then a permutation drawn from
     ``np.random.default_rng(seed)``); the lookup tables are cached across calls, the distance
     transform is OpenCV's exact one and the three sort keys are packed into one (same
-    order); the tests check equality with skimage. Arrays with a side >= 2048 px go to
-    skimage directly. Pixels
-    outside the array are *not* background for the distance transform (skimage's
-    behaviour): pad the mask with False first to treat the array border as background.
+    order); the tests check equality with skimage. Arrays with a side >= 2048 px, and
+    arrays without a background pixel, go to skimage directly. Pixels outside the array
+    are *not* background for the distance transform (skimage's behaviour): pad the mask
+    with False first to treat the array border as background.
 
     Args:
-        mask: (H, W) bool.
+        mask: (H, W), bool or any type whose non-zero values are foreground.
         seed: int seed of the tie-breaking permutation (default MEDIAL_AXIS_SEED).
 
     Returns:
@@ -87,7 +87,9 @@ def medial_axis(mask: np.ndarray, seed: int = MEDIAL_AXIS_SEED) -> np.ndarray:
     """
     mask = np.asarray(mask, dtype=bool)
     tables = _medial_axis_tables()
-    if tables is None or min(mask.shape) < 3 or max(mask.shape) >= 2 ** 11:
+    # Without a background pixel in the array skimage's distances (scipy's EDT) are not
+    # distances to the background at all and OpenCV's are infinite: leave it to skimage.
+    if tables is None or mask.all() or max(mask.shape) >= 2 ** 11:
         from skimage.morphology import medial_axis as sk_medial_axis
         skeleton: np.ndarray = sk_medial_axis(mask, rng=seed)  # type: ignore[no-untyped-call]
         return skeleton
@@ -95,8 +97,6 @@ def medial_axis(mask: np.ndarray, seed: int = MEDIAL_AXIS_SEED) -> np.ndarray:
     table, cornerness = tables
     ii, jj = np.nonzero(mask)
     count = len(ii)
-    if count == 0:
-        return mask.copy()
     # Squared Euclidean distance to the background, exact integers. Ordering by it is the
     # same as skimage's ordering by ndimage.distance_transform_edt (sqrt is monotone and
     # distinct integers have distinct square roots in float64); OpenCV's DIST_MASK_PRECISE
@@ -104,14 +104,13 @@ def medial_axis(mask: np.ndarray, seed: int = MEDIAL_AXIS_SEED) -> np.ndarray:
     # back to the exact integers).
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     dist2 = np.round(dist[ii, jj].astype(np.float64) ** 2).astype(np.int64)
-    corner_score = sk._table_lookup(mask, cornerness)[ii, jj].astype(np.int64)
+    corner_score = sk._table_lookup(mask, cornerness)[ii, jj]      # int64, 0..9
     tiebreaker = np.random.default_rng(seed).permutation(np.arange(count))
     # skimage: np.lexsort((tiebreaker, corner_score, distance)). The tiebreaker is a
     # permutation, so the keys are distinct and one combined int64 key gives the same order.
     order = np.argsort((dist2 * 16 + corner_score) * count + tiebreaker)
-    result = np.ascontiguousarray(mask, dtype=np.uint8)
-    sk._skeletonize_loop(result, np.ascontiguousarray(ii, dtype=np.intp),
-                         np.ascontiguousarray(jj, dtype=np.intp),
+    result = mask.astype(np.uint8)
+    sk._skeletonize_loop(result, np.ascontiguousarray(ii), np.ascontiguousarray(jj),
                          np.ascontiguousarray(order, dtype=np.int32), table)
     return result.astype(bool)
 
@@ -139,44 +138,42 @@ def radius_graph_edges(points: np.ndarray,
     """
     if not radius > 0:
         raise ValueError(f"radius must be > 0, got {radius}")
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    empty = np.zeros(0, dtype=np.int64)
-    if len(pts) < 2:
-        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
+    pts = np.asarray(points, dtype=np.float64)
     ipts = np.round(pts).astype(np.int64)
-    if DEFAULT_RADIUS - RADIUS_EPS <= radius < 2.0 and np.array_equal(ipts, pts):
-        pairs = _eight_neighbour_pairs(ipts)
-    else:
+    pairs = None
+    if len(pts) and DEFAULT_RADIUS - RADIUS_EPS <= radius < 2.0 and np.array_equal(ipts, pts):
+        pairs = _eight_neighbour_pairs(ipts)            # None when a point repeats
+    if pairs is None:
         pairs = cKDTree(pts).query_pairs(radius + RADIUS_EPS, output_type="ndarray")
-    if len(pairs) == 0:
-        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
-    pairs = np.sort(pairs.astype(np.int64), axis=1)
+    pairs = np.sort(pairs.astype(np.int64))             # each row: (smaller, larger) node
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     i, j = pairs[:, 0], pairs[:, 1]
     w = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
     return i, j, w
 
 
-def _eight_neighbour_pairs(ipts: np.ndarray) -> np.ndarray:
-    """(E, 2) index pairs of distinct integer points that are 8-neighbours.
+def _eight_neighbour_pairs(ipts: np.ndarray) -> np.ndarray | None:
+    """(E, 2) index pairs of integer points that are 8-neighbours; None if a point repeats.
 
-    For integer pixels and sqrt(2) <= radius < 2 the radius graph is exactly the
+    For distinct integer pixels and sqrt(2) <= radius < 2 the radius graph is exactly the
     8-neighbourhood (the next distance is 2), found here by sorted linear indices instead of
-    a k-d tree (same edges; the tests compare both).
+    a k-d tree (same edges; the tests compare both). Repeated points (at distance 0) are
+    left to the k-d tree.
     """
-    y = ipts[:, 0] - ipts[:, 0].min()
-    x = ipts[:, 1] - ipts[:, 1].min() + 1
-    width = int(x.max()) + 2
-    lin = y * width + x
-    order = np.argsort(lin, kind="stable")
+    x = ipts[:, 1] - ipts[:, 1].min()                   # columns 0..X
+    width = int(x.max()) + 2                            # column X + 1 stays empty: no wrap
+    lin = ipts[:, 0] * width + x
+    order = np.argsort(lin)
     ordered = lin[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        return None
     out = []
     for off in (1, width - 1, width, width + 1):    # (0, +1), (+1, -1), (+1, 0), (+1, +1)
         want = lin + off
         pos = np.minimum(np.searchsorted(ordered, want), len(ordered) - 1)
         hit = ordered[pos] == want
         out.append(np.stack([np.flatnonzero(hit), order[pos[hit]]], axis=1))
-    return np.concatenate(out, axis=0)
+    return np.concatenate(out)
 
 
 def _adjacency(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
