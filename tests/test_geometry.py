@@ -291,3 +291,103 @@ def test_erode_by_hand():
     np.testing.assert_array_equal(erode(corner, cross), expected)
     one = stroke_footprint(1)                     # thickness 1: the identity
     np.testing.assert_array_equal(erode(mask, one), mask)
+
+
+def _mask(shape, pixels):
+    out = np.zeros(shape, bool)
+    for y, x in pixels:
+        out[y, x] = True
+    return out
+
+
+def test_label_components_window_and_connectivity():
+    mask = _mask((6, 7), [(2, 1), (3, 2), (3, 5)])            # a diagonal pair and a pixel
+    comps = label_components(mask)
+    # cropped (the default): the labels cover the bounding box, rows 2-3 and columns 1-5
+    assert comps.origin == (2, 1) and comps.labels.shape == (2, 5) and comps.count == 2
+    assert comps.shape == (6, 7)
+    whole = label_components(mask, crop=False)
+    assert whole.origin == (0, 0) and whole.labels.shape == (6, 7) and whole.count == 2
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+    for crop in (True, False):
+        four = label_components(mask, crop=crop, connectivity=4)
+        ref, n = ndi.label(mask, cross)
+        assert four.count == n == 3
+        assert sorted(four.mask(k).sum() for k in (1, 2, 3)) == [1, 1, 1]
+    empty = label_components(np.zeros((3, 4), bool))
+    assert empty.count == 0 and empty.sizes.tolist() == [0]
+
+
+def test_largest_error_region_ties_by_hand():
+    none = np.zeros((4, 8), bool)
+    # docs/robots/dios-clicker.md: two FN regions of 2 px; A starts first in raster order,
+    # B lies in the first 2 x 2 block OpenCV's labelling scans, so B has label 1
+    a, b = [(0, 5), (0, 6)], [(1, 0), (1, 1)]
+    target = _mask((4, 8), a + b)
+    got = largest_error_region(target, none, none)
+    assert got.is_positive and np.array_equal(got.mask, _mask((4, 8), a))
+    got = largest_error_region(target, none, none, order="label")
+    assert np.array_equal(got.mask, _mask((4, 8), b))
+    # one row lower, A's pixels are in the first block row of the whole image: label 1
+    # (labels of the whole image, not of the error's bounding box, where B would be first)
+    a1, b1 = [(1, 5), (1, 6)], [(2, 0), (2, 1)]
+    got = largest_error_region(_mask((4, 8), a1 + b1), none, none, order="label")
+    assert np.array_equal(got.mask, _mask((4, 8), a1))
+    # FN against FP of equal size: FN first unless ties="fp", wherever they lie
+    fp, fn = [(0, 0), (0, 1)], [(3, 6), (3, 7)]
+    target = _mask((4, 8), fn)
+    pred = _mask((4, 8), fp)
+    for order in ("first_pixel", "label"):
+        got = largest_error_region(target, none, pred, order=order)
+        assert got.is_positive and np.array_equal(got.mask, target)
+        got = largest_error_region(target, none, pred, order=order, ties="fn")
+        assert got.is_positive
+        got = largest_error_region(target, none, pred, order=order, ties="fp")
+        assert not got.is_positive and np.array_equal(got.mask, pred)
+    # size first: a 3-px FP beats a 2-px FN under either tie rule
+    big_fp = _mask((4, 8), fp + [(0, 2)])
+    for ties in ("fn", "fp"):
+        got = largest_error_region(target, none, big_fp, ties=ties)
+        assert not got.is_positive and np.array_equal(got.mask, big_fp)
+    # 8-connectivity: a diagonal-only FN region of 3 px beats a straight FP region of 2 px
+    diagonal = _mask((5, 5), [(0, 0), (1, 1), (2, 2)])
+    straight = _mask((5, 5), [(4, 0), (4, 1)])
+    for order in ("first_pixel", "label"):
+        got = largest_error_region(diagonal, np.zeros((5, 5), bool), straight, order=order)
+        assert got.is_positive and np.array_equal(got.mask, diagonal)
+    with pytest.raises(ValueError, match="^order must be 'first_pixel' or 'label', got 'raster'$"):
+        largest_error_region(target, none, pred, order="raster")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^ties must be 'fn' or 'fp', got 'FP'$"):
+        largest_error_region(target, none, pred, ties="FP")  # type: ignore[arg-type]
+
+
+def test_clicked_regions_in_an_offset_window():
+    # FN regions A (3 x 3 at rows 4-6, columns 3-5) and B (2 px at row 1): the FN bounding
+    # box starts at (1, 3); clicks also fall outside it
+    a = [(y, x) for y in range(4, 7) for x in range(3, 6)]
+    b = [(1, 6), (1, 7)]
+    target = _mask((8, 8), a + b)
+    none = np.zeros_like(target)
+    outside = [(0, 0), (7, 0)]
+    for order in ("first_pixel", "label"):
+        clicks = a + outside
+        ys, xs = np.array(clicks).T
+        got = largest_error_region(target, none, none, order=order, clicked=(ys, xs))
+        assert got.is_positive and not got.fully_clicked
+        assert np.array_equal(got.mask, _mask((8, 8), b))
+        # A short of one pixel is still fresh, and larger
+        ys, xs = np.array(a[1:] + b + outside).T
+        got = largest_error_region(target, none, none, order=order, clicked=(ys, xs))
+        assert not got.fully_clicked and np.array_equal(got.mask, _mask((8, 8), a))
+        # every region clicked (and a correct pixel inside the box, (2, 4)): the largest,
+        # marked fully clicked
+        ys, xs = np.array(a + b + outside + [(2, 4)]).T
+        got = largest_error_region(target, none, none, order=order, clicked=(ys, xs))
+        assert got.fully_clicked and np.array_equal(got.mask, _mask((8, 8), a))
+    # two 1-px regions, both clicked, and a clicked correct pixel between them: the first
+    dots = _mask((4, 4), [(0, 0), (2, 2)])
+    ys, xs = np.array([(0, 0), (2, 2), (0, 2)]).T
+    for order in ("first_pixel", "label"):
+        got = largest_error_region(dots, np.zeros_like(dots), np.zeros_like(dots), order=order,
+                                   clicked=(ys, xs))
+        assert got.fully_clicked and np.array_equal(got.mask, _mask((4, 4), [(0, 0)]))
