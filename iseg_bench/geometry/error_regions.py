@@ -189,7 +189,8 @@ def largest_error_region(target: np.ndarray, ignore: np.ndarray, pred: np.ndarra
             spent.append(np.where(hits == comps.sizes, comps.sizes, 0))
         pools = [(False, fresh), (True, spent)]
     for fully_clicked, pool in pools:
-        # (key, is_positive, components, label); keys are distinct (one rank per label)
+        # (key, is_positive, components, label); the keys are distinct (one rank per label of
+        # each error type), so min() never compares past them
         candidates = [
             ((-int(sizes[label]), is_positive == (ties == "fp"),
               comps.first_pixel(label) if order == "first_pixel" else label),
@@ -197,7 +198,7 @@ def largest_error_region(target: np.ndarray, ignore: np.ndarray, pred: np.ndarra
             for (is_positive, comps), sizes in zip(found, pool) if sizes.max() > 0
             for label in np.flatnonzero(sizes == sizes.max()).tolist()]
         if candidates:
-            _, is_positive, comps, label = min(candidates, key=lambda c: c[0])
+            _, is_positive, comps, label = min(candidates)
             return ErrorRegion(comps.mask(label), is_positive, fully_clicked)
     return None
 
