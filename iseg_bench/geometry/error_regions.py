@@ -78,10 +78,10 @@ class Components:
         return local
 
     def first_pixel(self, k: int) -> int:
-        """Raster index (y * W + x, mask coordinates) of component `k`'s first pixel."""
-        y0, x0, _, x1 = self.box(k)
-        fy, fx = divmod(int(np.argmax(self.local(k))), x1 - x0)
-        return (y0 + fy) * self.shape[1] + x0 + fx
+        """Raster index (y * W + x, mask coordinates) of component `k`'s first pixel (it lies
+        in the top row of the component's box)."""
+        y0, x0, _, _ = self.box(k)
+        return y0 * self.shape[1] + x0 + int(np.argmax(self.local(k)[0]))
 
     def mask(self, k: int) -> np.ndarray:
         """(H, W) bool mask of component `k`."""
@@ -98,8 +98,8 @@ def label_components(mask: np.ndarray, *, crop: bool = True,
     Args:
         mask: (H, W) bool.
         crop: label inside the mask's bounding box only (faster; label numbers may then
-            differ from those of the whole mask, the components do not); False labels the
-            whole mask.
+            differ from those of the whole mask, the components do not); False, or an empty
+            mask, labels the whole mask.
         connectivity: 4 or 8.
     """
     shape = (int(mask.shape[0]), int(mask.shape[1]))
@@ -107,12 +107,10 @@ def label_components(mask: np.ndarray, *, crop: bool = True,
     window = mask
     if crop:
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        if len(rows) == 0:
-            return Components(shape, (0, 0), np.zeros((0, 0), np.int32), 0)
-        oy, ox = int(rows[0]), int(cols[0])
-        window = mask[oy:rows[-1] + 1, ox:cols[-1] + 1]
-    n, labels = cv2.connectedComponents(window.astype(np.uint8), connectivity=connectivity,
-                                        ltype=cv2.CV_32S)
+        if len(rows):
+            oy, ox = int(rows[0]), int(cols[0])
+            window = mask[oy:rows[-1] + 1, ox:cols[-1] + 1]
+    n, labels = cv2.connectedComponents(window.astype(np.uint8), connectivity=connectivity)
     return Components(shape, (oy, ox), labels, int(n) - 1)
 
 
@@ -124,8 +122,7 @@ def component_at(mask: np.ndarray, y: int, x: int, connectivity: int = CONNECTIV
     if not mask[y, x]:
         return out
     work = mask.astype(np.uint8)
-    ff = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=np.uint8)
-    cv2.floodFill(work, ff, (int(x), int(y)), 2, flags=connectivity)
+    cv2.floodFill(work, None, (int(x), int(y)), 2, flags=connectivity)
     filled: np.ndarray = work == 2
     return filled
 
@@ -168,39 +165,40 @@ def largest_error_region(target: np.ndarray, ignore: np.ndarray, pred: np.ndarra
 
     Returns:
         The chosen ErrorRegion, or None when there is no FN and no FP pixel.
+
+    Raises:
+        ValueError: `order` or `ties` is none of its values.
     """
+    if order not in ("first_pixel", "label"):
+        raise ValueError(f"order must be 'first_pixel' or 'label', got {order!r}")
+    if ties not in ("fn", "fp"):
+        raise ValueError(f"ties must be 'fn' or 'fp', got {ties!r}")
     fn, fp = error_masks(target, pred, ignore)
     found = [(is_positive, label_components(err, crop=order == "first_pixel"))
              for is_positive, err in ((True, fn), (False, fp))]
     pools: list[tuple[bool, list[np.ndarray]]] = [(False, [c.sizes for _, c in found])]
     if clicked is not None:
+        was_clicked = np.zeros(target.shape, dtype=bool)
+        was_clicked[clicked] = True
         fresh, spent = [], []
         for _, comps in found:
-            sizes = comps.sizes
-            hits = np.zeros_like(sizes)
-            if comps.count:
-                (oy, ox), (h, w) = comps.origin, comps.labels.shape
-                ys, xs = clicked
-                inside = (ys >= oy) & (ys < oy + h) & (xs >= ox) & (xs < ox + w)
-                index = np.unique(np.ravel_multi_index((ys[inside] - oy, xs[inside] - ox),
-                                                       (h, w)))
-                hits = np.bincount(comps.labels.ravel()[index], minlength=len(sizes))
-            fresh.append(np.where(hits < sizes, sizes, 0))
-            spent.append(np.where(hits == sizes, sizes, 0))
+            (oy, ox), (h, w) = comps.origin, comps.labels.shape
+            in_window = was_clicked[oy:oy + h, ox:ox + w]
+            hits = np.bincount(comps.labels[in_window], minlength=comps.count + 1)
+            fresh.append(np.where(hits < comps.sizes, comps.sizes, 0))
+            spent.append(np.where(hits == comps.sizes, comps.sizes, 0))
         pools = [(False, fresh), (True, spent)]
     for fully_clicked, pool in pools:
-        best: tuple[tuple[int, bool, int], bool, Components, int] | None = None
-        label: int
-        for (is_positive, comps), sizes in zip(found, pool):
-            if comps.count == 0 or sizes.max() == 0:
-                continue
-            for label in np.flatnonzero(sizes == sizes.max()).tolist():
-                rank = comps.first_pixel(label) if order == "first_pixel" else label
-                key = (-int(sizes[label]), is_positive == (ties == "fp"), rank)
-                if best is None or key < best[0]:
-                    best = (key, is_positive, comps, label)
-        if best is not None:
-            _, is_positive, comps, label = best
+        # (key, is_positive, components, label); the keys are distinct (one rank per label of
+        # each error type), so min() never compares past them
+        candidates = [
+            ((-int(sizes[label]), is_positive == (ties == "fp"),
+              comps.first_pixel(label) if order == "first_pixel" else label),
+             is_positive, comps, label)
+            for (is_positive, comps), sizes in zip(found, pool) if sizes.max() > 0
+            for label in np.flatnonzero(sizes == sizes.max()).tolist()]
+        if candidates:
+            _, is_positive, comps, label = min(candidates)
             return ErrorRegion(comps.mask(label), is_positive, fully_clicked)
     return None
 
@@ -223,7 +221,7 @@ def interaction_error_region(target: np.ndarray, ignore: np.ndarray, prev_pred: 
     fn, fp = error_masks(target, prev_pred, ignore)
     err = fn if interaction.is_positive else fp
     if isinstance(interaction, Click):
-        return component_at(err, interaction.y, interaction.x, CONNECTIVITY)
+        return component_at(err, interaction.y, interaction.x)
     px = interaction_pixels(interaction, target.shape)
     labels = label_components(err, crop=False).labels
     hit = np.unique(labels[px[:, 0], px[:, 1]])

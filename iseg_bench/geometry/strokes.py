@@ -40,17 +40,14 @@ def rasterize_stroke(points: np.ndarray, thickness: int, shape: tuple[int, int])
         (H, W) bool.
     """
     canvas = np.zeros(shape, dtype=np.uint8)
-    pts = np.round(np.asarray(points, dtype=np.float64)[:, ::-1]).astype(np.int32)
-    cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 1, 1, cv2.LINE_8)
-    if len(pts) == 1 or not canvas.any():
-        x, y = int(pts[0, 0]), int(pts[0, 1])
-        if 0 <= y < shape[0] and 0 <= x < shape[1]:
-            canvas[y, x] = 1
+    pts = np.round(np.asarray(points)[:, ::-1]).astype(np.int32)
+    if len(pts) == 1:   # OpenCV draws no segment through one point, but a zero-length one
+        pts = np.repeat(pts, 2, axis=0)
+    cv2.polylines(canvas, [pts], False, 1, 1, cv2.LINE_8)
     t = max(int(thickness), 1)
-    if t > 1:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))
-        canvas = np.asarray(cv2.dilate(canvas, kernel), dtype=np.uint8)
-    return canvas.astype(bool)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (t, t))   # t = 1: the identity
+    painted: np.ndarray = cv2.dilate(canvas, kernel) > 0
+    return painted
 
 
 def interaction_pixels(interaction: Interaction, shape: tuple[int, int]) -> np.ndarray:
@@ -122,8 +119,6 @@ def erode(mask: np.ndarray, footprint: np.ndarray) -> np.ndarray:
 
     Pixels outside the array do not erode (a stroke never paints there). Returns (H, W) bool.
     """
-    if footprint.shape == (1, 1):
-        return mask.copy()
     eroded: np.ndarray = cv2.erode(mask.astype(np.uint8), footprint)
     return eroded.astype(bool)
 
@@ -131,11 +126,7 @@ def erode(mask: np.ndarray, footprint: np.ndarray) -> np.ndarray:
 def pixels_inside(chain: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """(N,) bool: which (y, x) pixels of int (N, 2) `chain` lie in the image and in `mask`."""
     h, w = mask.shape
-    ok: np.ndarray
-    if len(chain) and chain.min() >= 0 and chain[:, 0].max() < h and chain[:, 1].max() < w:
-        ok = mask[chain[:, 0], chain[:, 1]]
-        return ok
-    ok = (chain[:, 0] >= 0) & (chain[:, 0] < h) & (chain[:, 1] >= 0) & (chain[:, 1] < w)
+    ok: np.ndarray = (chain[:, 0] >= 0) & (chain[:, 0] < h) & (chain[:, 1] >= 0) & (chain[:, 1] < w)
     ok[ok] = mask[chain[ok, 0], chain[ok, 1]]
     return ok
 
@@ -150,8 +141,6 @@ def dedupe(chain: np.ndarray) -> np.ndarray:
 
 def polyline_length(points: np.ndarray) -> float:
     """Length in pixels of the polyline through (N, 2) (y, x) points (0.0 for N <= 1)."""
-    if len(points) <= 1:
-        return 0.0
     return float(np.hypot(*np.diff(points, axis=0).T).sum())
 
 
@@ -168,19 +157,12 @@ def longest_run(chain: np.ndarray, ok: np.ndarray) -> np.ndarray | None:
     """
     if not ok.any():
         return None
-    step = np.zeros(len(chain))
-    step[1:] = np.hypot(*np.diff(chain, axis=0).T)
-    best, best_len, start = (0, 0), -1.0, None
-    for k in range(len(chain) + 1):
-        if k < len(chain) and ok[k]:
-            if start is None:
-                start = k
-        elif start is not None:
-            length = float(step[start + 1:k].sum())
-            if length > best_len:
-                best, best_len = (start, k), length
-            start = None
-    run: np.ndarray = chain[best[0]:best[1]]
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], ok, [0]))))
+    starts, stops = edges[0::2], edges[1::2]        # runs chain[a:b] of ok pixels
+    step = np.hypot(*np.diff(chain, axis=0).T)      # step[k]: from pixel k to pixel k + 1
+    lengths = [float(step[a:b - 1].sum()) for a, b in zip(starts, stops)]
+    best = int(np.argmax(lengths))                  # the first of equal lengths
+    run: np.ndarray = chain[starts[best]:stops[best]]
     return run
 
 
