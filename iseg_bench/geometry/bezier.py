@@ -57,10 +57,9 @@ def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
     idx = lo[:, None] + np.arange(width)[None, :]
     lg = gammaln(np.arange(n + 1) + 1.0)                # log(i!), i = 0..n
     log_binom = lg[n] - lg - lg[::-1]                   # log C(n, i), i = 0..n
-    log_t, log_1mt = np.log(ti), np.log1p(-ti)
-    # log B_{n,i}(t) = log C(n, i) + i log t + (n - i) log(1 - t)
-    log_b = log_binom[idx] + idx * (log_t - log_1mt)[:, None]
-    log_b += (n * log_1mt)[:, None]
+    # log B_{n,i}(t) = log C(n, i) + i log(t / (1 - t)) + n log(1 - t); the last term is
+    # the same for every i and cancels in the shift by the row maximum and the renormalisation
+    log_b = log_binom[idx] + idx * (np.log(ti) - np.log1p(-ti))[:, None]
     log_b -= log_b.max(axis=1, keepdims=True)
     b = np.exp(log_b)
     b /= b.sum(axis=1, keepdims=True)
