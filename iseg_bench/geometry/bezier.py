@@ -23,17 +23,6 @@ COARSE_STRIDE = 8
 BAND_TAIL = 1e-12
 _BAND_C = math.log(2.0 / BAND_TAIL) / 2.0      # (w - 1/2)^2 >= n * _BAND_C  (about 14.2)
 
-_LOG_FACTORIALS = gammaln(np.arange(4097, dtype=np.float64) + 1.0)
-
-
-def _log_factorials(n: int) -> np.ndarray:
-    """log(k!) for k = 0..n (float64 (n + 1,)), from a table grown on demand."""
-    global _LOG_FACTORIALS
-    if n >= len(_LOG_FACTORIALS):
-        _LOG_FACTORIALS = gammaln(np.arange(2 * n + 1, dtype=np.float64) + 1.0)
-    table: np.ndarray = _LOG_FACTORIALS[:n + 1]
-    return table
-
 
 def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Points of the Bezier curve with control points `control` at parameters `t`.
@@ -51,8 +40,8 @@ def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
     Returns:
         (S, 2) float64 points.
     """
-    ctrl = np.asarray(control, dtype=np.float64).reshape(-1, 2)
-    t = np.asarray(t, dtype=np.float64).reshape(-1)
+    ctrl = np.asarray(control, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
     n = len(ctrl) - 1
     out = np.repeat(ctrl[:1], len(t), axis=0)
     if n == 0:
@@ -66,12 +55,11 @@ def bezier_curve(control: np.ndarray, t: np.ndarray) -> np.ndarray:
     width = min(2 * half + 1, n + 1)
     lo = np.clip(np.round(n * ti).astype(np.int64) - half, 0, n + 1 - width)
     idx = lo[:, None] + np.arange(width)[None, :]
-    lg = _log_factorials(n)
+    lg = gammaln(np.arange(n + 1) + 1.0)                # log(i!), i = 0..n
     log_binom = lg[n] - lg - lg[::-1]                   # log C(n, i), i = 0..n
-    log_t, log_1mt = np.log(ti), np.log1p(-ti)
-    # log B_{n,i}(t) = log C(n, i) + i log t + (n - i) log(1 - t)
-    log_b = log_binom[idx] + idx * (log_t - log_1mt)[:, None]
-    log_b += (n * log_1mt)[:, None]
+    # log B_{n,i}(t) = log C(n, i) + i log(t / (1 - t)) + n log(1 - t); the last term is
+    # the same for every i and cancels in the shift by the row maximum and the renormalisation
+    log_b = log_binom[idx] + idx * (np.log(ti) - np.log1p(-ti))[:, None]
     log_b -= log_b.max(axis=1, keepdims=True)
     b = np.exp(log_b)
     b /= b.sum(axis=1, keepdims=True)
@@ -108,7 +96,7 @@ def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.n
     only the longest run of the chain inside it is returned.
 
     Args:
-        control: (K, 2) float (y, x) control points, K >= 1.
+        control: (K, 2) int or float (y, x) control points, K >= 1.
         allowed: optional (H, W) bool in the control points' coordinate frame.
 
     Returns:
@@ -118,7 +106,7 @@ def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.n
         ValueError: with `allowed`, when no pixel of the chain lies in it (control points
             outside `allowed`).
     """
-    ctrl = np.asarray(control, dtype=np.float64).reshape(-1, 2)
+    ctrl = np.asarray(control)
     if allowed is None:
         return dedupe(_sample_piece(ctrl))
     pieces: list[np.ndarray] = []
@@ -143,7 +131,7 @@ def bezier_chain(control: np.ndarray, allowed: np.ndarray | None = None) -> np.n
             mid = (a + b) // 2
             stack.append((mid, b))      # popped second: keeps the pieces in curve order
             stack.append((a, mid))
-    chain = dedupe(np.concatenate(pieces, axis=0))
+    chain = dedupe(np.concatenate(pieces))
     inside = pixels_inside(chain, allowed)
     if not inside.all():        # only with control points more than one pixel apart
         run = longest_run(chain, inside)
