@@ -3,6 +3,7 @@ the chain helpers, against direct (slow) computations."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -133,7 +134,18 @@ def test_deepest_point_by_hand():
     ys, xs = np.nonzero(mask)                   # every pixel excluded: the documented (0, 0)
     value, (y, x) = deepest_point(mask, ys, xs)
     assert (value, y, x) == (0.0, 0, 0) and type(y) is int and type(x) is int
+    # excluded pixels just past the block's last column or row (earlier clicks elsewhere
+    # in the image) change nothing
+    assert deepest_point(mask, np.array([3, 5]), np.array([7, 4])) == (2.0, (3, 3))
     assert deepest_point(np.zeros((4, 4), bool), none, none) == (0.0, (0, 0))
+
+
+def test_padded_distance_passes_the_chamfer_mask_on():
+    # OpenCV's 3x3 L2 chamfer mask weighs a straight step 0.955 (its documented a), so the
+    # centre of a 5 x 5 block, 3 straight steps from the outside, gets 3 * 0.955, not 3
+    block = np.ones((5, 5), bool)
+    assert padded_distance(block)[2, 2] == 3.0
+    assert padded_distance(block, cv2.DIST_MASK_3)[2, 2] == pytest.approx(3 * 0.955, abs=1e-3)
 
 
 def test_interaction_pixels_by_hand():
